@@ -1,0 +1,24 @@
+"""The `fordela` command line: one entry point for every part of the system.
+
+Each command lives in a small module beside this one; this module only gathers them.
+"""
+
+from __future__ import annotations
+
+import click
+
+from jobs.db_commands import db_group, seed_command, up_command
+from jobs.solve_command import solve_command
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Fördela: fair daily allocation of protective equipment to care homes."""
+
+
+main.add_command(solve_command)
+main.add_command(db_group)
+main.add_command(seed_command)
+main.add_command(up_command)
