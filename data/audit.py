@@ -1,0 +1,51 @@
+"""The audit log: every change writes one row here, in the change's own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.clock import resolve_now
+from data.models import AuditEntry
+
+__all__ = ["list_audit_entries", "record_audit"]
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    details: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Add one audit row (flushed, not committed): ``actor`` did ``action`` to an entity."""
+    entry = AuditEntry(
+        at=resolve_now(now),
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        details=dict(details or {}),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_audit_entries(
+    session: Session, *, entity: str | None = None, entity_id: str | None = None
+) -> list[AuditEntry]:
+    """Audit rows, oldest first, optionally for one entity (and one record of it)."""
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    return list(session.scalars(query))

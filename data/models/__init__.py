@@ -1,0 +1,31 @@
+"""The ORM models of the system of record, re-exported from their small modules."""
+
+from __future__ import annotations
+
+from data.models.audit import AuditEntry
+from data.models.base import NAMING_CONVENTION, Base, UTCDateTime, as_utc
+from data.models.enums import Role, Situation, StockKind
+from data.models.items import Item
+from data.models.needs import NeedLine, NeedReport
+from data.models.places import CareHome, Municipality
+from data.models.stock import StockBalance, StockEntry
+from data.models.users import User
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AuditEntry",
+    "Base",
+    "CareHome",
+    "Item",
+    "Municipality",
+    "NeedLine",
+    "NeedReport",
+    "Role",
+    "Situation",
+    "StockBalance",
+    "StockEntry",
+    "StockKind",
+    "UTCDateTime",
+    "User",
+    "as_utc",
+]

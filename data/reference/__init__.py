@@ -1,0 +1,1 @@
+"""Stockholm county's reference data as CSV files (see README.md here) and their generator."""
