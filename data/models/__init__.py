@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from data.models.audit import AuditEntry
 from data.models.base import NAMING_CONVENTION, Base, UTCDateTime, as_utc
+from data.models.cycle import (
+    AllocationLine,
+    AllocationRun,
+    DeliveryLine,
+    Escalation,
+    Manifest,
+    ManifestLine,
+    ManifestStop,
+    OutboxMessage,
+    Route,
+    RouteStop,
+)
 from data.models.enums import Role, Situation, StockKind
 from data.models.items import Item
 from data.models.needs import NeedLine, NeedReport
@@ -13,14 +25,24 @@ from data.models.users import User
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AllocationLine",
+    "AllocationRun",
     "AuditEntry",
     "Base",
     "CareHome",
+    "DeliveryLine",
+    "Escalation",
     "Item",
+    "Manifest",
+    "ManifestLine",
+    "ManifestStop",
     "Municipality",
     "NeedLine",
     "NeedReport",
+    "OutboxMessage",
     "Role",
+    "Route",
+    "RouteStop",
     "Situation",
     "StockBalance",
     "StockEntry",
