@@ -1,0 +1,141 @@
+"""The solvers' shared view of a problem: one row per need line as numpy arrays.
+
+Every line's quantity as a function of a common level L is q_j(L) = clamp(a_j·L − b_j, 0, r_j):
+- `fill`:  level = q/(w·r)        → a = w·r, b = 0
+- `cover`: level = (s + q)/(w·u)  → a = w·u, b = s (no or zero daily use: u = r, one day's use)
+with r the request rounded up to whole packs when whole packs are on. Lines are sorted by
+(care_home, item), which is also the tie-break order ("line key") everywhere.
+
+The checker deliberately does not use this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from allocation.model import Problem
+
+__all__ = ["LineTable", "build_table"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class LineTable:
+    """Arrays over need lines (index = position in (care_home, item) order) and constraints."""
+
+    care_home: tuple[str, ...]
+    item_code: tuple[str, ...]
+    municipality: tuple[str, ...]
+    requested: IntArray  # as asked
+    r: FloatArray  # rounded up to whole packs when whole packs are on
+    a: FloatArray
+    b: FloatArray
+    on_hand: FloatArray
+    daily_use: FloatArray  # as used in cover mode (request when missing or zero)
+    use_missing: BoolArray  # cover mode counted the request as one day's use
+    use_estimated: BoolArray
+    pack: FloatArray  # units per pack (1 when whole packs are off)
+    vol: FloatArray  # litres per unit
+    item: IntArray  # index into items
+    group: IntArray  # index into groups, -1 when the municipality has no capacity entry
+    items: tuple[str, ...]
+    stock: IntArray  # per item, before reserve
+    supply: FloatArray  # per item, after reserve and pack rounding
+    groups: tuple[str, ...]
+    cap: FloatArray  # per group, litres
+    whole_packs: bool
+    fairness: str
+
+    @property
+    def n(self) -> int:
+        return len(self.care_home)
+
+    def level(self, q: FloatArray) -> FloatArray:
+        """Weighted level of every line when it receives `q`."""
+        return np.asarray((q + self.b) / self.a, dtype=np.float64)
+
+    def at_level(self, level: float) -> FloatArray:
+        """q_j(L) for every line."""
+        return np.asarray(np.clip(self.a * level - self.b, 0.0, self.r), dtype=np.float64)
+
+
+def build_table(problem: Problem) -> LineTable:
+    """Arrays for `problem` (assumed validated)."""
+    policy = problem.policy
+    items = tuple(sorted(i.code for i in problem.items))
+    item_index = {code: k for k, code in enumerate(items)}
+    by_code = {i.code: i for i in problem.items}
+    homes = {h.id: h for h in problem.care_homes}
+    groups = tuple(g.key for g in problem.capacity)
+    group_of = {m: k for k, g in enumerate(problem.capacity) for m in g.municipalities}
+
+    needs = sorted(problem.needs, key=lambda n: (n.care_home, n.item))
+    n = len(needs)
+    pack_size = np.array([by_code[x.item].pack_size for x in needs], dtype=np.float64).reshape(n)
+    pack = pack_size if policy.whole_packs else np.ones(n, dtype=np.float64)
+    requested = np.array([x.requested for x in needs], dtype=np.int64).reshape(n)
+    r = np.ceil(requested / pack) * pack if policy.whole_packs else requested.astype(np.float64)
+    weight = np.array(
+        [float(policy.weights[homes[x.care_home].priority]) for x in needs], dtype=np.float64
+    ).reshape(n)
+    on_hand = np.array([x.on_hand or 0 for x in needs], dtype=np.float64).reshape(n)
+    use_raw = np.array(
+        [x.daily_use if x.daily_use is not None else 0.0 for x in needs], dtype=np.float64
+    ).reshape(n)
+    use_missing = use_raw <= 0.0
+    daily_use = np.where(use_missing, r, use_raw)
+    if policy.fairness == "cover":
+        a, b = weight * daily_use, on_hand
+    else:
+        a, b = weight * r, np.zeros(n, dtype=np.float64)
+    # Litres per unit: a pack's volume spread over its units (pack_size, not `pack`, which is 1
+    # when whole packs are off).
+    vol = np.array(
+        [by_code[x.item].pack_volume_l / by_code[x.item].pack_size for x in needs],
+        dtype=np.float64,
+    ).reshape(n)
+
+    stock_of = {s.item: s.quantity for s in problem.stock}
+    stock = np.array([stock_of.get(code, 0) for code in items], dtype=np.int64)
+    supply = np.empty(len(items), dtype=np.float64)
+    for k, code in enumerate(items):
+        available = stock_of.get(code, 0) * (1.0 - policy.reserve_fraction)
+        if policy.whole_packs:
+            size = by_code[code].pack_size
+            # The small epsilon keeps 1000 × 0.9 = 899.9999… from losing a whole pack.
+            supply[k] = math.floor(available / size + 1e-9) * size
+        else:
+            supply[k] = available
+
+    municipality = tuple(homes[x.care_home].municipality for x in needs)
+    return LineTable(
+        care_home=tuple(x.care_home for x in needs),
+        item_code=tuple(x.item for x in needs),
+        municipality=municipality,
+        requested=requested,
+        r=r,
+        a=a,
+        b=b,
+        on_hand=on_hand,
+        daily_use=daily_use,
+        use_missing=use_missing,
+        use_estimated=np.array([x.daily_use_estimated for x in needs], dtype=np.bool_).reshape(n),
+        pack=pack,
+        vol=vol,
+        item=np.array([item_index[x.item] for x in needs], dtype=np.int64).reshape(n),
+        group=np.array([group_of.get(m, -1) for m in municipality], dtype=np.int64).reshape(n),
+        items=items,
+        stock=stock,
+        supply=supply,
+        groups=groups,
+        cap=np.array([g.volume_l for g in problem.capacity], dtype=np.float64),
+        whole_packs=policy.whole_packs,
+        fairness=policy.fairness,
+    )

@@ -1,0 +1,188 @@
+"""The core's typed problem and result: frozen dataclasses, no behaviour beyond defaults.
+
+A `Problem` is what `data/` (or a scenario file) hands in; an `AllocationResult` is what comes out,
+one `LineResult` per need line, one `ItemSummary` per item, and `SolveStats`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+__all__ = [
+    "BINDINGS",
+    "DEFAULT_WEIGHTS",
+    "FAIRNESS_MODES",
+    "PRIORITIES",
+    "AllocationResult",
+    "Binding",
+    "CapacityGroup",
+    "CareHome",
+    "Item",
+    "ItemSummary",
+    "LineResult",
+    "Municipality",
+    "Need",
+    "Policy",
+    "Problem",
+    "SolveStats",
+    "StockLine",
+]
+
+PRIORITIES: tuple[str, ...] = ("outbreak", "suspected", "normal")
+FAIRNESS_MODES: tuple[str, ...] = ("fill", "cover")
+Binding = Literal["met", "supply", "capacity", "packs"]
+BINDINGS: tuple[str, ...] = ("met", "supply", "capacity", "packs")
+# Read-only so that a shared default can never be changed by one caller under another.
+DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {"outbreak": 3.0, "suspected": 2.0, "normal": 1.0}
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A catalogue item; quantities are in `unit`, delivered in packs of `pack_size` units."""
+
+    code: str
+    name: str
+    unit: str
+    pack_size: int
+    pack_volume_l: float
+
+
+@dataclass(frozen=True)
+class Municipality:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CareHome:
+    """A care home; `priority` is one of `PRIORITIES` (its situation this round)."""
+
+    id: str
+    name: str
+    municipality: str
+    priority: str
+
+
+@dataclass(frozen=True)
+class Need:
+    """One need line: a care home's request for one item this round."""
+
+    care_home: str
+    item: str
+    requested: int
+    on_hand: int | None = None
+    daily_use: float | None = None
+    daily_use_estimated: bool = False
+
+
+@dataclass(frozen=True)
+class StockLine:
+    item: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CapacityGroup:
+    """Vehicle space shared by `municipalities` this round.
+
+    `key` is the municipality code for a single stop, or the route's name for a route.
+    """
+
+    key: str
+    municipalities: tuple[str, ...]
+    volume_l: float
+
+
+def _default_weights() -> Mapping[str, float]:
+    return DEFAULT_WEIGHTS
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How to share: fairness `fill` (share of request) or `cover` (days of supply)."""
+
+    fairness: str = "fill"
+    # A mapping is not hashable; leave it out of the hash (equality still compares it).
+    weights: Mapping[str, float] = field(default_factory=_default_weights, hash=False)
+    reserve_fraction: float = 0.0
+    whole_packs: bool = True
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One round's allocation problem, everything the core needs and nothing else."""
+
+    round: str
+    items: tuple[Item, ...]
+    municipalities: tuple[Municipality, ...]
+    care_homes: tuple[CareHome, ...]
+    stock: tuple[StockLine, ...]
+    needs: tuple[Need, ...]
+    capacity: tuple[CapacityGroup, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """The answer for one need line.
+
+    `quantity` and `unmet` are in units (whole numbers when whole packs are on); `packs` is None
+    without whole packs. `level` is the line's weighted level after allocation, `item_level` the
+    common level of its item at the continuous fair point (None when every line of it is met).
+    """
+
+    care_home: str
+    item: str
+    municipality: str
+    requested: int
+    requested_rounded: int
+    quantity: float
+    packs: int | None
+    unmet: float
+    level: float
+    item_level: float | None
+    binding: Binding
+    capacity_group: str | None
+    explanation_sv: str
+    explanation_en: str
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    """Per item: `supply` is after reserve and pack rounding; `requested` sums rounded requests."""
+
+    item: str
+    stock: int
+    supply: float
+    requested: int
+    allocated: float
+    common_level: float | None
+    homes_full: int
+    homes_short: int
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """How the answer was found. `seconds` is wall time and is kept out of the result JSON."""
+
+    method: str
+    seconds: float
+    lp_count: int
+    solver: str
+    checker: str
+    iterations: int = 0
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    status: str
+    method: str
+    round: str
+    lines: tuple[LineResult, ...]
+    items: tuple[ItemSummary, ...]
+    stats: SolveStats

@@ -1,0 +1,72 @@
+"""The core's one entry point: validate → build → solve → round → explain → check.
+
+`solve(problem)` returns an `AllocationResult` only after the independent checker has accepted
+it; otherwise it raises `CheckFailed` (or `ScenarioError` / `SolverFailed` earlier).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from allocation import lp
+from allocation.checker import check
+from allocation.errors import AllocationError, CheckFailed
+from allocation.exact import ContinuousPoint, solve_exact
+from allocation.explain import describe
+from allocation.levels import build_table
+from allocation.model import AllocationResult, Problem, SolveStats
+from allocation.packs import round_to_packs
+from allocation.validate import validate
+
+__all__ = ["METHODS", "solve"]
+
+METHODS = ("auto", "exact", "lp")
+
+
+def _exact_allowed(problem: Problem) -> bool:
+    """Whether the fast path expresses `problem`'s policy (every policy of PRODUCT.md §4 does)."""
+    return problem.policy.fairness in ("fill", "cover")
+
+
+def solve(
+    problem: Problem,
+    method: str = "auto",
+    *,
+    time_limit_s: float = 60.0,
+    keep_lp_dir: Path | None = None,
+) -> AllocationResult:
+    """The checked, explained lexicographic weighted max-min fair allocation of `problem`.
+
+    `method`: "exact" (progressive filling), "lp" (sequence of LPs via PuLP), or "auto" (exact
+    whenever the policy allows it). `time_limit_s` bounds the LP path; `keep_lp_dir` keeps its
+    `.lp` files for audit.
+    """
+    if method not in METHODS:
+        raise AllocationError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+    started = time.perf_counter()
+    validate(problem)
+    table = build_table(problem)
+    used = "exact" if method == "exact" or (method == "auto" and _exact_allowed(problem)) else "lp"
+    point: ContinuousPoint
+    if used == "exact":
+        point = solve_exact(table)
+        solver = "progressive-filling"
+    else:
+        point, solver = lp.solve_lp(table, time_limit_s=time_limit_s, keep_lp_dir=keep_lp_dir)
+    q = round_to_packs(table, point.q) if table.whole_packs else point.q
+    lines, items = describe(problem, table, point.q, q)
+    violations = check(problem, lines)
+    if violations:
+        raise CheckFailed(violations)
+    stats = SolveStats(
+        method=used,
+        seconds=time.perf_counter() - started,
+        lp_count=point.lp_count,
+        solver=solver,
+        checker="passed",
+        iterations=point.rounds,
+    )
+    return AllocationResult(
+        status="ok", method=used, round=problem.round, lines=lines, items=items, stats=stats
+    )

@@ -1,0 +1,176 @@
+"""Stage one of a solve: check a `Problem` for consistency before any maths runs.
+
+Every error names the field as a path into the scenario format (``needs[3].requested``), so the
+same message serves a scenario file, an API payload and a problem built from the database.
+"""
+
+from __future__ import annotations
+
+import math
+
+from allocation.errors import ScenarioError
+from allocation.model import FAIRNESS_MODES, PRIORITIES, Problem
+
+__all__ = ["validate"]
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_items(problem: Problem) -> None:
+    seen: set[str] = set()
+    for k, item in enumerate(problem.items):
+        where = f"items[{k}]"
+        if not item.code:
+            raise ScenarioError(f"{where}.code", "must not be empty")
+        if item.code in seen:
+            raise ScenarioError(f"{where}.code", f"duplicate item code {item.code!r}")
+        seen.add(item.code)
+        if not _whole(item.pack_size) or item.pack_size < 1:
+            raise ScenarioError(
+                f"{where}.pack_size", f"must be a whole number ≥ 1, got {item.pack_size!r}"
+            )
+        if not _finite(item.pack_volume_l) or item.pack_volume_l < 0:
+            raise ScenarioError(
+                f"{where}.pack_volume_l", f"must be a number ≥ 0, got {item.pack_volume_l!r}"
+            )
+
+
+def _check_places(problem: Problem) -> None:
+    codes: set[str] = set()
+    for k, muni in enumerate(problem.municipalities):
+        if muni.code in codes:
+            raise ScenarioError(f"municipalities[{k}].code", f"duplicate code {muni.code!r}")
+        codes.add(muni.code)
+    ids: set[str] = set()
+    for k, home in enumerate(problem.care_homes):
+        where = f"care_homes[{k}]"
+        if not home.id:
+            raise ScenarioError(f"{where}.id", "must not be empty")
+        if home.id in ids:
+            raise ScenarioError(f"{where}.id", f"duplicate care home id {home.id!r}")
+        ids.add(home.id)
+        if home.municipality not in codes:
+            raise ScenarioError(
+                f"{where}.municipality", f"unknown municipality {home.municipality!r}"
+            )
+        if home.priority not in PRIORITIES:
+            raise ScenarioError(
+                f"{where}.priority",
+                f"must be one of {', '.join(PRIORITIES)}, got {home.priority!r}",
+            )
+
+
+def _check_stock(problem: Problem) -> None:
+    codes = {item.code for item in problem.items}
+    seen: set[str] = set()
+    for k, line in enumerate(problem.stock):
+        where = f"stock[{k}]"
+        if line.item not in codes:
+            raise ScenarioError(f"{where}.item", f"unknown item {line.item!r}")
+        if line.item in seen:
+            raise ScenarioError(f"{where}.item", f"duplicate stock line for item {line.item!r}")
+        seen.add(line.item)
+        if not _whole(line.quantity) or line.quantity < 0:
+            raise ScenarioError(
+                f"{where}.quantity", f"must be a whole number ≥ 0, got {line.quantity!r}"
+            )
+
+
+def _check_needs(problem: Problem) -> None:
+    codes = {item.code for item in problem.items}
+    ids = {home.id for home in problem.care_homes}
+    seen: set[tuple[str, str]] = set()
+    for k, need in enumerate(problem.needs):
+        where = f"needs[{k}]"
+        if need.care_home not in ids:
+            raise ScenarioError(f"{where}.care_home", f"unknown care home {need.care_home!r}")
+        if need.item not in codes:
+            raise ScenarioError(f"{where}.item", f"unknown item {need.item!r}")
+        key = (need.care_home, need.item)
+        if key in seen:
+            raise ScenarioError(
+                where, f"duplicate need line for care home {need.care_home!r}, item {need.item!r}"
+            )
+        seen.add(key)
+        if not _whole(need.requested) or need.requested < 1:
+            raise ScenarioError(
+                f"{where}.requested", f"must be a whole number ≥ 1, got {need.requested!r}"
+            )
+        if need.on_hand is not None and (not _whole(need.on_hand) or need.on_hand < 0):
+            raise ScenarioError(
+                f"{where}.on_hand", f"must be a whole number ≥ 0 or null, got {need.on_hand!r}"
+            )
+        if need.daily_use is not None and (not _finite(need.daily_use) or need.daily_use < 0):
+            raise ScenarioError(
+                f"{where}.daily_use", f"must be a number ≥ 0 or null, got {need.daily_use!r}"
+            )
+
+
+def _check_capacity(problem: Problem) -> None:
+    codes = {muni.code for muni in problem.municipalities}
+    keys: set[str] = set()
+    owner: dict[str, str] = {}
+    for k, group in enumerate(problem.capacity):
+        where = f"capacity[{k}]"
+        if not group.key:
+            raise ScenarioError(where, "needs a municipality or a route name")
+        if group.key in keys:
+            raise ScenarioError(where, f"duplicate capacity entry {group.key!r}")
+        keys.add(group.key)
+        if not group.municipalities:
+            raise ScenarioError(f"{where}.municipalities", "must list at least one municipality")
+        for code in group.municipalities:
+            if code not in codes:
+                raise ScenarioError(f"{where}.municipalities", f"unknown municipality {code!r}")
+            if code in owner:
+                raise ScenarioError(
+                    f"{where}.municipalities",
+                    f"municipality {code!r} is already in capacity group {owner[code]!r}"
+                    " (a municipality is in at most one group)",
+                )
+            owner[code] = group.key
+        if not _finite(group.volume_l) or group.volume_l < 0:
+            raise ScenarioError(
+                f"{where}.volume_l", f"must be a number ≥ 0, got {group.volume_l!r}"
+            )
+
+
+def _check_policy(problem: Problem) -> None:
+    policy = problem.policy
+    if policy.fairness not in FAIRNESS_MODES:
+        raise ScenarioError(
+            "policy.fairness", f"must be one of fill, cover, got {policy.fairness!r}"
+        )
+    for name in PRIORITIES:
+        if name not in policy.weights:
+            raise ScenarioError("policy.weights", f"missing the weight for {name!r}")
+    for name, weight in policy.weights.items():
+        if name not in PRIORITIES:
+            raise ScenarioError(f"policy.weights.{name}", "is not a priority")
+        if not _finite(weight) or weight <= 0:
+            raise ScenarioError(f"policy.weights.{name}", f"must be a number > 0, got {weight!r}")
+    fraction = policy.reserve_fraction
+    if not _finite(fraction) or not 0 <= fraction < 1:
+        raise ScenarioError(
+            "policy.reserve_fraction", f"must be a number in [0, 1), got {fraction!r}"
+        )
+    if not isinstance(policy.whole_packs, bool):
+        raise ScenarioError(
+            "policy.whole_packs", f"must be true or false, got {policy.whole_packs!r}"
+        )
+
+
+def validate(problem: Problem) -> None:
+    """Raise `ScenarioError` on the first inconsistency in `problem`; return None when sound."""
+    _check_items(problem)
+    _check_places(problem)
+    _check_stock(problem)
+    _check_needs(problem)
+    _check_capacity(problem)
+    _check_policy(problem)
