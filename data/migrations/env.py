@@ -8,13 +8,27 @@ later revisions work there too.
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import JSON
 from sqlalchemy.engine import Connection
 
 from data.db import make_engine
-from data.models import Base
+from data.models import Base, UTCDateTime
 
 target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Render our column types with plain SQLAlchemy types, so revisions import nothing of ours."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, JSON):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
+    return False
 
 
 def run_on(connection: Connection) -> None:
@@ -24,6 +38,7 @@ def run_on(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

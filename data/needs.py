@@ -1,0 +1,380 @@
+"""Need reports: submit and revise a care home's report for a round, and read a round's reports.
+
+A report lands in a round by ``data.rounds.place_report``: the round the reporter meant if its
+cut-off has not passed, otherwise the next open round, marked late. Within a round the home's last
+version counts: a revision adds version n + 1 and marks version n superseded (earlier versions are
+kept). Every submission writes one audit row. Nothing here commits.
+
+Validation collects every problem and raises ``ValidationFailed`` naming field and line (1-based):
+unknown or inactive care home, unknown situation, no lines, an unknown or duplicated item, missing,
+negative or non-integer quantities, unknown fields. Absurd requests are judged against the item's
+``max_daily_per_place`` × the home's places: above ``WARN_DAYS`` days of that maximum the report is
+accepted with a warning the caller sees (``NeedSubmission.warnings``); above ``REFUSE_DAYS`` days
+it is refused (a daily delivery never needs a month of outbreak-rate use; it is a typing error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from data.audit import record_audit
+from data.errors import Conflict, Issue, NotFound, ValidationFailed
+from data.models import CareHome, Item, NeedLine, NeedReport, Situation
+from data.models.base import as_utc
+from data.rounds import place_report
+from data.settings import Settings
+
+__all__ = [
+    "LINE_FIELDS",
+    "REFUSE_DAYS",
+    "WARN_DAYS",
+    "NeedLineInput",
+    "NeedSubmission",
+    "get_need_report",
+    "list_report_versions",
+    "list_round_reports",
+    "submit_need_report",
+    "validate_need_lines",
+]
+
+WARN_DAYS = 7
+REFUSE_DAYS = 30
+LINE_FIELDS = ("item", "requested", "on_hand", "daily_use")
+_REQUIRED = ("item", "requested", "on_hand")
+
+
+@dataclass
+class NeedSubmission:
+    """The stored report version and the warnings the reporter should see."""
+
+    report: NeedReport
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def round_date(self) -> date:
+        """The round the report landed in."""
+        return self.report.round_date
+
+    @property
+    def late(self) -> bool:
+        """True when the report missed its intended round's cut-off."""
+        return self.report.late
+
+
+def _quantity(value: object) -> int | None:
+    """``value`` as a whole number, or None when it is not one (bools are not numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+@dataclass(frozen=True)
+class NeedLineInput:
+    """One validated need line, in the item's units."""
+
+    item: str
+    requested: int
+    on_hand: int
+    daily_use: int | None
+
+
+def _check_quantity(
+    raw: Mapping[str, Any], name: str, number: int, errors: list[Issue], *, optional: bool = False
+) -> int | None:
+    if name not in raw or raw[name] is None or raw[name] == "":
+        if not optional:
+            errors.append({"field": name, "line": number, "message": "is required"})
+        return None
+    value = _quantity(raw[name])
+    if value is None:
+        errors.append(
+            {"field": name, "line": number, "message": f"must be a whole number, got {raw[name]!r}"}
+        )
+        return None
+    if value < 0:
+        errors.append({"field": name, "line": number, "message": f"must not be negative ({value})"})
+        return None
+    return value
+
+
+def validate_need_lines(
+    lines: Sequence[Mapping[str, Any]], *, items: Mapping[str, Item], places: int
+) -> tuple[list[NeedLineInput], list[Issue], list[Issue]]:
+    """Check one report's lines: (clean lines, errors, warnings); each issue names its line."""
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+    clean: list[NeedLineInput] = []
+    seen: dict[str, int] = {}
+    if not lines:
+        errors.append(
+            {"field": "lines", "line": None, "message": "a report needs at least one line"}
+        )
+    for number, raw in enumerate(lines, start=1):
+        if not isinstance(raw, Mapping):
+            errors.append({"field": "lines", "line": number, "message": "must be a mapping"})
+            continue
+        for unknown in sorted(set(raw) - set(LINE_FIELDS)):
+            errors.append({"field": str(unknown), "line": number, "message": "unknown field"})
+        code = raw.get("item")
+        item: Item | None = None
+        if not isinstance(code, str) or not code.strip():
+            errors.append({"field": "item", "line": number, "message": "is required"})
+        elif (item := items.get(code.strip())) is None:
+            errors.append({"field": "item", "line": number, "message": f"unknown item {code!r}"})
+        elif code.strip() in seen:
+            errors.append(
+                {
+                    "field": "item",
+                    "line": number,
+                    "message": f"item {code.strip()} repeats line {seen[code.strip()]}",
+                }
+            )
+            item = None
+        else:
+            seen[code.strip()] = number
+        requested = _check_quantity(raw, "requested", number, errors)
+        on_hand = _check_quantity(raw, "on_hand", number, errors)
+        daily_use = _check_quantity(raw, "daily_use", number, errors, optional=True)
+        if item is None or requested is None or on_hand is None:
+            continue
+        ceiling = item.max_daily_per_place * places
+        if requested > ceiling * REFUSE_DAYS:
+            errors.append(
+                {
+                    "field": "requested",
+                    "line": number,
+                    "message": (
+                        f"{requested} {item.unit} of {item.code} is more than {REFUSE_DAYS} "
+                        f"days of the most {places} places could use ({ceiling:g} a day); "
+                        "check the figure"
+                    ),
+                }
+            )
+            continue
+        if requested > ceiling * WARN_DAYS:
+            warnings.append(
+                {
+                    "field": "requested",
+                    "line": number,
+                    "message": (
+                        f"{requested} {item.unit} of {item.code} is more than {WARN_DAYS} days at "
+                        f"the most {places} places could use ({ceiling:g} a day)"
+                    ),
+                }
+            )
+        if daily_use is not None and daily_use > ceiling:
+            warnings.append(
+                {
+                    "field": "daily_use",
+                    "line": number,
+                    "message": (
+                        f"{daily_use} {item.unit} a day of {item.code} is more than "
+                        f"{places} places could use ({ceiling:g} a day)"
+                    ),
+                }
+            )
+        clean.append(NeedLineInput(item.code, requested, on_hand, daily_use))
+    return clean, errors, warnings
+
+
+def _home_or_errors(session: Session, care_home_id: str, errors: list[Issue]) -> CareHome | None:
+    home = session.get(CareHome, care_home_id)
+    if home is None:
+        errors.append(
+            {
+                "field": "care_home_id",
+                "line": None,
+                "message": f"unknown care home {care_home_id!r}",
+            }
+        )
+        return None
+    if not home.active:
+        errors.append(
+            {"field": "care_home_id", "line": None, "message": f"care home {home.id} is inactive"}
+        )
+        return None
+    return home
+
+
+def submit_need_report(
+    session: Session,
+    *,
+    care_home_id: str,
+    lines: Sequence[Mapping[str, Any]],
+    situation: str,
+    submitted_by: str,
+    now: datetime,
+    settings: Settings | None = None,
+    round_date: date | None = None,
+) -> NeedSubmission:
+    """File (or revise) a care home's need report; see the module docstring for the rules.
+
+    ``lines`` are mappings with ``item``, ``requested``, ``on_hand`` and optionally ``daily_use``
+    (whole units). ``round_date`` is the round the reporter means (default: today's round).
+    """
+    settings = settings or Settings()
+    moment = as_utc(now)
+    errors: list[Issue] = []
+    if not submitted_by or not submitted_by.strip():
+        errors.append({"field": "submitted_by", "line": None, "message": "is required"})
+    if situation not in {s.value for s in Situation}:
+        allowed = ", ".join(s.value for s in Situation)
+        errors.append(
+            {
+                "field": "situation",
+                "line": None,
+                "message": f"{situation!r} is not one of {allowed}",
+            }
+        )
+    home = _home_or_errors(session, care_home_id, errors)
+    codes = {str(raw.get("item", "")).strip() for raw in lines if isinstance(raw, Mapping)}
+    items = {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
+    clean, line_errors, warnings = validate_need_lines(
+        lines, items=items, places=home.places if home else 1
+    )
+    errors.extend(line_errors)
+    if errors or home is None:
+        raise ValidationFailed(errors)
+
+    target, late = place_report(moment, settings=settings, intended=round_date)
+    try:
+        with session.begin_nested():
+            report = _store_version(
+                session,
+                home=home,
+                round_date=target,
+                situation=situation,
+                submitted_by=submitted_by.strip(),
+                submitted_at=moment,
+                late=late,
+                lines=clean,
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            f"care home {home.id} revised its report for {target} at the same moment; try again"
+        ) from exc
+    record_audit(
+        session,
+        actor=submitted_by.strip(),
+        action="need_report.submit" if report.version == 1 else "need_report.revise",
+        entity="need_report",
+        entity_id=str(report.id),
+        details={
+            "care_home": home.id,
+            "round": target.isoformat(),
+            "version": report.version,
+            "late": late,
+            "situation": situation,
+            "lines": len(clean),
+            "warnings": [dict(w) for w in warnings],
+        },
+        now=moment,
+    )
+    return NeedSubmission(report=report, warnings=warnings)
+
+
+def _store_version(
+    session: Session,
+    *,
+    home: CareHome,
+    round_date: date,
+    situation: str,
+    submitted_by: str,
+    submitted_at: datetime,
+    late: bool,
+    lines: list[NeedLineInput],
+) -> NeedReport:
+    """Supersede the current version (if any) and add the next one with its lines."""
+    earlier = session.scalars(
+        select(NeedReport)
+        .where(NeedReport.care_home_id == home.id, NeedReport.round_date == round_date)
+        .with_for_update()
+    ).all()
+    last_version = max((report.version for report in earlier), default=0)
+    current = next((report for report in earlier if not report.superseded), None)
+    if current is not None:
+        current.superseded = True
+        session.flush()
+    report = NeedReport(
+        care_home_id=home.id,
+        round_date=round_date,
+        version=last_version + 1,
+        situation=situation,
+        submitted_at=submitted_at,
+        submitted_by=submitted_by,
+        late=late,
+        superseded=False,
+        lines=[
+            NeedLine(
+                item_code=line.item,
+                requested=line.requested,
+                on_hand=line.on_hand,
+                daily_use=line.daily_use,
+            )
+            for line in lines
+        ],
+    )
+    session.add(report)
+    session.flush()
+    return report
+
+
+def list_round_reports(
+    session: Session,
+    *,
+    round_date: date,
+    municipality_code: str | None = None,
+    care_home_id: str | None = None,
+) -> list[NeedReport]:
+    """The version that counts (the last) of each home's report for a round, lines loaded."""
+    query = (
+        select(NeedReport)
+        .where(NeedReport.round_date == round_date, NeedReport.superseded.is_(False))
+        .options(selectinload(NeedReport.lines), joinedload(NeedReport.care_home))
+        .order_by(NeedReport.care_home_id)
+    )
+    if municipality_code is not None:
+        query = query.join(CareHome, CareHome.id == NeedReport.care_home_id).where(
+            CareHome.municipality_code == municipality_code
+        )
+    if care_home_id is not None:
+        query = query.where(NeedReport.care_home_id == care_home_id)
+    return list(session.scalars(query).unique())
+
+
+def list_report_versions(
+    session: Session, *, care_home_id: str, round_date: date
+) -> list[NeedReport]:
+    """Every version of one home's report for a round, oldest first, lines loaded."""
+    query = (
+        select(NeedReport)
+        .where(NeedReport.care_home_id == care_home_id, NeedReport.round_date == round_date)
+        .options(selectinload(NeedReport.lines))
+        .order_by(NeedReport.version)
+    )
+    return list(session.scalars(query))
+
+
+def get_need_report(session: Session, *, report_id: int) -> NeedReport:
+    """One report version with its lines and care home; ``NotFound`` if there is none."""
+    report = session.scalars(
+        select(NeedReport)
+        .where(NeedReport.id == report_id)
+        .options(selectinload(NeedReport.lines), joinedload(NeedReport.care_home))
+    ).one_or_none()
+    if report is None:
+        raise NotFound("need report", report_id)
+    return report

@@ -1,0 +1,150 @@
+"""Users: create them with a role and scope, hash passwords (Argon2id via pwdlib), sign in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.audit import record_audit
+from data.clock import resolve_now
+from data.errors import Conflict, Issue, ValidationFailed
+from data.models import CareHome, Municipality, Role, User
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "authenticate",
+    "create_user",
+    "get_user_by_username",
+    "hash_password",
+    "verify_password",
+]
+
+MIN_PASSWORD_LENGTH = 8
+_HASHER = PasswordHash((Argon2Hasher(),))
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of ``password`` (salted, so two hashes of one password differ)."""
+    return _HASHER.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """True when ``password`` matches ``password_hash``."""
+    return _HASHER.verify(password, password_hash)
+
+
+def get_user_by_username(session: Session, *, username: str) -> User | None:
+    """The user with that username, or None."""
+    return session.scalars(select(User).where(User.username == username)).one_or_none()
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """The active user with that username and password, or None (never says which was wrong)."""
+    user = get_user_by_username(session, username=username)
+    if user is None or not user.active:
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def _scope_errors(
+    session: Session, role: Role, municipality_code: str | None, care_home_id: str | None
+) -> list[Issue]:
+    errors: list[Issue] = []
+    if role is Role.CARE_HOME_MANAGER:
+        if care_home_id is None or session.get(CareHome, care_home_id) is None:
+            errors.append(
+                {"field": "care_home_id", "line": None, "message": "a known care home is required"}
+            )
+        if municipality_code is not None:
+            errors.append(
+                {"field": "municipality_code", "line": None, "message": "not used for this role"}
+            )
+    elif role is Role.MUNICIPAL_COORDINATOR:
+        if municipality_code is None or session.get(Municipality, municipality_code) is None:
+            errors.append(
+                {
+                    "field": "municipality_code",
+                    "line": None,
+                    "message": "a known municipality is required",
+                }
+            )
+        if care_home_id is not None:
+            errors.append(
+                {"field": "care_home_id", "line": None, "message": "not used for this role"}
+            )
+    elif municipality_code is not None or care_home_id is not None:
+        errors.append(
+            {"field": "scope", "line": None, "message": f"{role.value} is county-wide; no scope"}
+        )
+    return errors
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    password: str,
+    role: str,
+    actor: str,
+    municipality_code: str | None = None,
+    care_home_id: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Add a user with an Argon2id password hash; one audit row (without the password)."""
+    moment = resolve_now(now)
+    errors: list[Issue] = []
+    if not username.strip():
+        errors.append({"field": "username", "line": None, "message": "is required"})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.append(
+            {
+                "field": "password",
+                "line": None,
+                "message": f"must be at least {MIN_PASSWORD_LENGTH} characters",
+            }
+        )
+    try:
+        parsed = Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        errors.append(
+            {"field": "role", "line": None, "message": f"{role!r} is not one of {allowed}"}
+        )
+    else:
+        errors.extend(_scope_errors(session, parsed, municipality_code, care_home_id))
+    if errors:
+        raise ValidationFailed(errors)
+    if get_user_by_username(session, username=username.strip()) is not None:
+        raise Conflict(f"user {username.strip()!r} already exists")
+    user = User(
+        username=username.strip(),
+        full_name=full_name.strip(),
+        password_hash=hash_password(password),
+        role=parsed.value,
+        municipality_code=municipality_code,
+        care_home_id=care_home_id,
+        active=True,
+        created_at=moment,
+    )
+    session.add(user)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="user.create",
+        entity="user",
+        entity_id=str(user.id),
+        details={
+            "username": user.username,
+            "role": user.role,
+            "municipality_code": municipality_code,
+            "care_home_id": care_home_id,
+        },
+        now=moment,
+    )
+    return user

@@ -1,0 +1,166 @@
+"""``fordela db upgrade``, ``fordela seed`` and ``fordela up``: the database and a demo round.
+
+Each command opens its own engine from the settings (``FORDELA_DATABASE_URL``) and one
+``session_scope`` per step, so a failed step leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+from sqlalchemy import Engine, exists, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from data.clock import utcnow
+from data.db import make_engine, session_scope
+from data.demo import DEMO_USERS, seed_demo
+from data.errors import Conflict
+from data.models import Municipality, NeedReport
+from data.reference_data import load_reference_data
+from data.rounds import open_round
+from data.schema import head_revision, upgrade_database
+from data.settings import Settings
+from data.summary import RoundSummary, round_summary
+from data.users import get_user_by_username
+
+__all__ = ["db_group", "seed_command", "up_command"]
+
+
+def _engine(settings: Settings) -> Engine:
+    return make_engine(settings=settings)
+
+
+def _safe_url(settings: Settings) -> str:
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def _round_date(value: str | None, settings: Settings, now: datetime) -> date:
+    if value is None:
+        return open_round(now, settings=settings)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--date"
+        ) from exc
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}".replace(",", "\u00a0")
+
+
+def format_summary(summary: RoundSummary) -> str:
+    """The round's headline figures as a few lines of text."""
+    short = summary.items_short
+    lines = [
+        f"Round {summary.round_date.isoformat()} (delivery date)",
+        f"  homes reporting: {summary.homes_reporting} of {summary.homes_active} "
+        f"({summary.homes_confirmed} with confirmed cases, {summary.homes_suspected} suspected, "
+        f"{summary.late_reports} late)",
+        f"  items short (requested > available): {len(short)} of {len(summary.items)}",
+    ]
+    for item in short:
+        lines.append(
+            f"    {item.code:<11} requested {_thousands(item.requested):>9} {item.unit:<2}"
+            f"  available {_thousands(item.available):>9}  short {_thousands(item.shortfall)}"
+        )
+    return "\n".join(lines)
+
+
+def format_sign_ins() -> str:
+    """The demo sign-ins (local use only)."""
+    lines = ["Demo sign-ins (local use only):"]
+    for user in DEMO_USERS:
+        lines.append(f"  {user.username:<17} {user.password:<19} {user.role.value}")
+    return "\n".join(lines)
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database: create and upgrade its schema."""
+
+
+@db_group.command("upgrade")
+def upgrade_command() -> None:
+    """Create the database or bring its schema to the latest revision."""
+    settings = Settings()
+    engine = _engine(settings)
+    try:
+        upgrade_database(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"Database {_safe_url(settings)} is at revision {head_revision()}.")
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="Also add demo users, stock and a day of needs.")
+@click.option("--seed", "seed", type=int, default=2020, show_default=True, help="Random seed.")
+@click.option("--date", "round_date", help="Demo round's delivery date (default: the open round).")
+def seed_command(demo: bool, seed: int, round_date: str | None) -> None:
+    """Load the reference data (idempotent); with --demo also a demo round."""
+    settings = Settings()
+    engine = _engine(settings)
+    try:
+        upgrade_database(engine)
+        if not demo:
+            with session_scope(engine) as session:
+                result = load_reference_data(session, actor="cli:seed")
+            click.echo(
+                f"Reference data loaded: inserted {result.inserted}, updated {result.updated}."
+            )
+            return
+        day = _round_date(round_date, settings, utcnow())
+        try:
+            with session_scope(engine) as session:
+                seeded = seed_demo(session, round_date=day, seed=seed, settings=settings)
+        except Conflict as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"Demo round {seeded.round_date.isoformat()} seeded: {seeded.homes_reporting} homes "
+            f"reporting, {seeded.receipts} stock receipts."
+        )
+        with session_scope(engine) as session:
+            click.echo(format_summary(round_summary(session, round_date=day)))
+    finally:
+        engine.dispose()
+
+
+def _round_to_show(session: Session, open_day: date) -> date:
+    """The open round if it has reports, otherwise the latest round that has (or the open one)."""
+    if session.scalar(select(exists().where(NeedReport.round_date == open_day))):
+        return open_day
+    latest = session.scalar(select(func.max(NeedReport.round_date)))
+    return latest if latest is not None else open_day
+
+
+@click.command("up")
+@click.option("--seed", "seed", type=int, default=2020, show_default=True, help="Demo seed.")
+def up_command(seed: int) -> None:
+    """Create the database, seed a demo round if it is empty, and summarise the round.
+
+    The demo round is the round open now (Europe/Stockholm): today's before the cut-off,
+    tomorrow's from it on. A database that already holds data is never seeded.
+    """
+    settings = Settings()
+    engine = _engine(settings)
+    try:
+        upgrade_database(engine)
+        click.echo(f"Database {_safe_url(settings)} is at revision {head_revision()}.")
+        open_day = open_round(utcnow(), settings=settings)
+        with session_scope(engine) as session:
+            if not session.scalar(select(exists().where(Municipality.code.is_not(None)))):
+                seeded = seed_demo(session, round_date=open_day, seed=seed, settings=settings)
+                click.echo(
+                    f"Seeded the demo round: reference data, demo users, {seeded.receipts} stock "
+                    f"receipts and {seeded.reports} need reports."
+                )
+        with session_scope(engine) as session:
+            day = _round_to_show(session, open_day)
+            click.echo(format_summary(round_summary(session, round_date=day)))
+            demo = get_user_by_username(session, username=DEMO_USERS[0].username) is not None
+        if demo:
+            click.echo(format_sign_ins())
+    finally:
+        engine.dispose()

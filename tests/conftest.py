@@ -1,0 +1,157 @@
+"""Database fixtures: every data-layer test runs on SQLite and on PostgreSQL.
+
+- ``db_engine`` (session scope, parametrised ``sqlite`` / ``postgresql``): a database migrated once
+  per test session with the reference data loaded (SQLite: a temporary file; PostgreSQL: a schema
+  of its own on ``FORDELA_TEST_POSTGRES_URL``, dropped at the end).
+- ``connection`` / ``session``: each test runs inside an outer transaction that is rolled back;
+  the session joins it with SAVEPOINTs, so code under test may flush, roll back or even commit.
+- ``fresh_engine``: a new, empty, migrated database (own file or schema) for tests that must commit,
+  such as concurrency tests; removed afterwards.
+
+PostgreSQL unreachable: its parameters are skipped locally and fail when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+import data.users
+from data.db import make_engine, session_scope
+from data.reference_data import load_reference_data
+from data.schema import upgrade_database
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ENGINES = ["sqlite", "postgresql"]
+
+_postgres_problem: str | None = None
+
+
+def postgres_url() -> str:
+    """The PostgreSQL test server's URL."""
+    return os.environ.get("FORDELA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def require_postgres() -> None:
+    """Skip (locally) or fail (CI) when the PostgreSQL test server cannot be reached."""
+    global _postgres_problem
+    if _postgres_problem is None:
+        probe = make_engine(postgres_url(), connect_args={"connect_timeout": 5})
+        try:
+            with probe.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            _postgres_problem = ""
+        except Exception as exc:
+            _postgres_problem = f"PostgreSQL at {postgres_url()} is unreachable: {exc}"
+        finally:
+            probe.dispose()
+    if _postgres_problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(_postgres_problem, pytrace=False)
+        pytest.skip(_postgres_problem)
+
+
+def _schema_url(schema: str) -> str:
+    url = make_url(postgres_url())
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+def _create_database(kind: str, directory: Path) -> tuple[Engine, Callable[[], None]]:
+    """A new, migrated database of ``kind`` and a function that removes it."""
+    if kind == "sqlite":
+        path = directory / f"fordela-{uuid.uuid4().hex[:8]}.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade_database(engine)
+
+        def drop_sqlite() -> None:
+            engine.dispose()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+        return engine, drop_sqlite
+
+    require_postgres()
+    schema = f"fordela_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres_url())
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(_schema_url(schema))
+    upgrade_database(engine)
+
+    def drop_postgres() -> None:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+    return engine, drop_postgres
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """Argon2id with tiny costs in tests: the real parameters take a third of a second a hash."""
+    original = data.users._HASHER
+    data.users._HASHER = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    yield
+    data.users._HASHER = original
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def db_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A migrated database with the reference data, shared by the session's tests."""
+    engine, drop = _create_database(request.param, tmp_path_factory.mktemp("db"))
+    try:
+        with session_scope(engine) as session:
+            load_reference_data(session)
+        yield engine
+    finally:
+        drop()
+
+
+@pytest.fixture
+def connection(db_engine: Engine) -> Iterator[Connection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    with db_engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session whose commits and rollbacks stay inside the test's outer transaction."""
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as db:
+        yield db
+
+
+@pytest.fixture
+def engine_kind(db_engine: Engine) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return db_engine.dialect.name
+
+
+@pytest.fixture(params=ENGINES)
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A new, migrated, empty database for a test that commits; removed afterwards."""
+    engine, drop = _create_database(request.param, tmp_path)
+    try:
+        yield engine
+    finally:
+        drop()
