@@ -10,6 +10,7 @@ with their header repeated; every page says "Sida X av N" and, after page 1, whi
 from __future__ import annotations
 
 from itertools import groupby
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -132,7 +133,7 @@ def _header(note: DeliveryNote) -> Table:
             "Bekräftelsekod",
             ParagraphStyle("code_label", parent=STYLES["label"], alignment=TA_CENTER),
         ),
-        Paragraph(note.confirmation_code, CODE_STYLE),
+        Paragraph(escape(note.confirmation_code), CODE_STYLE),
     ]
     table = Table([[route, place, code]], colWidths=[52 * mm, 76 * mm, CONTENT_WIDTH - 128 * mm])
     table.setStyle(
@@ -169,12 +170,12 @@ def _items_table(items: tuple[StopItemLine, ...]) -> Table:
         single = item.lots[0] if len(item.lots) == 1 else None
         rows.append(
             [
-                item.item_code,
+                para(item.item_code, "cell"),
                 para(item.item_name, "cell"),
                 f"à {fmt_int(item.pack_size)} {item.unit}",
                 fmt_int(item.packs),
                 f"{fmt_int(item.units)} {item.unit}",
-                single.lot if single else ("–" if not item.lots else "se nedan"),
+                para(single.lot, "cell") if single else ("–" if not item.lots else "se nedan"),
                 fmt_date(single.expiry) if single else "",
             ]
         )
@@ -188,7 +189,7 @@ def _items_table(items: tuple[StopItemLine, ...]) -> Table:
                         "",
                         fmt_int(lot.packs),
                         f"{fmt_int(lot.units)} {item.unit}",
-                        lot.lot,
+                        para(lot.lot, "cell"),
                         fmt_date(lot.expiry),
                     ]
                 )
@@ -219,7 +220,7 @@ def _care_home_table(note: DeliveryNote) -> Table:
             rows.append(
                 [
                     _home_cell(*key) if len(rows) == start else "",
-                    home.item_code,
+                    para(home.item_code, "cell"),
                     para(home.item_name, "cell"),
                     fmt_int(home.packs),
                     f"{fmt_int(home.units)} {units_of[home.item_code]}",

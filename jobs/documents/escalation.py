@@ -11,6 +11,7 @@ field names plus ``schema``, always in the same order, dates and timestamps in I
 from __future__ import annotations
 
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
@@ -153,7 +154,8 @@ def _figures(request: EscalationRequest) -> Table:
         ("Säbo med bekräftad smitta som berörs", fmt_int(request.homes_with_confirmed_cases)),
     ]
     cells = [
-        [Paragraph(value, FIGURE_STYLE), Paragraph(label, FIGURE_LABEL)] for label, value in figures
+        [Paragraph(escape(value), FIGURE_STYLE), Paragraph(escape(label), FIGURE_LABEL)]
+        for label, value in figures
     ]
     table = Table([cells], colWidths=[CONTENT_WIDTH / len(figures)] * len(figures))
     table.setStyle(

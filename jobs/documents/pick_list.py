@@ -38,9 +38,9 @@ from jobs.documents.ordering import sorted_pick_lines
 
 __all__ = ["render_pick_list_pdf", "stop_columns_fit"]
 
-BASE_WIDTHS = [14 * mm, 20 * mm, 52 * mm, 32 * mm, 21 * mm, 18 * mm, 14 * mm, 24 * mm]
-STOP_WIDTH = 14 * mm
-MAX_STOP_COLUMNS = int((LANDSCAPE_WIDTH - sum(BASE_WIDTHS)) // STOP_WIDTH)
+BASE_WIDTHS = [14 * mm, 20 * mm, 50 * mm, 28 * mm, 21 * mm, 18 * mm, 14 * mm, 22 * mm]
+MIN_STOP_WIDTH = 11 * mm
+MAX_STOP_COLUMNS = int((LANDSCAPE_WIDTH - sum(BASE_WIDTHS)) // MIN_STOP_WIDTH)
 
 
 def stop_columns_fit(pick_list: PickList) -> bool:
@@ -174,9 +174,9 @@ def _lines_table(lines: list[PickListLine], stops: tuple[PickListStop, ...]) -> 
         rows.append(
             [
                 CheckBox(),
-                line.item_code,
+                para(line.item_code, "cell"),
                 para(line.item_name, "cell"),
-                line.lot,
+                para(line.lot, "cell"),
                 fmt_date(line.expiry),
                 f"à {fmt_int(line.pack_size)} {line.unit}",
                 fmt_int(line.packs),
@@ -198,10 +198,18 @@ def _lines_table(lines: list[PickListLine], stops: tuple[PickListStop, ...]) -> 
         ]
     )
     first_stop = len(BASE_WIDTHS)
+    # The stop columns share what the other columns leave (without stop columns the name
+    # column takes it), so the table always spans the page.
+    spare = LANDSCAPE_WIDTH - sum(BASE_WIDTHS)
+    widths = list(BASE_WIDTHS)
+    if stops:
+        widths += [spare / len(stops)] * len(stops)
+    else:
+        widths[2] += spare
     return data_table(
         header,
         rows,
-        [*BASE_WIDTHS, *[STOP_WIDTH] * len(stops)],
+        widths,
         numeric=(6, 7, *range(first_stop, first_stop + len(stops))),
         centered=(0,),
         group_starts=group_starts,
@@ -226,9 +234,9 @@ def _per_stop_sections(
         rows: list[list[Cell]] = [
             [
                 CheckBox(),
-                line.item_code,
+                para(line.item_code, "cell"),
                 para(line.item_name, "cell"),
-                line.lot,
+                para(line.lot, "cell"),
                 fmt_date(line.expiry),
                 fmt_int(line.packs_for(stop.stop_number)),
             ]
@@ -239,7 +247,7 @@ def _per_stop_sections(
         table = data_table(
             ["Lastat", "Artikel", "Benämning", "Lot/batch", "Bäst före", "Frp"],
             rows or [["", "", para("Inget att lasta", "small"), "", "", ""]],
-            [14 * mm, 20 * mm, 70 * mm, 32 * mm, 21 * mm, 18 * mm],
+            [14 * mm, 20 * mm, LANDSCAPE_WIDTH - 105 * mm, 32 * mm, 21 * mm, 18 * mm],
             numeric=(5,),
             centered=(0,),
         )
