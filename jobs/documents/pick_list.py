@@ -58,7 +58,7 @@ def render_pick_list_pdf(pick_list: PickList) -> bytes:
             LANDSCAPE_WIDTH,
         ),
         _header(pick_list, lines),
-        heading("Att plocka (först utgående först, FEFO)"),
+        heading("Att plocka – kortast hållbarhet först (FEFO)"),
     ]
     if stop_columns_fit(pick_list):
         story.append(_lines_table(lines, pick_list.stops))
