@@ -8,6 +8,12 @@ from __future__ import annotations
 import click
 
 from jobs.db_commands import db_group, seed_command, up_command
+from jobs.manifest_commands import (
+    deliver_command,
+    dispatch_command,
+    manifests_command,
+    outbox_group,
+)
 from jobs.solve_command import solve_command
 
 __all__ = ["main"]
@@ -22,3 +28,7 @@ main.add_command(solve_command)
 main.add_command(db_group)
 main.add_command(seed_command)
 main.add_command(up_command)
+main.add_command(manifests_command)
+main.add_command(dispatch_command)
+main.add_command(deliver_command)
+main.add_command(outbox_group)

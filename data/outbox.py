@@ -1,0 +1,171 @@
+"""The outbox: messages written in the same transaction as the change they announce, sent later.
+
+A message has a unique idempotency key (sent with every attempt, so the receiver can drop
+repeats), a topic and a JSON payload. A drainer **claims** due messages in a short transaction:
+it counts the attempt and pushes ``next_attempt_at`` a lease ahead, so a drainer that dies while
+sending leaves the message to be retried once the lease is over. On PostgreSQL the claim reads
+with ``FOR UPDATE SKIP LOCKED``, so two drainers never claim the same message together; SQLite's
+write lock (``BEGIN IMMEDIATE``) serialises them. The outcome is recorded in another short
+transaction: ``sent``, a retry at a later time, or ``dead``.
+
+Nothing here commits; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.clock import resolve_now
+from data.models import OutboxMessage
+
+__all__ = [
+    "ClaimedMessage",
+    "claim_due_messages",
+    "enqueue_message",
+    "get_message",
+    "list_messages",
+    "record_failure",
+    "record_sent",
+]
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A message a drainer holds for one attempt (plain values: safe outside the session)."""
+
+    id: int
+    idempotency_key: str
+    topic: str
+    payload: dict[str, Any]
+    attempt: int
+
+
+def enqueue_message(
+    session: Session,
+    *,
+    idempotency_key: str,
+    topic: str,
+    payload: dict[str, Any],
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Queue a message (due now); the existing one when the key is already queued."""
+    existing = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+    )
+    if existing is not None:
+        return existing
+    moment = resolve_now(now)
+    message = OutboxMessage(
+        idempotency_key=idempotency_key,
+        topic=topic,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=moment,
+        created_at=moment,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def get_message(session: Session, *, idempotency_key: str) -> OutboxMessage | None:
+    """The message with this key, read fresh from the database."""
+    return session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.idempotency_key == idempotency_key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def list_messages(session: Session, *, status: str | None = None) -> list[OutboxMessage]:
+    """Messages in the order they were queued, optionally only those with ``status``."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def claim_due_messages(
+    session: Session, *, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedMessage]:
+    """Claim up to ``limit`` pending messages due at ``now``: count the attempt, set the lease."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    claimed: list[ClaimedMessage] = []
+    for message in session.scalars(query):
+        message.attempts += 1
+        message.next_attempt_at = now + lease
+        claimed.append(
+            ClaimedMessage(
+                id=message.id,
+                idempotency_key=message.idempotency_key,
+                topic=message.topic,
+                payload=dict(message.payload),
+                attempt=message.attempts,
+            )
+        )
+    session.flush()
+    return claimed
+
+
+def _locked(session: Session, message_id: int) -> OutboxMessage | None:
+    return session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def record_sent(
+    session: Session, *, message_id: int, response_status: int, now: datetime
+) -> OutboxMessage | None:
+    """Mark a message sent; None (nothing changed) when it was already sent or given up."""
+    message = _locked(session, message_id)
+    if message is None or message.status != "pending":
+        return None
+    message.status = "sent"
+    message.sent_at = now
+    message.response_status = response_status
+    message.last_error = None
+    session.flush()
+    return message
+
+
+def record_failure(
+    session: Session,
+    *,
+    message_id: int,
+    attempt: int,
+    error: str,
+    response_status: int | None,
+    retry_at: datetime | None,
+) -> OutboxMessage | None:
+    """Record a failed attempt: retry at ``retry_at``, or ``dead`` when it is None.
+
+    Ignored (None) when the message is no longer pending or another drainer has tried it since
+    (its lease ran out and the attempt count moved on).
+    """
+    message = _locked(session, message_id)
+    if message is None or message.status != "pending" or message.attempts != attempt:
+        return None
+    message.last_error = error[:2000]
+    message.response_status = response_status
+    if retry_at is None:
+        message.status = "dead"
+    else:
+        message.next_attempt_at = retry_at
+    session.flush()
+    return message

@@ -1,0 +1,1 @@
+"""The daily cycle, one function per step; each opens its own transaction."""
