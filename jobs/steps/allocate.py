@@ -1,0 +1,106 @@
+"""Step: allocate a round — snapshot in one short read, solve with no transaction open, write once.
+
+``allocate_round`` is idempotent per round: when the round already has a draft it is returned
+(nothing is solved) unless ``rerun`` is asked, in which case the new run supersedes it and the old
+one is kept. A round with an approved run is refused (``RoundApproved``). Two allocations of one
+round started together end with exactly one run: the loser's insert fails on
+``UNIQUE(round_date, attempt)``, its transaction rolls back, and it returns the winner's run.
+
+A solve whose answer the core's independent checker rejects raises ``CheckFailed`` and stores
+nothing (an unusable run on record would only invite its approval); the error names the violations.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from allocation import Policy, solve
+from data.clock import resolve_now
+from data.db import session_scope
+from data.run_snapshot import take_snapshot
+from data.runs import RoundApproved, current_draft, list_round_runs, store_run
+from jobs.settings import CycleSettings
+
+__all__ = ["allocate_round"]
+
+log = logging.getLogger(__name__)
+
+
+def _existing(engine: Engine, round_date: date) -> str | None:
+    """The round's approved run or current draft after a lost race, if any."""
+    with session_scope(engine) as session:
+        runs = list_round_runs(session, round_date=round_date)
+    for status in ("approved", "draft"):
+        found = [r for r in runs if r.status == status]
+        if found:
+            return found[-1].id
+    return None
+
+
+def allocate_round(
+    engine: Engine,
+    *,
+    round_date: date,
+    actor: str,
+    now: datetime | None = None,
+    policy: Policy | None = None,
+    method: str | None = None,
+    rerun: bool = False,
+    trigger: str = "manual",
+    settings: CycleSettings | None = None,
+) -> str:
+    """Allocate the round delivered on ``round_date``; returns the id of its draft run."""
+    moment = resolve_now(now)
+    cycle = settings or CycleSettings()
+    policy = policy or cycle.policy()
+    method = method or cycle.method
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        runs = list_round_runs(session, round_date=round_date)
+        approved = [r for r in runs if r.status == "approved"]
+        if approved:
+            raise RoundApproved(round_date, approved[-1].id)
+        draft = current_draft(session, round_date=round_date)
+        if draft is not None and not rerun:
+            log.info("round %s already has the draft %s", round_date, draft.id)
+            return draft.id
+        snapshot = take_snapshot(session, round_date=round_date, policy=policy, now=moment)
+    loaded = time.perf_counter()
+    result = solve(snapshot.problem, method, time_limit_s=cycle.solve_time_limit_s)
+    solved = time.perf_counter()
+    try:
+        with session_scope(engine) as session:
+            stored = store_run(
+                session,
+                snapshot=snapshot,
+                result=result,
+                method=method,
+                trigger=trigger,
+                actor=actor,
+                now=moment,
+                rerun=rerun,
+                seconds={"snapshot": loaded - started, "solve_wall": solved - loaded},
+            )
+            run_id = stored.run.id
+    except IntegrityError:
+        winner = _existing(engine, round_date)
+        if winner is None:
+            raise
+        log.info("round %s: another allocation stored %s first", round_date, winner)
+        return winner
+    log.info(
+        "round %s: %s %s (%d lines, snapshot %.2f s, solve %.2f s, write %.2f s)",
+        round_date,
+        "stored" if stored.created else "kept",
+        run_id,
+        len(result.lines),
+        loaded - started,
+        solved - loaded,
+        time.perf_counter() - solved,
+    )
+    return run_id
