@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, func, select, update
+from sqlalchemy import Integer, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -459,7 +459,7 @@ def item_balances(session: Session, *, as_of: date | None = None) -> dict[str, i
         .group_by(Item.code)
         .order_by(Item.code)
     )
-    return {code: int(total) for code, total in session.execute(query).tuples()}
+    return {code: int(total) for code, total in session.execute(query)}
 
 
 def list_stock_entries(
@@ -493,7 +493,7 @@ def balance_mismatches(session: Session) -> list[tuple[str, str, int, int]]:
             StockBalance.item_code,
             StockBalance.lot,
             StockBalance.on_hand,
-            func.coalesce(sums.c.total, 0, type_=Integer),
+            type_coerce(func.coalesce(sums.c.total, 0), Integer),
         )
         .outerjoin(
             sums, (sums.c.item_code == StockBalance.item_code) & (sums.c.lot == StockBalance.lot)
@@ -501,4 +501,4 @@ def balance_mismatches(session: Session) -> list[tuple[str, str, int, int]]:
         .where(StockBalance.on_hand != func.coalesce(sums.c.total, 0))
         .order_by(StockBalance.item_code, StockBalance.lot)
     )
-    return [(i, lot, int(b), int(s)) for i, lot, b, s in session.execute(query).tuples()]
+    return [(i, lot, int(b), int(s)) for i, lot, b, s in session.execute(query)]

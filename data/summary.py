@@ -60,7 +60,7 @@ def round_summary(session: Session, *, round_date: date) -> RoundSummary:
         situation: count
         for situation, count in session.execute(
             select(NeedReport.situation, func.count()).where(current).group_by(NeedReport.situation)
-        ).tuples()
+        )
     }
     late = session.scalar(select(func.count()).where(current & NeedReport.late.is_(True))) or 0
     requested: dict[str, int] = {
@@ -70,7 +70,7 @@ def round_summary(session: Session, *, round_date: date) -> RoundSummary:
             .join(NeedReport, NeedReport.id == NeedLine.report_id)
             .where(current)
             .group_by(NeedLine.item_code)
-        ).tuples()
+        )
     }
     available = item_balances(session, as_of=round_date)
     items = [

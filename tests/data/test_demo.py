@@ -1,0 +1,94 @@
+"""The demo round: deterministic by seed, realistic in shape, some items short."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from data.demo import DEMO_USERS, seed_demo
+from data.errors import Conflict
+from data.models import NeedReport, StockEntry, User
+from data.settings import Settings
+from data.stock import balance_mismatches
+from data.summary import round_summary
+from data.users import authenticate
+
+DAY = date(2026, 11, 24)
+SETTINGS = Settings(database_url="sqlite://")
+
+
+def fingerprint(session: Session) -> dict[str, Any]:
+    reports = session.scalars(
+        select(NeedReport).options(selectinload(NeedReport.lines)).order_by(NeedReport.id)
+    ).all()
+    entries = session.scalars(select(StockEntry).order_by(StockEntry.id)).all()
+    users = session.scalars(select(User).order_by(User.username)).all()
+    return {
+        "reports": [
+            (
+                r.care_home_id,
+                r.round_date,
+                r.version,
+                r.situation,
+                r.submitted_at,
+                r.late,
+                r.superseded,
+                [(x.item_code, x.requested, x.on_hand, x.daily_use) for x in r.lines],
+            )
+            for r in reports
+        ],
+        "stock": [
+            (e.item_code, e.lot, e.expiry, e.supplier, e.quantity, e.created_at) for e in entries
+        ],
+        "users": [(u.username, u.role, u.municipality_code, u.care_home_id) for u in users],
+    }
+
+
+@pytest.mark.slow
+def test_demo_is_deterministic_by_seed(session: Session) -> None:
+    with session.begin_nested() as first:
+        seed_demo(session, round_date=DAY, seed=11, settings=SETTINGS)
+        one = fingerprint(session)
+        first.rollback()
+    with session.begin_nested() as second:
+        seed_demo(session, round_date=DAY, seed=11, settings=SETTINGS)
+        two = fingerprint(session)
+        second.rollback()
+    assert one == two
+    assert len(one["reports"]) > 300
+
+
+@pytest.mark.slow
+def test_demo_round_shape(session: Session) -> None:
+    seeded = seed_demo(session, round_date=DAY, settings=SETTINGS)
+    summary = round_summary(session, round_date=DAY)
+    assert summary.round_date == DAY
+    assert 0.78 <= summary.homes_reporting / summary.homes_active <= 0.92
+    assert 0.18 <= summary.homes_confirmed / summary.homes_reporting <= 0.33
+    assert summary.homes_suspected > 0
+    assert summary.late_reports == 0
+    assert seeded.homes_reporting == summary.homes_reporting
+    assert seeded.reports > seeded.homes_reporting  # a few homes revised
+    short = {item.code for item in summary.items_short}
+    assert {"FFP3", "FORKL_LANG"} <= short
+    assert {"FORKL_KORT", "HANDDESINF"}.isdisjoint(short)
+    assert balance_mismatches(session) == []
+    for user in DEMO_USERS:
+        assert authenticate(session, username=user.username, password=user.password) is not None
+    assert {u.role for u in DEMO_USERS} == {
+        "admin",
+        "county_coordinator",
+        "logistics",
+        "municipal_coordinator",
+        "care_home_manager",
+    }
+    latest = session.scalar(
+        select(NeedReport.submitted_at).order_by(NeedReport.submitted_at.desc()).limit(1)
+    )
+    assert latest is not None and latest < datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # cut-off
+    with pytest.raises(Conflict):
+        seed_demo(session, round_date=DAY, settings=SETTINGS)
