@@ -394,5 +394,5 @@ def list_discrepancies(session: Session, *, round_date: date) -> list[Discrepanc
             received_by=stop.received_by,
             recorded_at=delivered.recorded_at,
         )
-        for delivered, line, stop, manifest, name in session.execute(query).tuples()
+        for delivered, line, stop, manifest, name in session.execute(query)
     ]

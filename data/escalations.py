@@ -83,7 +83,7 @@ def list_escalations(
 
 def _shortfalls(session: Session, run_id: str) -> dict[str, dict[str, Any]]:
     """Per item short: unmet, homes short and homes with confirmed cases per municipality."""
-    names = dict(session.execute(select(Municipality.code, Municipality.name)).tuples())
+    names = dict(session.execute(select(Municipality.code, Municipality.name)))
     items: dict[str, dict[str, Any]] = {}
     lines = session.scalars(
         select(AllocationLine)

@@ -101,7 +101,7 @@ def reserved_lots(session: Session, *, run_id: str) -> dict[str, list[ReservedLo
         .group_by(StockEntry.item_code, StockEntry.lot)
     )
     lots: dict[str, list[ReservedLot]] = defaultdict(list)
-    for item, lot, expiry, units in session.execute(query).tuples():
+    for item, lot, expiry, units in session.execute(query):
         if int(units) > 0:
             lots[item].append(ReservedLot(item=item, lot=lot, expiry=expiry, units=int(units)))
     for item_lots in lots.values():
@@ -146,7 +146,7 @@ def _allocated(session: Session, run_id: str) -> dict[str, dict[str, int]]:
         .group_by(AllocationLine.municipality_code, AllocationLine.item_code)
     )
     result: dict[str, dict[str, int]] = defaultdict(dict)
-    for municipality, item, units in session.execute(query).tuples():
+    for municipality, item, units in session.execute(query):
         result[municipality][item] = int(units)
     return dict(result)
 

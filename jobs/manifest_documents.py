@@ -69,7 +69,7 @@ def _care_homes(
         .join(CareHome, AllocationLine.care_home_id == CareHome.id)
         .where(AllocationLine.run_id == run_id, AllocationLine.quantity > 0)
         .order_by(AllocationLine.municipality_code, CareHome.name, AllocationLine.care_home_id)
-    ).tuples()
+    )
     homes: dict[str, list[CareHomeLine]] = defaultdict(list)
     for line, name in rows:
         homes[line.municipality_code].append(
