@@ -83,7 +83,9 @@ def list_escalations(
 
 def _shortfalls(session: Session, run_id: str) -> dict[str, dict[str, Any]]:
     """Per item short: unmet, homes short and homes with confirmed cases per municipality."""
-    names = dict(session.execute(select(Municipality.code, Municipality.name)))
+    names = {
+        code: name for code, name in session.execute(select(Municipality.code, Municipality.name))
+    }
     items: dict[str, dict[str, Any]] = {}
     lines = session.scalars(
         select(AllocationLine)

@@ -1,0 +1,119 @@
+"""Escalation to the national agency: one request per item short, queued in the outbox with it."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from data.db import session_scope
+from data.errors import Conflict, NotFound
+from data.escalations import AGENCY_SUPPLIER, get_escalation, set_escalation_status
+from data.outbox import list_messages
+from data.stock import list_stock_entries
+from jobs.document_files import write_round_documents
+from jobs.documents import escalation_to_json
+from jobs.escalation_documents import round_escalation_requests
+from jobs.steps.escalate import escalate_round, receive_agency_delivery
+from tests.jobs.conftest import ACTOR, ApprovedRound
+
+ROUND = date(2026, 11, 24)
+
+
+def test_each_item_short_becomes_one_request_with_its_outbox_message(
+    approved_round: ApprovedRound,
+) -> None:
+    engine = approved_round.engine
+    refs = escalate_round(engine, round_date=approved_round.round_date, actor=ACTOR)
+    assert refs == ["ESK-20261124-HAND", "ESK-20261124-IIR"]
+    with session_scope(engine) as session:
+        iir = get_escalation(session, reference="ESK-20261124-IIR")
+        assert (iir.total_unmet, iir.homes_confirmed, iir.status) == (500, 2, "queued")
+        assert iir.region_stock == 300  # 1 300 received, 1 000 reserved by the run
+        assert iir.days_of_supply == pytest.approx(300 / 250)  # H0005 gave no daily use
+        assert iir.run_id == approved_round.run_id
+        assert [
+            (r["municipality_code"], r["unmet"], r["homes_short"], r["homes_confirmed"])
+            for r in iir.by_municipality
+        ] == [("0114", 200, 2, 1), ("0115", 100, 1, 0), ("0180", 200, 1, 1)]
+        hand = get_escalation(session, reference="ESK-20261124-HAND")
+        assert (hand.total_unmet, hand.homes_confirmed, hand.region_stock) == (40, 2, 150)
+        assert hand.days_of_supply == pytest.approx(150 / 9, abs=0.01)
+        messages = list_messages(session)
+        assert [(m.idempotency_key, m.topic, m.status) for m in messages] == [
+            ("ESK-20261124-HAND", "escalation", "pending"),
+            ("ESK-20261124-IIR", "escalation", "pending"),
+        ]
+        requests = {r.reference: r for r in round_escalation_requests(session, round_date=ROUND)}
+        assert messages[1].payload == escalation_to_json(requests["ESK-20261124-IIR"])
+        assert messages[1].payload["total_unmet"] == 500
+
+
+def test_escalating_twice_queues_nothing_new(approved_round: ApprovedRound) -> None:
+    engine = approved_round.engine
+    first = escalate_round(engine, round_date=ROUND, actor=ACTOR)
+    second = escalate_round(engine, round_date=ROUND, actor=ACTOR)
+    assert first == second
+    with session_scope(engine) as session:
+        assert len(list_messages(session)) == 2
+
+
+def test_requests_download_as_json_csv_and_pdf(
+    approved_round: ApprovedRound, tmp_path: Path
+) -> None:
+    engine = approved_round.engine
+    escalate_round(engine, round_date=ROUND, actor=ACTOR)
+    written = write_round_documents(engine, round_date=ROUND, out_dir=tmp_path)
+    names = {p.name for p in written}
+    assert {"ESK-20261124-IIR.json", "ESK-20261124-IIR.pdf", "begaran-om-stod.csv"} <= names
+    folder = tmp_path / "2026-11-24"
+    document = json.loads((folder / "ESK-20261124-IIR.json").read_text(encoding="utf-8"))
+    assert document["reference"] == "ESK-20261124-IIR" and document["total_unmet"] == 500
+    text = "\n".join(
+        page.extract_text() or ""
+        for page in PdfReader(io.BytesIO((folder / "ESK-20261124-IIR.pdf").read_bytes())).pages
+    )
+    assert "ESK-20261124-IIR" in text and "Vallentuna" in text
+    rows = (folder / "begaran-om-stod.csv").read_bytes().decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + 3 + 2  # header, IIR in three municipalities, HAND in two
+
+
+def test_status_moves_forward_and_agency_deliveries_are_received_as_stock(
+    approved_round: ApprovedRound,
+) -> None:
+    engine = approved_round.engine
+    escalate_round(engine, round_date=ROUND, actor=ACTOR)
+    with session_scope(engine) as session:
+        set_escalation_status(
+            session, reference="ESK-20261124-IIR", status="acknowledged", agency_reference="SoS-7"
+        )
+    with session_scope(engine) as session, pytest.raises(Conflict, match="cannot go to sent"):
+        set_escalation_status(session, reference="ESK-20261124-IIR", status="sent")
+    with session_scope(engine) as session, pytest.raises(NotFound):
+        set_escalation_status(session, reference="ESK-nope", status="sent")
+
+    status = receive_agency_delivery(
+        engine,
+        reference="ESK-20261124-IIR",
+        lot="SOS-1",
+        expiry=date(2028, 1, 31),
+        quantity=300,
+        actor=ACTOR,
+    )
+    assert status == "partly_met"
+    status = receive_agency_delivery(
+        engine, reference="ESK-20261124-IIR", lot="SOS-2", expiry=None, quantity=200, actor=ACTOR
+    )
+    assert status == "met"
+    with session_scope(engine) as session:
+        escalation = get_escalation(session, reference="ESK-20261124-IIR")
+        assert (escalation.received_units, escalation.agency_reference) == (500, "SoS-7")
+        receipts = list_stock_entries(session, reference="ESK-20261124-IIR")
+        assert [(e.kind, e.lot, e.quantity, e.supplier) for e in receipts] == [
+            ("receipt", "SOS-1", 300, AGENCY_SUPPLIER),
+            ("receipt", "SOS-2", 200, AGENCY_SUPPLIER),
+        ]
