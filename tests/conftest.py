@@ -51,7 +51,8 @@ def require_postgres() -> None:
                 connection.execute(text("SELECT 1"))
             _postgres_problem = ""
         except Exception as exc:
-            _postgres_problem = f"PostgreSQL at {postgres_url()} is unreachable: {exc}"
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _postgres_problem = f"PostgreSQL at {postgres_url()} is unreachable: {reason}"
         finally:
             probe.dispose()
     if _postgres_problem:

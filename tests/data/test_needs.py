@@ -128,7 +128,7 @@ def test_list_round_reports_gives_last_version_per_home_and_filters(session: Ses
 
 def test_each_submission_writes_one_audit_row(session: Session) -> None:
     day = date(2026, 11, 24)
-    before = session.scalar(select(func.count()).select_from(AuditEntry))
+    before = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
     first = submit(session, at(day, 8, 0))
     second = submit(session, at(day, 8, 5))
     rows = session.scalars(

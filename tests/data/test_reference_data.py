@@ -106,7 +106,7 @@ def test_catalogue_covers_the_protective_equipment() -> None:
 
 
 def test_loading_twice_changes_nothing(session: Session) -> None:
-    audit_before = session.scalar(select(func.count()).select_from(AuditEntry))
+    audit_before = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
     result = load_reference_data(session)
     assert not result.changed
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
@@ -119,7 +119,7 @@ def test_loading_updates_a_changed_row_and_audits_once(session: Session) -> None
     assert home is not None
     home.places = 999
     session.flush()
-    audit_before = session.scalar(select(func.count()).select_from(AuditEntry))
+    audit_before = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
     result = load_reference_data(session)
     assert result.updated["care_homes"] == 1
     assert sum(result.inserted.values()) == 0

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from data.db import make_engine
 from data.rounds import cutoff_at, open_round, place_report
 from data.settings import Settings
 
@@ -97,6 +101,30 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
+def test_default_database_is_a_sqlite_file_under_var(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("FORDELA_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    url = Settings().database_url
+    assert url == f"sqlite:///{tmp_path / 'var' / 'fordela.db'}"
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    finally:
+        engine.dispose()
+    assert (tmp_path / "var" / "fordela.db").exists()
+
+
 def test_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         open_round(datetime(2026, 11, 24, 9, 0), settings=SETTINGS)
+
+
+@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31)))
+def test_open_round_is_the_first_round_whose_cutoff_is_still_ahead(naive: datetime) -> None:
+    moment = naive.replace(tzinfo=UTC)
+    day = open_round(moment, settings=SETTINGS)
+    assert moment < cutoff_at(day, settings=SETTINGS)
+    assert cutoff_at(day - timedelta(days=1), settings=SETTINGS) <= moment
