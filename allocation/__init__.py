@@ -22,10 +22,12 @@ from allocation.model import (
 )
 from allocation.scenario import (
     dumps_result,
+    iter_result_json,
     load_scenario,
     problem_from_dict,
     problem_to_dict,
     result_to_dict,
+    write_result,
 )
 from allocation.solve import METHODS, solve
 from allocation.validate import validate
@@ -51,10 +53,12 @@ __all__ = [
     "Violation",
     "check",
     "dumps_result",
+    "iter_result_json",
     "load_scenario",
     "problem_from_dict",
     "problem_to_dict",
     "result_to_dict",
     "solve",
     "validate",
+    "write_result",
 ]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from json.decoder import JSONDecodeError
 from json.decoder import scanstring as _scanstring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
+from allocation.bulk import paused_gc
 from allocation.errors import ScenarioError
 from allocation.model import (
     DEFAULT_WEIGHTS,
@@ -23,6 +24,8 @@ from allocation.model import (
     CapacityGroup,
     CareHome,
     Item,
+    ItemSummary,
+    LineResult,
     Municipality,
     Need,
     Policy,
@@ -33,11 +36,13 @@ from allocation.validate import validate
 
 __all__ = [
     "dumps_result",
+    "iter_result_json",
     "load_scenario",
     "locate_line",
     "problem_from_dict",
     "problem_to_dict",
     "result_to_dict",
+    "write_result",
 ]
 
 _MISSING = object()
@@ -134,6 +139,43 @@ def _policy(data: Mapping[str, Any]) -> Policy:
     )
 
 
+def _need(r: Mapping[str, Any], k: int) -> Need:
+    """One need line. The common, well-formed case is checked inline (a national round has
+    hundreds of thousands of lines); anything unusual goes through the general field readers,
+    which name the field in their error."""
+    home, item, requested = r.get("care_home"), r.get("item"), r.get("requested")
+    on_hand, daily_use = r.get("on_hand"), r.get("daily_use")
+    estimated = r.get("daily_use_estimated", False)
+    if (
+        type(home) is str
+        and type(item) is str
+        and type(requested) is int
+        and (on_hand is None or type(on_hand) is int)
+        and (daily_use is None or type(daily_use) in (int, float))
+        and type(estimated) is bool
+        and (daily_use is None or math.isfinite(daily_use))
+    ):
+        return Need(
+            home,
+            item,
+            requested,
+            on_hand,
+            None if daily_use is None else float(daily_use),
+            estimated,
+        )
+    path = f"needs[{k}]"
+    if not isinstance(estimated, bool):
+        raise ScenarioError(f"{path}.daily_use_estimated", "must be true or false")
+    return Need(
+        care_home=_text(r, "care_home", path),
+        item=_text(r, "item", path),
+        requested=_whole(r, "requested", path),
+        on_hand=_whole(r, "on_hand", path, None),
+        daily_use=_number(r, "daily_use", path, None),
+        daily_use_estimated=estimated,
+    )
+
+
 def problem_from_dict(data: Mapping[str, Any]) -> Problem:
     """Build and validate a `Problem` from the scenario format; raises `ScenarioError`."""
     if not isinstance(data, dict):
@@ -170,22 +212,7 @@ def problem_from_dict(data: Mapping[str, Any]) -> Problem:
         StockLine(_text(r, "item", f"stock[{k}]"), _whole(r, "quantity", f"stock[{k}]"))
         for k, r in enumerate(_records(data, "stock", required=False))
     )
-    needs = []
-    for k, r in enumerate(_records(data, "needs")):
-        path = f"needs[{k}]"
-        estimated = r.get("daily_use_estimated", False)
-        if not isinstance(estimated, bool):
-            raise ScenarioError(f"{path}.daily_use_estimated", "must be true or false")
-        needs.append(
-            Need(
-                care_home=_text(r, "care_home", path),
-                item=_text(r, "item", path),
-                requested=_whole(r, "requested", path),
-                on_hand=_whole(r, "on_hand", path, None),
-                daily_use=_number(r, "daily_use", path, None),
-                daily_use_estimated=estimated,
-            )
-        )
+    needs = [_need(r, k) for k, r in enumerate(_records(data, "needs"))]
     capacity = tuple(
         _capacity(r, f"capacity[{k}]")
         for k, r in enumerate(_records(data, "capacity", required=False))
@@ -212,11 +239,11 @@ def load_scenario(path: Path | str) -> Problem:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError("", f"cannot read {path}: {exc}") from exc
     try:
-        data = json.loads(text)
+        with paused_gc():
+            data = json.loads(text)
+            return problem_from_dict(data)
     except JSONDecodeError as exc:
         raise ScenarioError("", f"not valid JSON: {exc.msg}", exc.lineno) from exc
-    try:
-        return problem_from_dict(data)
     except ScenarioError as exc:
         raise exc.with_line(locate_line(text, exc.field)) from None
 
@@ -362,56 +389,99 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
     }
 
 
+def _line_dict(line: LineResult) -> dict[str, Any]:
+    return {
+        "care_home": line.care_home,
+        "item": line.item,
+        "municipality": line.municipality,
+        "requested": line.requested,
+        "requested_rounded": line.requested_rounded,
+        "quantity": _num(line.quantity),
+        "packs": line.packs,
+        "unmet": _num(line.unmet),
+        "level": _num(line.level),
+        "item_level": _opt(line.item_level),
+        "binding": line.binding,
+        "capacity_group": line.capacity_group,
+        "explanation": {"sv": line.explanation_sv, "en": line.explanation_en},
+    }
+
+
+def _item_dict(s: ItemSummary) -> dict[str, Any]:
+    return {
+        "item": s.item,
+        "stock": s.stock,
+        "supply": _num(s.supply),
+        "requested": s.requested,
+        "allocated": _num(s.allocated),
+        "common_level": _opt(s.common_level),
+        "homes_full": s.homes_full,
+        "homes_short": s.homes_short,
+    }
+
+
+def _stats_dict(result: AllocationResult) -> dict[str, Any]:
+    stats = result.stats
+    return {
+        "method": stats.method,
+        "solver": stats.solver,
+        "lp_count": stats.lp_count,
+        "iterations": stats.iterations,
+        "checker": stats.checker,
+    }
+
+
 def result_to_dict(result: AllocationResult) -> dict[str, Any]:
     """The result JSON: `status`, `allocations`, `items`, `stats` (no timings: byte-stable)."""
-    allocations = [
-        {
-            "care_home": line.care_home,
-            "item": line.item,
-            "municipality": line.municipality,
-            "requested": line.requested,
-            "requested_rounded": line.requested_rounded,
-            "quantity": _num(line.quantity),
-            "packs": line.packs,
-            "unmet": _num(line.unmet),
-            "level": _num(line.level),
-            "item_level": _opt(line.item_level),
-            "binding": line.binding,
-            "capacity_group": line.capacity_group,
-            "explanation": {"sv": line.explanation_sv, "en": line.explanation_en},
-        }
-        for line in result.lines
-    ]
-    items = [
-        {
-            "item": s.item,
-            "stock": s.stock,
-            "supply": _num(s.supply),
-            "requested": s.requested,
-            "allocated": _num(s.allocated),
-            "common_level": _opt(s.common_level),
-            "homes_full": s.homes_full,
-            "homes_short": s.homes_short,
-        }
-        for s in result.items
-    ]
-    stats = result.stats
     return {
         "status": result.status,
         "round": result.round,
         "method": result.method,
-        "allocations": allocations,
-        "items": items,
-        "stats": {
-            "method": stats.method,
-            "solver": stats.solver,
-            "lp_count": stats.lp_count,
-            "iterations": stats.iterations,
-            "checker": stats.checker,
-        },
+        "allocations": [_line_dict(line) for line in result.lines],
+        "items": [_item_dict(s) for s in result.items],
+        "stats": _stats_dict(result),
     }
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: building one per call costs more
+
+
+def iter_result_json(result: AllocationResult) -> Iterator[str]:
+    """The result JSON in chunks, one allocation per line (what `dumps_result` joins).
+
+    Streaming keeps a national result from existing twice in memory (as dicts and as text), and
+    `json.dumps(..., indent=…)` would fall back to the pure-Python encoder.
+    """
+    encode = _ENCODER.encode
+    head = ",\n ".join(
+        f"{encode(k)}: {encode(v)}"
+        for k, v in (("status", result.status), ("round", result.round), ("method", result.method))
+    )
+    yield f"{{\n {head},\n"
+    for key, records in (
+        ("allocations", map(_line_dict, result.lines)),
+        ("items", map(_item_dict, result.items)),
+    ):
+        yield f' "{key}": ['
+        sep = "\n  "
+        for record in records:
+            yield sep + encode(record)
+            sep = ",\n  "
+        yield "\n ],\n"
+    yield f' "stats": {encode(_stats_dict(result))}\n}}\n'
 
 
 def dumps_result(result: AllocationResult) -> str:
     """The result JSON as text, identical for identical input."""
-    return json.dumps(result_to_dict(result), ensure_ascii=False, indent=1) + "\n"
+    with paused_gc():
+        return "".join(iter_result_json(result))
+
+
+def write_result(result: AllocationResult, path: Path | str) -> None:
+    """Write the result JSON to `path` (via a temporary file, so no half-written result)."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    with paused_gc(), partial.open("w", encoding="utf-8") as out:
+        for chunk in iter_result_json(result):
+            out.write(chunk)
+    partial.replace(path)

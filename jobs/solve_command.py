@@ -18,9 +18,9 @@ from allocation import (
     CheckFailed,
     ScenarioError,
     SolverFailed,
-    dumps_result,
     load_scenario,
     solve,
+    write_result,
 )
 
 __all__ = ["format_table", "solve_command"]
@@ -104,9 +104,8 @@ def solve_command(
     except (SolverFailed, CheckFailed) as exc:
         click.echo(f"error: no valid allocation: {exc}", err=True)
         sys.exit(1)
-    text = dumps_result(result)
     try:
-        output.write_text(text, encoding="utf-8")
+        write_result(result, output)
     except OSError as exc:
         click.echo(f"error: cannot write {output}: {exc}", err=True)
         sys.exit(1)

@@ -1,0 +1,222 @@
+"""Benchmark of the allocation core at county, national and stress size.
+
+Run: `.venv/bin/python benchmarks/allocation.py` (add `--quick` for one run each, no stress LP).
+
+Scenarios are random but seeded and shaped like the real thing: a few municipalities much larger
+than the rest (Zipf-like sizes), 15–30 % of homes with cases, some items very short and some
+plentiful, whole packs on, and vehicle capacity per route (tight enough to bind on some routes).
+For each size it prints the median time of `solve(..., "exact")` (the whole core: validate,
+fill, round to packs, explain, check), of `solve(..., "lp")` where it finishes in a few minutes,
+their ratio, the wall time of a whole `fordela solve` process on the scenario file, and that
+process's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from allocation import problem_from_dict, solve  # noqa: E402
+
+__all__ = ["SIZES", "generate", "main"]
+
+# name: (homes, items, municipalities, homes per route, runs of the exact path, run the LP)
+SIZES: dict[str, tuple[int, int, int, int, int, bool]] = {
+    "county": (383, 12, 26, 3, 9, True),
+    "national": (2300, 30, 290, 8, 5, True),
+    "stress": (10000, 30, 290, 8, 3, False),
+}
+PACKS = (1, 10, 20, 50, 100, 200)
+
+
+def generate(
+    homes: int, items: int, municipalities: int, per_route: int, seed: int
+) -> dict[str, Any]:
+    """A scenario dict (the core's file format) of the given size."""
+    rng = np.random.default_rng(seed)
+    size = 1.0 / np.arange(1, municipalities + 1) ** 1.1  # a few much larger municipalities
+    munis = [f"{k:04d}" for k in range(1, municipalities + 1)]
+    home_muni = rng.choice(municipalities, size=homes, p=size / size.sum())
+    share_cases = rng.uniform(0.15, 0.30)
+    roll = rng.random(homes)
+    priority = np.where(roll < share_cases * 0.6, "outbreak", "normal")
+    priority = np.where((roll >= share_cases * 0.6) & (roll < share_cases), "suspected", priority)
+    beds = rng.integers(15, 90, size=homes)
+
+    pack = rng.choice(PACKS, size=items)
+    pack_volume = np.round(rng.uniform(0.3, 6.0, size=items), 2)
+    use_per_bed = rng.uniform(0.05, 3.0, size=items)
+    # Some items very short, some plentiful, most in between.
+    cover = rng.choice(
+        [0.15, 0.35, 0.6, 0.85, 1.3, 2.0], size=items, p=[0.15, 0.2, 0.25, 0.2, 0.1, 0.1]
+    )
+
+    needs: list[dict[str, Any]] = []
+    asked = np.zeros(items)
+    for h in range(homes):
+        wanted = rng.random(items) < 0.92
+        daily = beds[h] * use_per_bed * rng.uniform(0.6, 1.6, size=items)
+        days = rng.uniform(2.0, 7.0, size=items) * (1.6 if priority[h] == "outbreak" else 1.0)
+        on_hand = rng.uniform(0.0, 3.0, size=items) * daily
+        for i in np.flatnonzero(wanted):
+            req = max(1, int(daily[i] * days[i]))
+            asked[i] += req
+            need: dict[str, Any] = {
+                "care_home": f"H{h:05d}",
+                "item": f"I{i:02d}",
+                "requested": req,
+                "on_hand": int(on_hand[i]),
+            }
+            if rng.random() < 0.9:
+                need["daily_use"] = round(float(daily[i]), 1)
+            needs.append(need)
+
+    order = rng.permutation(municipalities)
+    routes = [order[k : k + per_route] for k in range(0, municipalities, per_route)]
+    # Route volume: what its homes ask, times a factor that makes a third of the routes bind.
+    litres = np.zeros(municipalities)
+    for need in needs:
+        i = int(need["item"][1:])
+        litres[home_muni[int(need["care_home"][1:])]] += (
+            min(need["requested"], asked[i] * cover[i]) * pack_volume[i] / pack[i]
+        )
+    capacity = [
+        {
+            "route": f"R{k:03d}",
+            "municipalities": [munis[m] for m in members],
+            "volume_l": round(float(litres[members].sum() * rng.choice([0.5, 0.8, 1.5, 3.0])), 1),
+        }
+        for k, members in enumerate(routes)
+    ]
+    return {
+        "round": "2026-11-24",
+        "items": [
+            {
+                "code": f"I{i:02d}",
+                "name": f"Artikel {i}",
+                "unit": "st",
+                "pack_size": int(pack[i]),
+                "pack_volume_l": float(pack_volume[i]),
+            }
+            for i in range(items)
+        ],
+        "municipalities": [{"code": m, "name": f"Kommun {m}"} for m in munis],
+        "care_homes": [
+            {
+                "id": f"H{h:05d}",
+                "name": f"Hem {h}",
+                "municipality": munis[home_muni[h]],
+                "priority": str(priority[h]),
+            }
+            for h in range(homes)
+        ],
+        "stock": [
+            {"item": f"I{i:02d}", "quantity": int(asked[i] * cover[i])} for i in range(items)
+        ],
+        "needs": needs,
+        "capacity": capacity,
+        "policy": {"fairness": "fill", "reserve_fraction": 0.05, "whole_packs": True},
+    }
+
+
+def _median_seconds(run: Any, times: int) -> float:
+    spent = []
+    for _ in range(times):
+        start = time.perf_counter()
+        run()
+        spent.append(time.perf_counter() - start)
+    return statistics.median(spent)
+
+
+def _process(path: Path, times: int) -> tuple[float, float]:
+    """Median wall time of a whole `fordela solve` process, and its peak RSS in MiB."""
+    spent, peak = [], 0.0
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(times):
+            start = time.perf_counter()
+            # jobs.cli may not import yet (other commands are still being written): run the
+            # solve command's own module, which is what `fordela solve` calls.
+            child = subprocess.Popen(
+                [sys.executable, "-m", "jobs.solve_command", str(path), "-o", f"{out}/r.json"],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
+            _, status, usage = os.wait4(child.pid, 0)
+            spent.append(time.perf_counter() - start)
+            if status != 0:
+                raise RuntimeError(f"fordela solve failed on {path} (status {status})")
+            peak = max(peak, usage.ru_maxrss / 1024)  # KiB on Linux
+    return statistics.median(spent), peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one run each, LP only at county")
+    parser.add_argument("--seed", type=int, default=2020)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (homes, items, munis, per_route, runs, lp) in SIZES.items():
+            data = generate(homes, items, munis, per_route, args.seed)
+            path = Path(tmp) / f"{name}.json"
+            path.write_text(json.dumps(data), encoding="utf-8")
+            problem = problem_from_dict(data)
+            runs = 1 if args.quick else runs
+            result = solve(problem, "exact")
+            exact = _median_seconds(lambda p=problem: solve(p, "exact"), runs)
+            short = sum(1 for s in result.items if s.homes_short)
+            binding = {
+                b: sum(1 for x in result.lines if x.binding == b) for b in ("supply", "capacity")
+            }
+            lp_s: float | None = None
+            note = ""
+            if lp and not (args.quick and name != "county"):
+                lp_runs = 1 if args.quick or name != "county" else 3
+                lp_s = _median_seconds(lambda p=problem: solve(p, "lp", time_limit_s=300), lp_runs)
+                note = f"{solve(problem, 'lp', time_limit_s=300).stats.lp_count} LPs"
+            else:
+                note = "LP skipped (too slow to be useful at this size)"
+            proc, rss = _process(path, 1 if args.quick else 3)
+            rows.append(
+                (
+                    name,
+                    f"{homes}×{items}",
+                    len(result.lines),
+                    exact,
+                    lp_s,
+                    proc,
+                    rss,
+                    f"{short}/{items} items short, lines by supply {binding['supply']}, "
+                    f"by capacity {binding['capacity']}; {note}",
+                )
+            )
+            print(f"{name}: done", file=sys.stderr)
+    print(
+        f"{'size':<9}{'homes×items':>13}{'lines':>9}{'exact ms':>10}{'LP s':>8}{'LP/exact':>10}"
+        f"{'process s':>11}{'peak MiB':>10}  notes"
+    )
+    for name, shape, n, exact, lp_s, proc, rss, note in rows:
+        lp_txt = f"{lp_s:8.2f}" if lp_s is not None else f"{'-':>8}"
+        ratio = f"{lp_s / exact:10.0f}" if lp_s is not None else f"{'-':>10}"
+        print(
+            f"{name:<9}{shape:>13}{n:>9}{exact * 1000:>10.1f}{lp_txt}{ratio}{proc:>11.2f}{rss:>10.0f}  {note}"
+        )
+
+
+if __name__ == "__main__":
+    main()
