@@ -119,7 +119,8 @@ def _record(
     body: dict[str, Any],
     settings: OutboxSettings,
     now: datetime | None,
-) -> Result:
+) -> tuple[Result, str | None]:
+    """Save one attempt's outcome in its own transaction; the final result and error."""
     moment = resolve_now(now) if now is not None else utcnow()
     with session_scope(engine) as session:
         if result == "sent":
@@ -134,7 +135,7 @@ def _record(
                     agency_reference=str(reference) if reference else None,
                     now=moment,
                 )
-            return result
+            return result, None
         if result == "retry" and message.attempt >= settings.max_attempts:
             result = "dead"
             error = f"{error} (gave up after {message.attempt} attempts)"
@@ -147,7 +148,7 @@ def _record(
             response_status=status,
             retry_at=retry_at,
         )
-    return result
+    return result, error
 
 
 def drain_outbox(
@@ -176,7 +177,7 @@ def drain_outbox(
     try:
         for message in claimed:
             result, status, error, body = _send(http, target, message)
-            result = _record(engine, message, result, status, error, body, config, now)
+            result, error = _record(engine, message, result, status, error, body, config, now)
             report.outcomes.append(
                 SendOutcome(message.idempotency_key, message.attempt, result, status, error)
             )
