@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from data.audit import record_audit
 from data.clock import resolve_now
@@ -162,10 +163,10 @@ def _post(
     )
     session.add(entry)
     session.flush()
-    # The UPDATE bypassed the identity map; make loaded balances re-read their row.
-    for balance in session.identity_map.values():
-        if isinstance(balance, StockBalance) and (balance.item_code, balance.lot) == (item, lot):
-            session.expire(balance)
+    # The UPDATE bypassed the identity map; a loaded balance row re-reads itself on next access.
+    loaded = session.identity_map.get(identity_key(StockBalance, (item, lot)))
+    if loaded is not None:
+        session.expire(loaded)
     return entry
 
 
