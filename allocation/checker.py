@@ -158,13 +158,20 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     receives = q > _tol(r) * 1e-3
     short = q < r - _tol(r)
 
-    item_full = item_room[item] < pack * (1 - 1e-9) + _tol(supply[item])
+    # "Used up" for a line: less than one of its packs of room (none at all without packs).
+    if packs_on:
+        item_full = item_room[item] < pack - _tol(pack)
+    else:
+        item_full = item_room[item] <= _tol(supply[item])
     best_item = _worst(item, len(codes), one_down, receives)[item]
     by_item = item_full & (one_up >= best_item - _tol(best_item))
 
     need_l = litres * pack
     room_g = group_room[gkey]
-    group_full = boxed & (room_g < need_l * (1 - 1e-9) + _tol(np.r_[cap, 0.0][gkey]))
+    if packs_on:
+        group_full = boxed & (room_g < need_l - 1e-9 * np.maximum(1.0, need_l))
+    else:
+        group_full = boxed & (room_g <= _tol(np.r_[cap, 0.0][gkey]))
     best_group = _worst(gkey, n_groups + 1, one_down, receives & boxed)[gkey]
     by_group = group_full & (one_up >= best_group - _tol(best_group))
 
