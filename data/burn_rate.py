@@ -104,7 +104,7 @@ def estimate_daily_use(
                 NeedReport.round_date < round_date,
             )
             .order_by(NeedReport.round_date)
-        ).tuples()
+        )
         for home, item, day, on_hand in history:
             key = (home, item)
             if key in wanted and key not in earliest:
@@ -131,7 +131,7 @@ def estimate_daily_use(
             .group_by(
                 AllocationLine.care_home_id, AllocationLine.item_code, AllocationRun.round_date
             )
-        ).tuples()
+        )
         for home, item, day, units in deliveries:
             key = (home, item)
             if key in earliest and day >= earliest[key][0]:

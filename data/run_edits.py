@@ -28,7 +28,14 @@ from data.models import AllocationLine, AllocationRun
 from data.run_snapshot import problem_from_inputs
 from data.runs import NotApprovable, get_run, list_run_lines
 
-__all__ = ["HARD_KINDS", "EditOutcome", "EditRefused", "edit_line", "list_edited_lines"]
+__all__ = [
+    "HARD_KINDS",
+    "EditOutcome",
+    "EditRefused",
+    "check_run_lines",
+    "edit_line",
+    "list_edited_lines",
+]
 
 HARD_KINDS = frozenset({"bounds", "lines", "packs", "supply", "capacity"})
 FAIRNESS_NOTE = "fairness (accepted on edit)"
@@ -62,6 +69,20 @@ class _Answer:
     care_home: str
     item: str
     quantity: float
+
+
+def check_run_lines(
+    problem: Problem,
+    lines: list[AllocationLine],
+    changed: AllocationLine | None = None,
+    quantity: int = 0,
+) -> list[Violation]:
+    """The core checker's verdict on stored lines (with ``changed`` set to ``quantity``)."""
+    answers = [
+        _Answer(x.care_home_id, x.item_code, quantity if x is changed else x.quantity)
+        for x in lines
+    ]
+    return check(problem, answers)
 
 
 def _refuse(field: str, message: str) -> ValidationFailed:
@@ -123,10 +144,7 @@ def edit_line(
         raise NotFound("allocation line", f"{run.id}/{care_home_id}/{item_code}")
     if problem.policy.whole_packs and quantity % item.pack_size:
         raise _refuse("quantity", f"{quantity} is not whole packs of {item.pack_size} {item.unit}")
-    answers = [
-        _Answer(x.care_home_id, x.item_code, quantity if x is line else x.quantity) for x in lines
-    ]
-    violations = check(problem, answers)
+    violations = check_run_lines(problem, lines, line, quantity)
     hard = [v for v in violations if v.kind in HARD_KINDS]
     if hard:
         raise EditRefused(hard)

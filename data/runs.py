@@ -280,7 +280,7 @@ def _item_totals(session: Session, run_id: str) -> dict[str, int]:
         .group_by(AllocationLine.item_code)
         .order_by(AllocationLine.item_code)
     )
-    return {code: int(total or 0) for code, total in session.execute(query).tuples()}
+    return {code: int(total or 0) for code, total in session.execute(query)}
 
 
 def approve_run(

@@ -14,6 +14,7 @@ from jobs.manifest_commands import (
     manifests_command,
     outbox_group,
 )
+from jobs.run_commands import run_group, scheduler_command
 from jobs.solve_command import solve_command
 
 __all__ = ["main"]
@@ -32,3 +33,5 @@ main.add_command(manifests_command)
 main.add_command(dispatch_command)
 main.add_command(deliver_command)
 main.add_command(outbox_group)
+main.add_command(run_group)
+main.add_command(scheduler_command)

@@ -1,0 +1,240 @@
+"""The scheduler process (`fordela scheduler`): the daily cycle's clock, never inside a web worker.
+
+APScheduler 3 ``BlockingScheduler`` on Europe/Stockholm (``Settings.timezone``) with the in-memory
+job store (a job store cannot be shared between processes, and none needs to be: the database, not
+the scheduler, guarantees one run per round — ``allocate_round`` is idempotent per round and two
+writers race on a unique constraint, so two schedulers, or a scheduler and a manual run, end with
+exactly one run). Jobs, each a thin function that calls a step:
+
+- ``allocate`` at the cut-off (CronTrigger, local wall-clock time, so it fires once a day at 10:00
+  whether the day has 23, 24 or 25 hours);
+- ``auto-approve`` at ``FORDELA_AUTO_APPROVE_AT`` when set (off by default): approve the round's
+  draft, then produce the manifests and escalate;
+- ``outbox`` every ``FORDELA_OUTBOX_EVERY_S`` seconds (IntervalTrigger).
+
+Every job is ``coalesce=True``, ``max_instances=1`` with an explicit ``misfire_grace_time``. On
+start, ``catch_up`` runs what was missed while the scheduler was down: today's allocation if the
+cut-off has passed and the round has no run, and the automatic approval if it is due. Nothing may
+be scheduled in the 02:00–03:00 local hour (skipped or repeated on DST change days): such settings
+are refused at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from data.clock import resolve_now
+from data.db import session_scope
+from data.errors import DataError
+from data.run_snapshot import NoReports
+from data.runs import RoundApproved, list_round_runs
+from data.settings import Settings
+from jobs.outbox import drain_outbox
+from jobs.settings import CycleSettings, in_dst_hour
+from jobs.steps.allocate import allocate_round
+from jobs.steps.approve import approve_run
+from jobs.steps.day import after_approval
+
+__all__ = [
+    "OUTBOX_GRACE_S",
+    "SCHEDULER_ACTOR",
+    "ScheduleError",
+    "Timetable",
+    "allocation_job",
+    "auto_approve_job",
+    "build_scheduler",
+    "catch_up",
+    "check_timetable",
+    "cutoff_trigger",
+    "outbox_job",
+    "run_scheduler",
+]
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_ACTOR = "system:scheduler"
+OUTBOX_GRACE_S = 30
+
+
+class ScheduleError(ValueError):
+    """The timetable cannot be scheduled (a job in the 02:00–03:00 hour)."""
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """The settings the scheduler runs on."""
+
+    settings: Settings = field(default_factory=Settings)
+    cycle: CycleSettings = field(default_factory=CycleSettings)
+
+
+def check_timetable(timetable: Timetable) -> None:
+    """Refuse a cut-off or approval time in the 02:00–03:00 local hour."""
+    if in_dst_hour(timetable.settings.cutoff):
+        raise ScheduleError(
+            f"the cut-off {timetable.settings.cutoff:%H:%M} is in the 02:00–03:00 hour, which the"
+            " DST changes skip or repeat; choose another time (FORDELA_CUTOFF)"
+        )
+    approve_at = timetable.cycle.auto_approve_at
+    if approve_at is not None and in_dst_hour(approve_at):
+        raise ScheduleError(f"the automatic approval {approve_at:%H:%M} is in the 02:00 hour")
+
+
+def cutoff_trigger(settings: Settings) -> CronTrigger:
+    """Every day at the cut-off, local wall-clock time."""
+    return CronTrigger(
+        hour=settings.cutoff.hour, minute=settings.cutoff.minute, timezone=settings.zone
+    )
+
+
+def _today(timetable: Timetable, now: datetime | None) -> tuple[datetime, date]:
+    moment = resolve_now(now)
+    return moment, moment.astimezone(timetable.settings.zone).date()
+
+
+def allocation_job(engine: Engine, timetable: Timetable, now: datetime | None = None) -> str | None:
+    """Allocate the round delivered today (its cut-off is now); the run id, or None."""
+    moment, today = _today(timetable, now)
+    try:
+        run_id = allocate_round(
+            engine,
+            round_date=today,
+            actor=SCHEDULER_ACTOR,
+            now=moment,
+            trigger="scheduler",
+            settings=timetable.cycle,
+        )
+    except NoReports:
+        log.warning("round %s: no need reports, nothing to allocate", today)
+        return None
+    except RoundApproved as exc:
+        log.info("round %s: already approved (%s)", today, exc.run_id)
+        return None
+    log.info("round %s: draft %s", today, run_id)
+    return run_id
+
+
+def auto_approve_job(
+    engine: Engine, timetable: Timetable, now: datetime | None = None
+) -> str | None:
+    """Approve today's round's draft, then produce the manifests and escalate; the run id."""
+    moment, today = _today(timetable, now)
+    with session_scope(engine) as session:
+        runs = list_round_runs(session, round_date=today)
+    if any(r.status == "approved" for r in runs):
+        log.info("round %s: already approved; nothing to approve", today)
+        return None
+    if not any(r.status == "draft" for r in runs):
+        log.warning("round %s: no draft to approve", today)
+        return None
+    try:
+        approval = approve_run(engine, round_date=today, actor=SCHEDULER_ACTOR, now=moment)
+    except DataError as exc:
+        log.error("round %s: automatic approval refused: %s", today, exc)
+        return None
+    after_approval(engine, round_date=today, actor=SCHEDULER_ACTOR, now=moment)
+    log.info("round %s: approved %s automatically", today, approval.run_id)
+    return approval.run_id
+
+
+def outbox_job(engine: Engine, now: datetime | None = None) -> None:
+    """Send what is due in the outbox."""
+    report = drain_outbox(engine, now=now)
+    log.debug("outbox: %s", report)
+
+
+def catch_up(engine: Engine, timetable: Timetable, now: datetime | None = None) -> list[str]:
+    """Run what the scheduler missed today while it was down; the names of the jobs run."""
+    check_timetable(timetable)
+    moment, today = _today(timetable, now)
+    local = moment.astimezone(timetable.settings.zone).time()
+    done: list[str] = []
+    with session_scope(engine) as session:
+        has_run = bool(list_round_runs(session, round_date=today))
+    if local >= timetable.settings.cutoff and not has_run:
+        log.info("round %s: cut-off passed while the scheduler was down; allocating", today)
+        allocation_job(engine, timetable, now=moment)
+        done.append("allocate")
+    approve_at = timetable.cycle.auto_approve_at
+    due = approve_at is not None and local >= max(approve_at, timetable.settings.cutoff)
+    if due and auto_approve_job(engine, timetable, now=moment) is not None:
+        done.append("auto-approve")
+    return done
+
+
+def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
+    """The scheduler with its jobs added (not started)."""
+    check_timetable(timetable)
+    settings, cycle = timetable.settings, timetable.cycle
+    scheduler = BlockingScheduler(
+        timezone=settings.zone,
+        jobstores={"default": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(max_workers=3)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": OUTBOX_GRACE_S},
+    )
+    scheduler.add_job(
+        allocation_job,
+        cutoff_trigger(settings),
+        args=(engine, timetable),
+        id="allocate",
+        name="allocate the round at the cut-off",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=cycle.allocation_grace_s,
+    )
+    if cycle.auto_approve_at is not None:
+        scheduler.add_job(
+            auto_approve_job,
+            CronTrigger(
+                hour=cycle.auto_approve_at.hour,
+                minute=cycle.auto_approve_at.minute,
+                timezone=settings.zone,
+            ),
+            args=(engine, timetable),
+            id="auto-approve",
+            name="approve the round's draft",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=cycle.allocation_grace_s,
+        )
+    scheduler.add_job(
+        outbox_job,
+        IntervalTrigger(seconds=cycle.outbox_every_s, timezone=settings.zone),
+        args=(engine,),
+        id="outbox",
+        name="drain the outbox",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=OUTBOX_GRACE_S,
+    )
+    return scheduler
+
+
+def run_scheduler(engine: Engine, timetable: Timetable, *, once: bool = False) -> list[str]:
+    """Catch up, then run the scheduler until stopped (or, with ``once``, drain and return)."""
+    done = catch_up(engine, timetable)
+    if once:
+        outbox_job(engine)
+        return [*done, "outbox"]
+    scheduler = build_scheduler(engine, timetable)
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping the scheduler", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, _stop)
+    for job in scheduler.get_jobs():
+        log.info("scheduled %s (%s)", job.id, job.trigger)
+    scheduler.start()
+    return done
