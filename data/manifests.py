@@ -73,13 +73,18 @@ def run_reference(run_id: str) -> str:
     return f"run:{run_id}"
 
 
-def get_approved_run(session: Session, *, round_date: date) -> AllocationRun:
-    """The round's approved run; ``NotFound`` when the round has none yet."""
-    run = session.scalar(
-        select(AllocationRun).where(
-            AllocationRun.round_date == round_date, AllocationRun.status == "approved"
-        )
+def get_approved_run(session: Session, *, round_date: date, lock: bool = False) -> AllocationRun:
+    """The round's approved run; ``NotFound`` when the round has none yet.
+
+    With ``lock`` its row is locked (PostgreSQL ``FOR UPDATE``; SQLite holds the write lock), so
+    two callers producing the run's manifests or escalations at once take turns.
+    """
+    query = select(AllocationRun).where(
+        AllocationRun.round_date == round_date, AllocationRun.status == "approved"
     )
+    if lock:
+        query = query.with_for_update()
+    run = session.scalar(query.execution_options(populate_existing=True))
     if run is None:
         raise NotFound("approved run for round", round_date.isoformat())
     return run
@@ -270,7 +275,10 @@ def create_manifests(
     routed = {stop.municipality_code for route in routes for stop in route.stops}
     unrouted = sorted(set(allocated) - routed)
     if unrouted:
-        raise Conflict(f"municipalities with deliveries but on no active route: {unrouted}")
+        raise Conflict(
+            f"municipalities with deliveries but on no active route: {unrouted}; "
+            "load the routes (reference data) first, then produce the manifests again"
+        )
     items = {item.code: item for item in session.scalars(select(Item))}
     pools = {
         item: _LotPool(item, lots) for item, lots in reserved_lots(session, run_id=run.id).items()

@@ -1,10 +1,15 @@
 """Drain the outbox: POST each due message as JSON to the configured endpoint, once in effect.
 
-Per drain: claim the due messages in one short transaction (``data.outbox.claim_due_messages``:
-attempt counted, lease set), commit, then send each one with no transaction open, then record its
-outcome in a new short transaction. Every attempt carries the same ``Idempotency-Key`` header (the
-message's key), so a receiver that keeps the keys it has seen accepts each message once however
-often it arrives: after a retry, or after a drainer that died between sending and recording.
+Per drain: claim a batch of due messages in one short transaction
+(``data.outbox.claim_due_messages``: attempt counted, lease set), commit, then send each one with
+no transaction open, then record its outcome in a new short transaction; repeat until nothing is
+due or ``max_messages`` are done. A batch holds no more messages than can time out one after
+another within the lease, so a slow endpoint cannot make a claimed message's lease run out (and
+another drainer pick it up) before this drainer has sent it.
+
+Every attempt carries the same ``Idempotency-Key`` header (the message's key), so a receiver that
+keeps the keys it has seen accepts each message once however often it arrives: after a retry, or
+after a drainer that died between sending and recording.
 
 Outcomes:
 
@@ -151,6 +156,11 @@ def _record(
     return result, error
 
 
+def _batch_size(config: OutboxSettings) -> int:
+    """How many messages to claim at once: as many as can time out one by one inside the lease."""
+    return max(1, int(config.lease_s // config.timeout_s) - 1)
+
+
 def drain_outbox(
     engine: Engine,
     *,
@@ -168,11 +178,25 @@ def drain_outbox(
             endpoint=None, skipped="no endpoint configured (FORDELA_OUTBOX_ENDPOINT)"
         )
     moment = resolve_now(now)
-    with session_scope(engine) as session:
-        claimed = claim_due_messages(session, now=moment, lease=config.lease, limit=max_messages)
     report = DrainReport(endpoint=target)
-    if not claimed:
-        return report
+    http = client or httpx.Client(timeout=config.timeout_s)
+    try:
+        while report.claimed < max_messages:
+            limit = min(max_messages - report.claimed, _batch_size(config))
+            with session_scope(engine) as session:
+                claimed = claim_due_messages(session, now=moment, lease=config.lease, limit=limit)
+            for message in claimed:
+                result, status, error, body = _send(http, target, message)
+                result, error = _record(engine, message, result, status, error, body, config, now)
+                report.outcomes.append(
+                    SendOutcome(message.idempotency_key, message.attempt, result, status, error)
+                )
+            if len(claimed) < limit:
+                break
+    finally:
+        if client is None:
+            http.close()
+    return report
     http = client or httpx.Client(timeout=config.timeout_s)
     try:
         for message in claimed:

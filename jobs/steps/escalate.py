@@ -30,7 +30,7 @@ def escalate_round(
     """The references of the round's escalations, created and queued now if not there yet."""
     try:
         with session_scope(engine) as session:
-            run = get_approved_run(session, round_date=round_date)
+            run = get_approved_run(session, round_date=round_date, lock=True)
             escalations = create_escalations(session, run=run, actor=actor, now=now)
             for escalation in escalations:
                 enqueue_message(

@@ -25,7 +25,7 @@ def produce_manifests(
     """The ids of the round's manifests (by route code), created now if they are not there yet."""
     try:
         with session_scope(engine) as session:
-            run = get_approved_run(session, round_date=round_date)
+            run = get_approved_run(session, round_date=round_date, lock=True)
             return [m.id for m in create_manifests(session, run=run, actor=actor, now=now)]
     except IntegrityError:
         with session_scope(engine) as session:

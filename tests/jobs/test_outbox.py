@@ -260,3 +260,16 @@ def test_claims_skip_rows_another_drainer_holds(fresh_engine: Engine) -> None:
         other = claim_due_messages(second, now=T0, lease=lease, limit=10)
     assert [m.idempotency_key for m in held] == ["k0", "k1"]
     assert [m.idempotency_key for m in other] == ["k2", "k3"]
+
+
+def test_a_drain_claims_batches_that_fit_in_the_lease(
+    fresh_engine: Engine, receiver: Receiver
+) -> None:
+    with session_scope(fresh_engine) as session:
+        for n in range(5):
+            enqueue_message(session, idempotency_key=f"k{n}", topic="test", payload={}, now=T0)
+    config = settings(receiver.url, lease_s=30, timeout_s=10)  # two sends fit in one lease
+    report = drain_outbox(fresh_engine, now=T0, settings=config, max_messages=4)
+    assert report.sent == 4
+    assert drain_outbox(fresh_engine, now=T0, settings=config).sent == 1
+    assert receiver.posts == [f"k{n}" for n in range(5)]
