@@ -59,7 +59,7 @@ LINES = [
     ("H0004", "HAND", "confirmed", 40, 20, 4),
     ("H0005", "HAND", "none", 20, 10, 2),
 ]
-RECEIPTS = [  # item, lot, expiry, units
+RECEIPTS: list[tuple[str, str, date | None, int]] = [  # item, lot, expiry, units
     ("IIR", "IIR-A", date(2027, 1, 31), 300),
     ("IIR", "IIR-B", date(2027, 9, 30), 1000),
     ("HAND", "HR-1", None, 200),
@@ -140,13 +140,16 @@ def _reference_records() -> list[object]:
     return records
 
 
-def build_approved_round(engine: Engine) -> ApprovedRound:
+Receipt = tuple[str, str, date | None, int]
+
+
+def build_approved_round(engine: Engine, receipts: list[Receipt] | None = None) -> ApprovedRound:
     """Write the reference records, stock, an approved run and its reservations; committed."""
     packs = {"IIR": 50, "HAND": 10}
     with session_scope(engine) as session:
         session.add_all(_reference_records())
         session.flush()
-        for item, lot, expiry, units in RECEIPTS:
+        for item, lot, expiry, units in receipts or RECEIPTS:
             record_receipt(
                 session,
                 item=item,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -10,18 +11,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from data.db import session_scope
 from data.errors import NotFound
 from data.manifests import CODE_ALPHABET, CODE_LENGTH, confirmation_code, list_manifests
 from data.models import AuditEntry, Manifest
+from data.outbox import list_messages
 from jobs.cli import main
 from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
 from jobs.documents.formatting import fmt_int
 from jobs.manifest_documents import build_manifest_documents
+from jobs.steps.escalate import escalate_round
 from jobs.steps.manifests import produce_manifests
-from tests.jobs.conftest import ACTOR, HOMES, ApprovedRound
+from tests.jobs.conftest import ACTOR, HOMES, ApprovedRound, build_approved_round
 
 
 def pdf_text(content: bytes) -> str:
@@ -146,3 +149,53 @@ def test_manifests_command_writes_pdfs_and_csvs(
     assert str(folder / "R1-plocklista.pdf") in result.output
     csv_text = (folder / "plocklistor.csv").read_bytes().decode("utf-8-sig")
     assert "IIR-A" in csv_text and "HR-1" in csv_text
+
+
+def test_producing_from_two_threads_at_once_gives_one_set(approved_round: ApprovedRound) -> None:
+    engine = approved_round.engine
+    start = threading.Barrier(2)
+    results: list[tuple[list[int], list[str]]] = []
+
+    def produce() -> None:
+        start.wait()
+        ids = produce_manifests(engine, round_date=approved_round.round_date, actor=ACTOR)
+        refs = escalate_round(engine, round_date=approved_round.round_date, actor=ACTOR)
+        results.append((ids, refs))
+
+    threads = [threading.Thread(target=produce) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and results[0] == results[1]
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Manifest)) == 2
+        assert len(list_messages(session)) == 2
+
+
+def test_a_lot_that_breaks_a_pack_still_gives_documents_that_add_up(
+    fresh_engine: Engine,
+) -> None:
+    # IIR-A ends mid-pack (290 units) and IIR-B (10 units) lies inside the pack IIR-A started.
+    receipts = [
+        ("IIR", "IIR-A", date(2027, 1, 31), 290),
+        ("IIR", "IIR-B", date(2027, 3, 31), 10),
+        ("IIR", "IIR-C", date(2027, 9, 30), 1000),
+        ("HAND", "HR-1", None, 200),
+    ]
+    round_ = build_approved_round(fresh_engine, receipts)
+    produce_manifests(fresh_engine, round_date=round_.round_date, actor=ACTOR)
+    with session_scope(fresh_engine) as session:
+        [r1, _r2] = list_manifests(session, round_date=round_.round_date)
+        first = {(li.lot, li.units) for li in r1.stops[0].lines if li.item_code == "IIR"}
+        assert first == {("IIR-A", 290), ("IIR-B", 10), ("IIR-C", 100)}
+        documents = build_manifest_documents(session, round_date=round_.round_date)
+    note = documents.delivery_notes[0]
+    [iir] = [line for line in note.items if line.item_code == "IIR"]
+    assert (iir.packs, iir.units) == (8, 400)
+    assert [(lot.lot, lot.packs, lot.units) for lot in iir.lots] == [
+        ("IIR-A", 6, 290),
+        ("IIR-B", 0, 10),
+        ("IIR-C", 2, 100),
+    ]
+    assert "IIR-B" in pdf_text(render_delivery_note_pdf(note))
