@@ -7,6 +7,9 @@
    (room only shrinks), so this is a single pass over the lines in (level, key) order.
 3. Only if a pack is still left that some unmet line could take (possible when a capacity group
    mixes pack volumes), keep going past one extra pack, again lowest level first.
+4. With capacity groups only: repair the rare case where step 3 lets small packs fill a vehicle
+   above a line whose bigger pack no longer fits (see `_repair`), so that every short line holds
+   a used-up limit on which no receiving line is more than a pack above it.
 
 Without capacity the pass in step 2 is vectorised per item; with capacity it is a plain loop over
 the candidate lines (a few per cent of lines in practice).
@@ -125,6 +128,98 @@ def _keep_going(table: LineTable, q: FloatArray) -> None:
             heapq.heappush(heap, (float((q[j] + table.b[j]) / table.a[j]), j))
 
 
+def _unfair(table: LineTable, q: FloatArray) -> list[tuple[int, int]]:
+    """Unmet lines that hold no limit: (line, limit) pairs to repair, lowest level first.
+
+    A short line is fine when one of its limits (item supply; capacity group, coded as
+    n_items + group) has less than a pack of room for it and no line receiving on that limit is
+    more than one pack above it. Otherwise it is returned once per used-up limit.
+    """
+    n_items = len(table.items)
+    item_room, group_room = _rooms(table, q)
+    p, a, b = table.pack, table.a, table.b
+    level = (q + b) / a
+    up, down = (q + p + b) / a, (q - p + b) / a
+    tol = 1e-9 * np.maximum(1.0, np.abs(level))
+    receives = q > 0
+    short = q < table.r
+    boxed = (table.group >= 0) & (table.vol > 0)
+    gkey = np.where(boxed, table.group, len(table.groups))
+    best_item = np.full(n_items, -np.inf)
+    np.maximum.at(best_item, table.item[receives], down[receives])
+    best_group = np.full(len(table.groups) + 1, -np.inf)
+    np.maximum.at(best_group, gkey[receives & boxed], down[receives & boxed])
+    item_full = item_room[table.item] < p * (1 - _EPS)
+    need = table.vol * p
+    room = np.r_[group_room, np.inf][gkey]
+    group_full = boxed & (room < need - 1e-9 * np.maximum(1.0, need))
+    ok_item = item_full & (up >= best_item[table.item] - tol)
+    ok_group = group_full & (up >= best_group[gkey] - tol)
+    bad = np.flatnonzero(short & ~ok_item & ~ok_group & (item_full | group_full))
+    bad = bad[np.lexsort((bad, level[bad]))]
+    out: list[tuple[int, int]] = []
+    for j in bad.tolist():
+        if group_full[j]:
+            out.append((j, n_items + int(table.group[j])))
+        if item_full[j]:
+            out.append((j, int(table.item[j])))
+    return out
+
+
+def _move(table: LineTable, q: FloatArray, j: int, limit: int) -> bool:
+    """Take packs from the highest lines on `limit` until line j's next pack fits; give it.
+
+    Donors may not end below j's present level. Returns False (and changes nothing) when that
+    cannot make room.
+    """
+    n_items = len(table.items)
+    on_limit = (
+        (table.item == limit)
+        if limit < n_items
+        else ((table.group == limit - n_items) & (table.vol > 0))
+    )
+    donors = np.flatnonzero(on_limit & (q > 0))
+    donors = donors[donors != j]
+    floor = (q[j] + table.b[j]) / table.a[j]
+    trial = q.copy()
+    for _ in range(int(np.sum(q[donors] / table.pack[donors])) + 1):
+        item_room, group_room = _rooms(table, trial)
+        if _fits(table, j, item_room, group_room):
+            trial[j] += table.pack[j]
+            q[:] = trial
+            return True
+        level = (trial[donors] + table.b[donors]) / table.a[donors]
+        after = (trial[donors] - table.pack[donors] + table.b[donors]) / table.a[donors]
+        usable = (trial[donors] > 0) & (after >= floor - 1e-12)
+        if not usable.any():
+            return False
+        pick = donors[usable][np.lexsort((donors[usable], -level[usable]))[0]]
+        trial[pick] -= table.pack[pick]
+    return False
+
+
+def _repair(table: LineTable, q: FloatArray) -> None:
+    """Repair the rare unfair roundings that mixed pack volumes in one vehicle can cause.
+
+    Handing out packs lowest level first can leave a line with a big pack blocked by a vehicle
+    that lines with small packs then keep filling. Each step moves packs from the highest lines
+    on that vehicle to the blocked line, then hands out what fits again. A step never repeats a
+    state and the number of steps is capped; what remains unfair is left to the checker.
+    """
+    seen: set[bytes] = set()
+    for _ in range(4 * table.n + 16):
+        todo = _unfair(table, q)
+        if not todo:
+            return
+        state = q.tobytes()
+        if state in seen:
+            return
+        seen.add(state)
+        if not any(_move(table, q, j, limit) for j, limit in todo):
+            return
+        _keep_going(table, q)
+
+
 def round_to_packs(table: LineTable, q_cont: FloatArray) -> FloatArray:
     """Whole-pack quantities (units) within one pack of `q_cont`, using every pack that fits."""
     pack = table.pack
@@ -139,7 +234,9 @@ def round_to_packs(table: LineTable, q_cont: FloatArray) -> FloatArray:
     boxed = (table.group[order] >= 0) & (table.vol[order] > 0)
     if boxed.any():
         _one_extra_loop(table, q, order)
+        _keep_going(table, q)
+        _repair(table, q)
     else:
         _one_extra_vectorised(table, q, order)
-    _keep_going(table, q)
+        _keep_going(table, q)
     return q
