@@ -276,7 +276,13 @@ def record_stop_delivery(
             [{"field": "received_by", "line": None, "message": "who received it is required"}]
         )
     stop = get_stop_by_code(session, confirmation_code=confirmation_code, lock=True)
-    manifest = stop.manifest
+    # Lock the manifest too: two stops delivered at once must not each see the other pending.
+    manifest = session.scalars(
+        select(Manifest)
+        .where(Manifest.id == stop.manifest_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if manifest.status == "planned":
         raise Conflict(f"route {manifest.route_code} has not been dispatched yet")
     if stop.status != "pending":

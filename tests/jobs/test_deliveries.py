@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from jobs.steps.deliveries import dispatch_route, record_delivery
 from jobs.steps.manifests import produce_manifests
 from tests.jobs.conftest import ACTOR, RECEIPTS, ApprovedRound
 
+ROUND = date(2026, 11, 24)
 DISPATCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DELIVERED = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
@@ -166,3 +168,29 @@ def test_dispatch_and_deliver_commands(
     with session_scope(approved_round.engine) as session:
         [found] = list_discrepancies(session, round_date=approved_round.round_date)
         assert (found.route_code, found.short, found.accepted) == ("R2", 50, 350)
+
+
+def test_the_last_of_two_stops_delivered_at_once_closes_the_manifest(
+    approved_round: ApprovedRound,
+) -> None:
+    engine = approved_round.engine
+    produce_manifests(engine, round_date=approved_round.round_date, actor=ACTOR)
+    manifest_id = dispatch_route(
+        engine, round_date=approved_round.round_date, route_code="R1", actor=ACTOR
+    )
+    codes = stop_codes(approved_round)
+    start = threading.Barrier(2)
+
+    def deliver(code: str) -> None:
+        start.wait()
+        record_delivery(engine, confirmation_code=code, received_by="Mottagare", actor=ACTOR)
+
+    threads = [threading.Thread(target=deliver, args=(codes[("R1", n)],)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with session_scope(engine) as session:
+        [r1] = [m for m in list_manifests(session, round_date=ROUND) if m.id == manifest_id]
+        assert [s.status for s in r1.stops] == ["delivered", "delivered"]
+        assert r1.status == "delivered"
