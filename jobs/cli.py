@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from jobs.db_commands import db_group, seed_command, up_command
+from jobs.escalation_commands import discrepancies_command, escalation_group
 from jobs.manifest_commands import (
     deliver_command,
     dispatch_command,
@@ -33,5 +34,7 @@ main.add_command(manifests_command)
 main.add_command(dispatch_command)
 main.add_command(deliver_command)
 main.add_command(outbox_group)
+main.add_command(escalation_group)
+main.add_command(discrepancies_command)
 main.add_command(run_group)
 main.add_command(scheduler_command)

@@ -31,12 +31,21 @@ from jobs.outbox import drain_outbox
 from jobs.steps.deliveries import dispatch_route, record_delivery
 from jobs.steps.manifests import produce_manifests
 
-__all__ = ["deliver_command", "dispatch_command", "manifests_command", "outbox_group"]
+__all__ = [
+    "CLI_ACTOR",
+    "cli_engine",
+    "deliver_command",
+    "dispatch_command",
+    "manifests_command",
+    "outbox_group",
+    "parse_date",
+]
 
 CLI_ACTOR = "cli"
 
 
-def _date(value: str) -> date:
+def parse_date(value: str) -> date:
+    """A YYYY-MM-DD option value as a date (a clear usage error otherwise)."""
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
@@ -44,7 +53,8 @@ def _date(value: str) -> date:
 
 
 @contextmanager
-def _engine() -> Iterator[Engine]:
+def cli_engine() -> Iterator[Engine]:
+    """The configured engine; data-layer errors become one-line CLI errors (exit 1)."""
     engine = make_engine(settings=Settings())
     try:
         yield engine
@@ -66,8 +76,8 @@ def _engine() -> Iterator[Engine]:
 )
 def manifests_command(day: str, out_dir: Path) -> None:
     """Write the day's pick lists, delivery notes and escalations as PDF, CSV and JSON."""
-    round_date = _date(day)
-    with _engine() as engine:
+    round_date = parse_date(day)
+    with cli_engine() as engine:
         ids = produce_manifests(engine, round_date=round_date, actor=CLI_ACTOR)
         files = write_round_documents(engine, round_date=round_date, out_dir=out_dir)
     click.echo(f"{len(ids)} manifests for {round_date}; {len(files)} files in {out_dir / day}:")
@@ -80,9 +90,9 @@ def manifests_command(day: str, out_dir: Path) -> None:
 @click.option("--date", "day", required=True, help="Delivery date (YYYY-MM-DD).")
 def dispatch_command(route_code: str, day: str) -> None:
     """Mark a route's manifest dispatched: its lots leave the stock ledger."""
-    with _engine() as engine:
+    with cli_engine() as engine:
         manifest_id = dispatch_route(
-            engine, round_date=_date(day), route_code=route_code, actor=CLI_ACTOR
+            engine, round_date=parse_date(day), route_code=route_code, actor=CLI_ACTOR
         )
     click.echo(f"manifest {manifest_id} (route {route_code}, {day}) dispatched")
 
@@ -117,7 +127,7 @@ def deliver_command(
         DeliveredLine(key[0], key[1], None, shorts[key], damages[key], reason)
         for key in sorted(set(shorts) | set(damages))
     ]
-    with _engine() as engine:
+    with cli_engine() as engine:
         status = record_delivery(
             engine, confirmation_code=code, lines=lines, received_by=received_by, actor=CLI_ACTOR
         )
@@ -134,7 +144,7 @@ def outbox_group() -> None:
 @click.option("--max", "max_messages", default=100, show_default=True, type=int)
 def drain_command(endpoint: str | None, max_messages: int) -> None:
     """Send the due messages now."""
-    with _engine() as engine:
+    with cli_engine() as engine:
         report = drain_outbox(engine, endpoint=endpoint, max_messages=max_messages)
     if report.skipped:
         click.echo(f"nothing sent: {report.skipped}")

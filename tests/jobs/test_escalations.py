@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from pypdf import PdfReader
 
 from data.db import session_scope
@@ -15,6 +16,7 @@ from data.errors import Conflict, NotFound
 from data.escalations import AGENCY_SUPPLIER, get_escalation, set_escalation_status
 from data.outbox import list_messages
 from data.stock import list_stock_entries
+from jobs.cli import main
 from jobs.document_files import write_round_documents
 from jobs.documents import escalation_to_json
 from jobs.escalation_documents import round_escalation_requests
@@ -117,3 +119,25 @@ def test_status_moves_forward_and_agency_deliveries_are_received_as_stock(
             ("receipt", "SOS-1", 300, AGENCY_SUPPLIER),
             ("receipt", "SOS-2", 200, AGENCY_SUPPLIER),
         ]
+
+
+def test_escalation_commands(
+    approved_round: ApprovedRound, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "FORDELA_DATABASE_URL", approved_round.engine.url.render_as_string(hide_password=False)
+    )
+    escalate_round(approved_round.engine, round_date=ROUND, actor=ACTOR)
+    runner = CliRunner()
+    result = runner.invoke(main, ["escalation", "status", "ESK-20261124-IIR", "acknowledged"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["escalation", "status", "ESK-20261124-IIR", "sent"])
+    assert result.exit_code == 1 and "cannot go to sent" in result.output
+    args = ["escalation", "receive", "ESK-20261124-IIR", "--lot", "SOS-9", "--quantity", "500"]
+    result = runner.invoke(main, [*args, "--expiry", "2028-01-31"])
+    assert result.exit_code == 0 and "now met" in result.output, result.output
+    result = runner.invoke(main, ["escalation", "list", "--date", "2026-11-24"])
+    assert result.exit_code == 0, result.output
+    assert "ESK-20261124-HAND" in result.output and "met" in result.output
+    result = runner.invoke(main, ["discrepancies", "--date", "2026-11-24"])
+    assert result.exit_code == 0 and "no discrepancies" in result.output
