@@ -333,6 +333,8 @@ def create_manifests(
         manifest.load_l = round(load, 3)
         session.flush()
         manifests.append(manifest)
+    if not manifests:
+        return []
     record_audit(
         session,
         actor=actor,
