@@ -8,7 +8,9 @@ and packs, volumes, levels) and checks, for the given quantities:
 - the fairness certificate: every line not met in full has a binding limit (its item supply, or
   its capacity group, has less than one pack of room for it; none at all without whole packs) on
   which it holds the highest level among the lines that receive anything, within one pack (its
-  level with one more pack ≥ the other line's level with one pack less).
+  level with one more pack ≥ the other line's level with one pack less), or, where pack sizes
+  differ, even taking back everything the lines on that limit hold above its level (less one of
+  their packs) would not free one of its packs (then no rearrangement within a pack serves it).
 Tolerances are relative and small; they only absorb floating-point noise.
 """
 
@@ -175,10 +177,25 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     best_group = _worst(gkey, n_groups + 1, one_down, receives & boxed)[gkey]
     by_group = group_full & (one_up >= best_group - _tol(best_group))
 
-    for k in np.flatnonzero(short & ~by_item & ~by_group):
-        if not (item_full[k] or group_full[k]):
+    for j in np.flatnonzero(short & ~by_item & ~by_group).tolist():
+        if not (item_full[j] or group_full[j]):
             why = "no limit is used up, yet it is not met in full"
-        else:
-            why = f"level {level[k]:.6g} is not the highest on a limit that is used up"
-        out.append(Violation("fairness", names[k], why))
+            out.append(Violation("fairness", names[j], why))
+            continue
+        # Mixed pack sizes: a line may be short although lines above it receive, when even
+        # taking back all they hold above its level (less one of their packs) would not make
+        # room for one of its packs.
+        floor = np.maximum(0.0, np.minimum(scale * level[j] - base - pack, q))
+        excess = q - floor
+        if item_full[j] and item_room[item[j]] + excess[item == item[j]].sum() < pack[j] - _tol(
+            pack[j]
+        ):
+            continue
+        if group_full[j]:
+            members = gkey == gkey[j]
+            freed = room_g[j] + (litres[members] * excess[members]).sum()
+            if freed < need_l[j] - 1e-9 * max(1.0, need_l[j]):
+                continue
+        why = f"level {level[j]:.6g} is not the highest on a limit that is used up"
+        out.append(Violation("fairness", names[j], why))
     return out

@@ -147,20 +147,36 @@ def _solve_one(
     return level, values, duals
 
 
+def _in_a_scarce_limit(table: LineTable) -> npt.NDArray[np.bool_]:
+    """Lines of an item, or in a capacity group, whose full requests do not fit in it."""
+    asked = np.bincount(table.item, weights=table.r, minlength=len(table.items))
+    scarce_item = asked > table.supply * (1 + 1e-12) + 1e-9
+    boxed = (table.group >= 0) & (table.vol > 0)
+    litres = np.bincount(
+        table.group[boxed], weights=(table.vol * table.r)[boxed], minlength=len(table.groups)
+    )
+    scarce_group = np.r_[litres > table.cap * (1 + 1e-12) + 1e-9, False]
+    gkey = np.where(boxed, table.group, len(table.groups))
+    return np.asarray(scarce_item[table.item] | scarce_group[gkey], dtype=np.bool_)
+
+
 def solve_lp(
     table: LineTable, *, time_limit_s: float = 60.0, keep_lp_dir: Path | None = None
 ) -> tuple[ContinuousPoint, str]:
     """The continuous fair point by a sequence of LPs; returns it and the solver's name."""
     solver, name = pick_solver(time_limit_s)
     q_final = np.zeros(table.n)
-    frozen = np.zeros(table.n, dtype=bool)
-    # Lines in no limit that can run out are met in full without an LP.
+    # Lines in no limit that can run out (everything asked of it fits) are met in full without
+    # an LP: plentiful items then cost nothing.
+    frozen = ~_in_a_scarce_limit(table)
+    q_final[frozen] = table.r[frozen]
     rounds = 0
     while not frozen.all():
         rounds += 1
         free = np.flatnonzero(~frozen)
         level, values, duals = _solve_one(table, free, q_final, solver, rounds, keep_lp_dir)
-        q_free = np.array([values[int(j)] for j in free])
+        # The LP's own q values are not needed: the common level fixes every frozen line.
+        del values
         full_level = (table.b[free] + table.r[free]) / table.a[free]
         dual = np.array([duals[int(j)] for j in free])
         # Full at t (cannot rise further), or blocked (positive dual on its level row).
@@ -171,5 +187,4 @@ def solve_lp(
         # A frozen line sits exactly on the common level curve (or full, or not yet started).
         q_final[chosen] = np.clip(table.a[chosen] * level - table.b[chosen], 0.0, table.r[chosen])
         frozen[chosen] = True
-        _ = q_free  # the LP's own q values are not needed: the level fixes them
     return ContinuousPoint(q=q_final, rounds=rounds, lp_count=rounds), name

@@ -159,18 +159,29 @@ def _unfair(table: LineTable, q: FloatArray) -> list[tuple[int, int]]:
     bad = bad[np.lexsort((bad, level[bad]))]
     out: list[tuple[int, int]] = []
     for j in bad.tolist():
+        # What the lines on each limit hold above j's level (less one of their packs): if even all
+        # of it would not free a pack for j, j cannot be served fairly there: nothing to repair.
+        excess = q - np.maximum(0.0, np.minimum(a * level[j] - b - p, q))
+        helpable = []
         if group_full[j]:
-            out.append((j, n_items + int(table.group[j])))
+            members = gkey == gkey[j]
+            freed = room[j] + float((table.vol[members] * excess[members]).sum())
+            if freed >= need[j] - 1e-9 * max(1.0, need[j]):
+                helpable.append(n_items + int(table.group[j]))
         if item_full[j]:
-            out.append((j, int(table.item[j])))
+            freed = item_room[table.item[j]] + float(excess[table.item == table.item[j]].sum())
+            if freed >= p[j] * (1 - _EPS):
+                helpable.append(int(table.item[j]))
+        if len(helpable) == int(group_full[j]) + int(item_full[j]):
+            out.extend((j, limit) for limit in helpable)
     return out
 
 
 def _move(table: LineTable, q: FloatArray, j: int, limit: int) -> bool:
-    """Take packs from the highest lines on `limit` until line j's next pack fits; give it.
+    """Take packs from lines on `limit` that stay highest until line j's next pack fits; give it.
 
-    Donors may not end below j's present level. Returns False (and changes nothing) when that
-    cannot make room.
+    Donors may not end more than one of their packs below j's present level. Returns False (and
+    changes nothing) when that cannot make room.
     """
     n_items = len(table.items)
     on_limit = (
@@ -188,12 +199,15 @@ def _move(table: LineTable, q: FloatArray, j: int, limit: int) -> bool:
             trial[j] += table.pack[j]
             q[:] = trial
             return True
-        level = (trial[donors] + table.b[donors]) / table.a[donors]
         after = (trial[donors] - table.pack[donors] + table.b[donors]) / table.a[donors]
-        usable = (trial[donors] > 0) & (after >= floor - 1e-12)
+        # A donor may end at most one of its own packs below j's present level: then it still
+        # holds its limit within one pack of j's new level.
+        slack = table.pack[donors] / table.a[donors]
+        usable = (trial[donors] > 0) & (after + slack >= floor - 1e-12)
         if not usable.any():
             return False
-        pick = donors[usable][np.lexsort((donors[usable], -level[usable]))[0]]
+        # Take from the donor that stays highest after giving a pack (ties by line key).
+        pick = donors[usable][np.lexsort((donors[usable], -after[usable]))[0]]
         trial[pick] -= table.pack[pick]
     return False
 

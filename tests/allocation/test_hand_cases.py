@@ -248,3 +248,56 @@ def test_more_stock_of_one_item_can_lower_another_item_on_a_shared_route() -> No
     after = quantities(solve(problem(needs, {"X": 60, "Y": 1000}, **kwargs)))
     assert before == pytest.approx({("C", "X"): 20, ("C", "Y"): 80})
     assert after == pytest.approx({("C", "X"): 50, ("C", "Y"): 50})
+
+
+def _vehicle(
+    items: dict[str, tuple[int, float]],
+    needs: list[dict[str, object]],
+    stock: dict[str, int],
+    litres: float,
+) -> dict[tuple[str, str], float]:
+    homes = {str(n["care_home"]): ("0184", "normal") for n in needs}
+    p = problem(
+        needs,
+        stock,
+        homes=homes,
+        items=items,
+        whole_packs=True,
+        capacity=[{"municipality": "0184", "volume_l": litres}],
+    )
+    return quantities(solve(p))
+
+
+def test_a_big_pack_is_not_crowded_out_by_small_packs_in_one_vehicle() -> None:
+    # 0.5 l of room. Y's single pack needs all of it; X's 0.1 l packs would otherwise fill the
+    # van pack by pack (X first on the tie at level 0) and leave Y with nothing while X is full.
+    q = _vehicle(
+        {"X": (1, 0.1), "Y": (1, 0.5)},
+        [need("A", "X", 2), need("A", "Y", 3)],
+        {"X": 2, "Y": 1},
+        0.5,
+    )
+    assert q == {("A", "X"): 0, ("A", "Y"): 1}
+
+
+def test_a_pack_bigger_than_the_vehicle_does_not_block_the_others() -> None:
+    # Y's pack (1 l) can never fit in 0.5 l: X takes what it can, Y is short and that is fair.
+    q = _vehicle(
+        {"X": (1, 0.1), "Y": (1, 1.0)},
+        [need("A", "X", 2), need("B", "Y", 3)],
+        {"X": 2, "Y": 1},
+        0.5,
+    )
+    assert q == {("A", "X"): 2, ("B", "Y"): 0}
+
+
+def test_repair_takes_from_the_line_that_stays_highest() -> None:
+    # Found by Hypothesis: rounding left A's 5-packs (4 l each) blocked by B's 0.1 l units.
+    # The repair moves room from B (it stays near A's level) rather than emptying C's one pack.
+    q = _vehicle(
+        {"X": (1, 0.1), "Y": (5, 4.0)},
+        [need("A", "Y", 136), need("B", "X", 141), need("C", "Y", 1)],
+        {"X": 127, "Y": 130},
+        116.0,
+    )
+    assert q == {("A", "Y"): 125, ("B", "X"): 120, ("C", "Y"): 5}
