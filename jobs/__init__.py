@@ -1,1 +1,1 @@
-"""The daily cycle: one function per step, document rendering, the outbox, the scheduler, the CLI."""
+"""The daily cycle: its steps, documents (PDF/CSV), the outbox, the scheduler and the CLI."""

@@ -12,7 +12,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["allocation", "data", "jobs", "api"]  # lowest first
-CORE_FORBIDDEN = {"fastapi", "sqlalchemy", "apscheduler", "alembic", "starlette", "psycopg", "uvicorn"}
+CORE_FORBIDDEN = {
+    "fastapi",
+    "sqlalchemy",
+    "apscheduler",
+    "alembic",
+    "starlette",
+    "psycopg",
+    "uvicorn",
+}
 
 
 def imported_top_levels(path: Path) -> set[str]:
