@@ -187,6 +187,7 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
         # room for one of its packs.
         floor = np.maximum(0.0, np.minimum(scale * level[j] - base - pack, q))
         excess = q - floor
+        excess[j] = 0.0  # it cannot make room for itself
         if item_full[j] and item_room[item[j]] + excess[item == item[j]].sum() < pack[j] - _tol(
             pack[j]
         ):

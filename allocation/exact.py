@@ -52,7 +52,7 @@ def _memberships(table: LineTable) -> tuple[IntArray, IntArray, FloatArray, Floa
 
 def solve_exact(table: LineTable) -> ContinuousPoint:
     """The unique continuous lexicographic weighted max-min fair point of `table`."""
-    n = table.n
+    n, n_items = table.n, len(table.items)
     q = table.r.copy()  # lines in no binding limit end up fully met
     if n == 0:
         return ContinuousPoint(q=q, rounds=0)
@@ -81,7 +81,6 @@ def solve_exact(table: LineTable) -> ContinuousPoint:
     frozen = np.zeros(n, dtype=bool)
     used = np.zeros(n_limits, dtype=np.float64)  # Σ coef·q over frozen lines, per limit
     done = ~tight  # limits no longer watched
-    level_floor = -np.inf
     rounds = 0
     while ev_level.size:
         rounds += 1
@@ -115,16 +114,31 @@ def solve_exact(table: LineTable) -> ContinuousPoint:
         gap = room[binds] - value[prev]
         rise = np.where(at_start, 0.0, gap / np.where(at_start, 1.0, slope_after[prev]))
         bind_level = ev_level[prev] + rise
-        level = max(float(bind_level.min()), level_floor)
-        level_floor = level
-        same = bind_level <= level + 1e-12 * max(1.0, abs(level))
-        now = seg_limit[binds][same]
-        done[now] = True
 
-        # Freeze every active line of every limit that ran out at this level.
-        hit_mem = np.isin(mem_limit, now) & ~frozen[mem_line]
-        new = np.unique(mem_line[hit_mem])
-        q[new] = np.clip(table.a[new] * level - table.b[new], 0.0, table.r[new])
+        # Every limit that runs out before all its neighbours (limits sharing an active line
+        # with it) can be settled in this same round: freezing lines only ever delays the other
+        # limits they are in, so nothing can reach its lines first. Independent items are then
+        # all settled in one round; the global first is always among them.
+        limit_level = np.full(n_limits, np.inf)
+        limit_level[seg_limit[binds]] = bind_level
+        other = np.full(n_limits, np.inf)
+        pair_line = mem_line[mem_limit >= n_items]  # lines watched in a group and their item
+        if pair_line.size:
+            pair_item = table.item[pair_line]
+            pair_group = mem_limit[mem_limit >= n_items]
+            watched_item = ~done[pair_item]
+            np.minimum.at(other, pair_item[watched_item], limit_level[pair_group[watched_item]])
+            np.minimum.at(other, pair_group[watched_item], limit_level[pair_item[watched_item]])
+        tol = 1e-12 * np.maximum(1.0, np.abs(limit_level))
+        settle = np.isfinite(limit_level) & (limit_level <= other + tol)
+        done |= settle
+
+        # Freeze every active line of those limits at its limit's level (the lower if two).
+        line_level = np.full(n, np.inf)
+        hit_mem = settle[mem_limit] & ~frozen[mem_line]
+        np.minimum.at(line_level, mem_line[hit_mem], limit_level[mem_limit[hit_mem]])
+        new = np.flatnonzero(np.isfinite(line_level))
+        q[new] = np.clip(table.a[new] * line_level[new] - table.b[new], 0.0, table.r[new])
         frozen[new] = True
         take = np.isin(mem_line, new)
         used += np.bincount(

@@ -162,6 +162,7 @@ def _unfair(table: LineTable, q: FloatArray) -> list[tuple[int, int]]:
         # What the lines on each limit hold above j's level (less one of their packs): if even all
         # of it would not free a pack for j, j cannot be served fairly there: nothing to repair.
         excess = q - np.maximum(0.0, np.minimum(a * level[j] - b - p, q))
+        excess[j] = 0.0  # it cannot make room for itself
         helpable = []
         if group_full[j]:
             members = gkey == gkey[j]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from json.decoder import JSONDecodeError
 from json.decoder import scanstring as _scanstring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -444,6 +445,28 @@ def result_to_dict(result: AllocationResult) -> dict[str, Any]:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: building one per call costs more
+_STR = encode_basestring  # the C string escaper json itself uses with ensure_ascii=False
+
+
+def _json_num(value: float | None) -> str:
+    return "null" if value is None else repr(_num(value))
+
+
+def _allocation_records(lines: tuple[LineResult, ...]) -> Iterator[str]:
+    """Each line as `json.dumps(_line_dict(line), ensure_ascii=False)` would write it, but
+    formatted directly: at 275k lines the generic encoder path costs seconds."""
+    for x in lines:
+        group = "null" if x.capacity_group is None else _STR(x.capacity_group)
+        packs = "null" if x.packs is None else str(x.packs)
+        yield (
+            f'{{"care_home": {_STR(x.care_home)}, "item": {_STR(x.item)}, '
+            f'"municipality": {_STR(x.municipality)}, "requested": {x.requested}, '
+            f'"requested_rounded": {x.requested_rounded}, "quantity": {_json_num(x.quantity)}, '
+            f'"packs": {packs}, "unmet": {_json_num(x.unmet)}, "level": {_json_num(x.level)}, '
+            f'"item_level": {_json_num(x.item_level)}, "binding": {_STR(x.binding)}, '
+            f'"capacity_group": {group}, "explanation": {{"sv": {_STR(x.explanation_sv)}, '
+            f'"en": {_STR(x.explanation_en)}}}}}'
+        )
 
 
 def iter_result_json(result: AllocationResult) -> Iterator[str]:
@@ -459,13 +482,13 @@ def iter_result_json(result: AllocationResult) -> Iterator[str]:
     )
     yield f"{{\n {head},\n"
     for key, records in (
-        ("allocations", map(_line_dict, result.lines)),
-        ("items", map(_item_dict, result.items)),
+        ("allocations", _allocation_records(result.lines)),
+        ("items", map(encode, map(_item_dict, result.items))),
     ):
         yield f' "{key}": ['
         sep = "\n  "
         for record in records:
-            yield sep + encode(record)
+            yield sep + record
             sep = ",\n  "
         yield "\n ],\n"
     yield f' "stats": {encode(_stats_dict(result))}\n}}\n'

@@ -16,6 +16,7 @@ from allocation import (
     load_scenario,
     problem_from_dict,
     problem_to_dict,
+    result_to_dict,
     solve,
     write_result,
 )
@@ -195,3 +196,14 @@ def test_input_order_does_not_change_the_output() -> None:
     assert dumps_result(solve(problem_from_dict(data))) == dumps_result(
         solve(problem_from_dict(shuffled))
     )
+
+
+def test_the_fast_writer_matches_the_json_encoder() -> None:
+    # iter_result_json formats allocation records by hand for speed: it must be what
+    # json.dumps would write for result_to_dict, record for record.
+    for path in sorted(SCENARIOS.glob("*.scenario.json")):
+        result = solve(load_scenario(path))
+        text = dumps_result(result)
+        assert json.loads(text) == json.loads(json.dumps(result_to_dict(result)))
+        for record in result_to_dict(result)["allocations"]:
+            assert json.dumps(record, ensure_ascii=False) in text
