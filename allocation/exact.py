@@ -3,7 +3,9 @@
 Every limit c (an item's supply, a capacity group's volume) uses
 F_c(L) = frozen_c + Σ_{active j in c} coef_j · q_j(L), piecewise linear and non-decreasing in L,
 with breakpoints b_j/a_j (line starts to rise) and (b_j + r_j)/a_j (line is full). Raise L until
-the first limit runs out, freeze every line of every limit that runs out there, repeat.
+the first limit runs out, freeze every line of every limit that runs out there, repeat. A limit
+that runs out before every limit it shares a line with is settled in the same round (freezing
+lines only delays other limits), so independent items cost one round together.
 
 The breakpoints never change, so the events are sorted once per limit (lexsort on limit, level);
 each round only masks frozen lines and takes segmented cumulative sums, O(events), with no

@@ -14,6 +14,7 @@ The solver's status is never trusted alone: a time limit can come back as "Optim
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -163,8 +164,12 @@ def _in_a_scarce_limit(table: LineTable) -> npt.NDArray[np.bool_]:
 def solve_lp(
     table: LineTable, *, time_limit_s: float = 60.0, keep_lp_dir: Path | None = None
 ) -> tuple[ContinuousPoint, str]:
-    """The continuous fair point by a sequence of LPs; returns it and the solver's name."""
-    solver, name = pick_solver(time_limit_s)
+    """The continuous fair point by a sequence of LPs; returns it and the solver's name.
+
+    `time_limit_s` bounds the whole sequence: each LP gets what is left of it.
+    """
+    deadline = time.monotonic() + time_limit_s
+    name = pick_solver(time_limit_s)[1]
     q_final = np.zeros(table.n)
     # Lines in no limit that can run out (everything asked of it fits) are met in full without
     # an LP: plentiful items then cost nothing.
@@ -173,6 +178,12 @@ def solve_lp(
     rounds = 0
     while not frozen.all():
         rounds += 1
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SolverFailed(
+                f"LP time limit of {time_limit_s:g} s reached after {rounds - 1} LPs"
+            )
+        solver = pick_solver(left)[0]
         free = np.flatnonzero(~frozen)
         level, values, duals = _solve_one(table, free, q_final, solver, rounds, keep_lp_dir)
         # The LP's own q values are not needed: the common level fixes every frozen line.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from allocation import solve
+from allocation import SolverFailed, solve
 from tests.allocation.helpers import line, need, problem, quantities
 
 METHODS = ["exact", "lp"]
@@ -301,3 +303,19 @@ def test_repair_takes_from_the_line_that_stays_highest() -> None:
         116.0,
     )
     assert q == {("A", "Y"): 125, ("B", "X"): 120, ("C", "Y"): 5}
+
+
+def test_the_lp_time_limit_is_a_solver_failure() -> None:
+    p = problem([need("A", "X", 100), need("B", "X", 50)], {"X": 100})
+    with pytest.raises(SolverFailed, match="time limit"):
+        solve(p, "lp", time_limit_s=0.0)
+
+
+def test_lp_files_are_kept_with_rows_named_from_indices(tmp_path: Path) -> None:
+    # Keys like "H-1" and "H_1" would collide once PuLP mangles "-": rows use indices.
+    homes = {"H-1": ("0180", "normal"), "H_1": ("0180", "normal")}
+    p = problem([need("H-1", "X", 10), need("H_1", "X", 10)], {"X": 10}, homes=homes)
+    result = solve(p, "lp", keep_lp_dir=tmp_path)
+    assert quantities(result) == pytest.approx({("H-1", "X"): 5, ("H_1", "X"): 5})
+    text = (tmp_path / "fair_level_001.lp").read_text()
+    assert "level_0" in text and "level_1" in text and "supply_0" in text
