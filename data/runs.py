@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from allocation import AllocationResult
 from data.audit import record_audit
 from data.errors import Conflict, NotFound
-from data.models import AllocationLine, AllocationRun, StockEntry, StockKind
+from data.models import AllocationLine, AllocationRun, Base, StockEntry, StockKind
 from data.run_snapshot import Snapshot, policy_to_dict
 from data.stock import withdraw
 
@@ -174,6 +174,26 @@ def _line_rows(run_id: str, snapshot: Snapshot, result: AllocationResult) -> lis
     return rows
 
 
+def _insert_lines(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert the lines fast, in the session's transaction: COPY on PostgreSQL, else executemany.
+
+    (63k lines on PostgreSQL: the ORM's bulk path splits the rows by their pattern of None values
+    and psycopg's executemany goes row by row, 35 s; multi-row INSERTs spend their time in
+    psycopg's query parsing, 40 s; COPY takes about a second.)
+    """
+    table = Base.metadata.tables[AllocationLine.__tablename__]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    dbapi: Any = connection.connection.dbapi_connection
+    with dbapi.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row[name] for name in columns))
+
+
 def store_run(
     session: Session,
     *,
@@ -240,7 +260,7 @@ def store_run(
     session.flush()  # the UNIQUE(round_date, attempt) race is decided here
     rows = _line_rows(run.id, snapshot, result)
     if rows:
-        session.execute(insert(AllocationLine), rows)
+        _insert_lines(session, rows)
     record_audit(
         session,
         actor=actor,
