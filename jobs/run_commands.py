@@ -232,6 +232,8 @@ def day_command(round_date: str | None, actor: str | None, method: str | None) -
 def scheduler_command(once: bool) -> None:
     """Run the scheduler process: allocation at the cut-off, approval, the outbox."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # APScheduler logs every run of every job at INFO: once a minute for the outbox alone.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     try:
         timetable = Timetable(settings=Settings(), cycle=CycleSettings())
     except ValueError as exc:
