@@ -26,6 +26,7 @@ from allocation import METHODS, AllocationError, ScenarioError
 from data.clock import utcnow
 from data.db import make_engine, session_scope
 from data.errors import DataError, InsufficientStock
+from data.rounds import cutoff_at
 from data.runs import get_run
 from data.settings import Settings
 from jobs.scheduler import ScheduleError, Timetable, run_scheduler
@@ -144,6 +145,10 @@ def allocate_command(
     if reserve is not None:
         policy = replace(policy, reserve_fraction=reserve)
     engine = _engine(settings)
+    closes = cutoff_at(day, settings=settings)
+    if utcnow() < closes:
+        local = closes.astimezone(settings.zone)
+        click.echo(f"note: the round's reports are open until {local:%Y-%m-%d %H:%M}", err=True)
     with _handled():
         run_id = allocate_round(
             engine,
