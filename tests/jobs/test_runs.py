@@ -28,6 +28,8 @@ from data.burn_rate import burn_rate
 from data.db import session_scope
 from data.errors import InsufficientStock, NotFound, ValidationFailed
 from data.models import AllocationLine, AllocationRun, StockBalance, StockEntry, StockKind
+from data.needs import list_round_reports
+from data.routes import load_routes, read_routes
 from data.run_edits import FAIRNESS_NOTE, EditRefused, check_run_lines
 from data.run_snapshot import NoReports, problem_from_inputs
 from data.runs import (
@@ -430,3 +432,53 @@ def test_policy_reserve_is_held_back(engine: Engine) -> None:
     by_item = {s["item"]: s for s in run.items_summary}
     assert by_item["IIR"]["supply"] == 400 and by_item["IIR"]["allocated"] == 400
     assert run.policy["reserve_fraction"] == 0.2
+
+
+def test_an_edit_past_the_vehicle_capacity_is_refused(engine: Engine) -> None:
+    with session_scope(engine) as session:  # Södertörn's van has room for 15 litres today
+        rows = [r if r.code != "R5" else replace(r, capacity_l=15.0) for r in read_routes()]
+        load_routes(session, actor=ACTOR, rows=rows)
+    run_id = allocate_round(engine, round_date=D, actor=ACTOR)
+    south = [ln for ln in lines_of(engine, run_id) if ln.capacity_group == "R5"]
+    assert any(ln.binding == "capacity" for ln in south)
+    litres = {"IIR": 1.2 / 50, "FFP2": 1.0 / 20}  # per unit
+
+    def room_needed(ln: AllocationLine) -> float:
+        return (ln.requested_rounded - ln.quantity) * litres[ln.item_code]
+
+    line = max(south, key=room_needed)
+    assert room_needed(line) > 1.2  # more than the room any pack could have left
+    with pytest.raises(EditRefused, match="capacity"):
+        edit_line(
+            engine,
+            run_id=run_id,
+            care_home_id=line.care_home_id,
+            item_code=line.item_code,
+            quantity=line.requested_rounded,
+            reason="fill the request",
+            actor=ACTOR,
+        )
+
+
+def test_the_snapshot_takes_the_last_version_of_each_report(engine: Engine) -> None:
+    homes = sorted({r["care_home"] for r in _reports(engine)})
+    file_reports(engine, D, homes[:1], iir=400)  # a revision before the cut-off
+    run_id = allocate_round(engine, round_date=D, actor=ACTOR)
+    with session_scope(engine) as session:
+        run = get_run(session, run_id=run_id)
+    first = next(r for r in run.inputs["reports"] if r["care_home"] == homes[0])
+    assert first["version"] == 2
+    line = next(
+        ln
+        for ln in lines_of(engine, run_id)
+        if (ln.care_home_id, ln.item_code) == (homes[0], "IIR")
+    )
+    assert line.requested == 400
+
+
+def _reports(engine: Engine) -> list[dict[str, Any]]:
+    with session_scope(engine) as session:
+        return [
+            {"care_home": r.care_home_id, "version": r.version}
+            for r in list_round_reports(session, round_date=D)
+        ]
