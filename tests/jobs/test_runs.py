@@ -21,8 +21,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
-import jobs.steps.allocate as allocate_step
-from allocation import Policy, Problem
+from allocation import Policy, Problem, solve
 from data.audit import list_audit_entries
 from data.burn_rate import burn_rate
 from data.db import session_scope
@@ -161,14 +160,14 @@ def test_two_allocations_started_together_give_one_run(
 ) -> None:
     if engine.dialect.name == "sqlite":  # threads, both past their snapshot before either writes
         gate = threading.Barrier(2, timeout=30)
-        real = allocate_step.solve
+        real = solve
 
         def gated(*args: Any, **kwargs: Any) -> Any:
             result = real(*args, **kwargs)
             gate.wait()
             return result
 
-        monkeypatch.setattr(allocate_step, "solve", gated)
+        monkeypatch.setattr("jobs.steps.allocate.solve", gated)
         with ThreadPoolExecutor(2) as pool:
             ids = list(
                 pool.map(lambda n: allocate_round(engine, round_date=D, actor=f"t{n}"), (1, 2))

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-import jobs.steps.allocate as allocate_step
+from allocation import solve
 from data.db import make_engine, session_scope
 from data.manifests import list_manifests
 from data.runs import list_round_runs
@@ -123,14 +123,14 @@ def test_two_schedulers_catching_up_together_make_one_run(
 ) -> None:
     prepared_round(fresh_engine, SPRING)
     gate = threading.Barrier(2, timeout=30)
-    real = allocate_step.solve
+    real = solve
 
     def gated(*args: Any, **kwargs: Any) -> Any:
         result = real(*args, **kwargs)
         gate.wait()
         return result
 
-    monkeypatch.setattr(allocate_step, "solve", gated)
+    monkeypatch.setattr("jobs.steps.allocate.solve", gated)
     table = timetable()
     with ThreadPoolExecutor(2) as pool:
         done = list(
