@@ -41,6 +41,7 @@ from data.runs import (
 )
 from data.stock import withdraw
 from jobs.cli import main
+from jobs.demo_cycle import run_demo_day
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run, edit_line
 from jobs.steps.day import run_day
@@ -481,3 +482,14 @@ def _reports(engine: Engine) -> list[dict[str, Any]]:
             {"care_home": r.care_home_id, "version": r.version}
             for r in list_round_reports(session, round_date=D)
         ]
+
+
+def test_the_demo_day_writes_the_manifests(engine: Engine, tmp_path: Path) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("documents are rendered the same from either engine")
+    lines = run_demo_day(engine, round_date=D, out_dir=tmp_path)
+    folder = tmp_path / D.isoformat()
+    assert str(folder.resolve()) in lines[-1]
+    names = {p.name for p in folder.iterdir()}
+    assert {"R3-plocklista.pdf", "R5-plocklista.pdf", "foljesedlar.csv"} <= names
+    assert "approved run-20261124-1" in lines[0]
