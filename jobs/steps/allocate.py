@@ -6,8 +6,9 @@ one is kept. A round with an approved run is refused (``RoundApproved``). Two al
 round started together end with exactly one run: the loser's insert fails on
 ``UNIQUE(round_date, attempt)``, its transaction rolls back, and it returns the winner's run.
 
-A solve whose answer the core's independent checker rejects raises ``CheckFailed`` and stores
-nothing (an unusable run on record would only invite its approval); the error names the violations.
+A solve whose answer the core's independent checker rejects raises ``CheckFailed`` (and a solver
+failure ``SolverFailed``) and stores no run: an unusable run on record would only invite its
+approval. The failure and its violations are written to the audit log, and the error names them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from allocation import Policy, solve
+from allocation import AllocationError, CheckFailed, Policy, SolverFailed, solve
+from data.audit import record_audit
 from data.clock import resolve_now
 from data.db import session_scope
 from data.run_snapshot import take_snapshot
@@ -40,6 +42,24 @@ def _existing(engine: Engine, round_date: date) -> str | None:
         if found:
             return found[-1].id
     return None
+
+
+def _record_failure(
+    engine: Engine, *, round_date: date, actor: str, now: datetime, error: AllocationError
+) -> None:
+    """No run is stored for a failed solve, but the audit log says it failed and why."""
+    log.error("round %s: no valid allocation: %s", round_date, error)
+    violations = [str(v) for v in getattr(error, "violations", [])][:50]
+    with session_scope(engine) as session:
+        record_audit(
+            session,
+            actor=actor,
+            action="allocation_run.failed",
+            entity="round",
+            entity_id=round_date.isoformat(),
+            details={"error": str(error), "violations": violations},
+            now=now,
+        )
 
 
 def allocate_round(
@@ -71,7 +91,11 @@ def allocate_round(
             return draft.id
         snapshot = take_snapshot(session, round_date=round_date, policy=policy, now=moment)
     loaded = time.perf_counter()
-    result = solve(snapshot.problem, method, time_limit_s=cycle.solve_time_limit_s)
+    try:
+        result = solve(snapshot.problem, method, time_limit_s=cycle.solve_time_limit_s)
+    except (CheckFailed, SolverFailed) as exc:
+        _record_failure(engine, round_date=round_date, actor=actor, now=moment, error=exc)
+        raise
     solved = time.perf_counter()
     try:
         with session_scope(engine) as session:

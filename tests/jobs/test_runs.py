@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
-from allocation import Policy, Problem, solve
+from allocation import CheckFailed, Policy, Problem, Violation, solve
 from data.audit import list_audit_entries
 from data.burn_rate import burn_rate
 from data.db import session_scope
@@ -493,3 +493,19 @@ def test_the_demo_day_writes_the_manifests(engine: Engine, tmp_path: Path) -> No
     names = {p.name for p in folder.iterdir()}
     assert {"R3-plocklista.pdf", "R5-plocklista.pdf", "foljesedlar.csv"} <= names
     assert "approved run-20261124-1" in lines[0]
+
+
+def test_a_solve_the_checker_rejects_stores_no_run_and_is_audited(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def rejected(*_args: Any, **_kwargs: Any) -> Any:
+        raise CheckFailed([Violation("supply", "IIR", "exceeded by 50")])
+
+    monkeypatch.setattr("jobs.steps.allocate.solve", rejected)
+    with pytest.raises(CheckFailed, match="supply at IIR"):
+        allocate_round(engine, round_date=D, actor=ACTOR)
+    assert runs_of(engine) == [] and count_lines(engine) == 0
+    with session_scope(engine) as session:
+        failed = list_audit_entries(session, entity="round", entity_id=D.isoformat())
+    assert [a.action for a in failed] == ["allocation_run.failed"]
+    assert failed[0].details["violations"] == ["supply at IIR: exceeded by 50"]
