@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from jobs.backup_commands import backup_command, restore_command
 from jobs.db_commands import db_group, seed_command, up_command
 from jobs.escalation_commands import discrepancies_command, escalation_group
 from jobs.manifest_commands import (
@@ -28,6 +29,8 @@ def main() -> None:
 
 main.add_command(solve_command)
 main.add_command(db_group)
+db_group.add_command(backup_command)  # fordela db backup / restore (jobs.backup_commands)
+db_group.add_command(restore_command)
 main.add_command(seed_command)
 main.add_command(up_command)
 main.add_command(manifests_command)
