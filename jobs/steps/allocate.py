@@ -9,6 +9,12 @@ round started together end with exactly one run: the loser's insert fails on
 A solve whose answer the core's independent checker rejects raises ``CheckFailed`` (and a solver
 failure ``SolverFailed``) and stores no run: an unusable run on record would only invite its
 approval. The failure and its violations are written to the audit log, and the error names them.
+
+The snapshot's reads are one moment: on PostgreSQL its transaction runs at ``REPEATABLE READ``
+(read-only, so it never fails to serialise). At the default ``READ COMMITTED`` a report committed
+between the reads of the reports and of their lines made the snapshot inconsistent (a home with
+lines but no report, or one version's lines under another's id); SQLite's ``BEGIN IMMEDIATE``
+already holds the write lock while it reads.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from allocation import AllocationError, CheckFailed, Policy, SolverFailed, solve
 from data.audit import record_audit
@@ -31,6 +38,12 @@ from jobs.settings import CycleSettings
 __all__ = ["allocate_round"]
 
 log = logging.getLogger(__name__)
+
+
+def _read_one_moment(session: Session) -> None:
+    """Make the session's transaction see one snapshot of the database (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def _existing(engine: Engine, round_date: date) -> str | None:
@@ -81,6 +94,7 @@ def allocate_round(
     method = method or cycle.method
     started = time.perf_counter()
     with session_scope(engine) as session:
+        _read_one_moment(session)
         runs = list_round_runs(session, round_date=round_date)
         approved = [r for r in runs if r.status == "approved"]
         if approved:
