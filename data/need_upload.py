@@ -1,0 +1,226 @@
+"""A municipality's need reports for many homes from one CSV or Excel file, all or nothing.
+
+The file has a header row and one row per care home and item: ``care_home_id``, ``item``,
+``requested``, ``on_hand``, ``daily_use`` (may be empty) and ``situation`` (confirmed / suspected /
+none; the same on every row of a home). ``parse_need_file`` reads the rows (CSV in UTF-8 with
+comma or semicolon, or the first sheet of an .xlsx). ``file_issues`` checks every row — including
+that the home belongs to the uploader's municipality — and names the file row (the header is row
+1). ``store_need_file`` stores one report per home only when no row is wrong; otherwise it raises
+``ValidationFailed`` and stores nothing. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.errors import Issue, ValidationFailed
+from data.models import CareHome, Item, NeedReport, Situation
+from data.needs import submit_need_report, validate_need_lines
+from data.settings import Settings
+
+__all__ = [
+    "COLUMNS",
+    "UploadRow",
+    "file_issues",
+    "parse_need_file",
+    "store_need_file",
+    "template_csv",
+    "template_xlsx",
+]
+
+COLUMNS = ("care_home_id", "item", "requested", "on_hand", "daily_use", "situation")
+REQUIRED = ("care_home_id", "item", "requested", "on_hand", "situation")
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    """One data row of the file and its row number in the file (the header is row 1)."""
+
+    number: int
+    values: dict[str, str]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _rows(table: list[list[Any]]) -> list[UploadRow]:
+    if not table:
+        raise ValidationFailed([{"field": "file", "line": None, "message": "filen är tom"}])
+    header = [_text(cell).lower() for cell in table[0]]
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise ValidationFailed(
+            [
+                {
+                    "field": name,
+                    "line": 1,
+                    "message": f"kolumnen {name} saknas i rubrikraden",
+                }
+                for name in missing
+            ]
+        )
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        values = {
+            name: _text(cells[i]) if i < len(cells) else ""
+            for i, name in enumerate(header)
+            if name in COLUMNS
+        }
+        if any(values.values()):
+            rows.append(UploadRow(number, values))
+    return rows
+
+
+def parse_need_file(filename: str, content: bytes) -> list[UploadRow]:
+    """The data rows of an uploaded .csv or .xlsx; ``ValidationFailed`` if it cannot be read."""
+    name = filename.lower()
+    try:
+        if name.endswith(".xlsx"):
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+            return _rows([list(row) for row in sheet.iter_rows(values_only=True)])
+        text = content.decode("utf-8-sig")
+    except ValidationFailed:
+        raise
+    except Exception as exc:
+        message = f"filen kunde inte läsas ({type(exc).__name__}); använd mallen (.csv eller .xlsx)"
+        raise ValidationFailed([{"field": "file", "line": None, "message": message}]) from exc
+    dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
+    return _rows([list(row) for row in csv.reader(io.StringIO(text), dialect)])
+
+
+def _home_lines(
+    session: Session, rows: list[UploadRow], municipality_code: str, errors: list[Issue]
+) -> dict[str, tuple[str, list[UploadRow]]]:
+    homes = {
+        home.id: home
+        for home in session.scalars(
+            select(CareHome).where(
+                CareHome.municipality_code == municipality_code, CareHome.active.is_(True)
+            )
+        )
+    }
+    grouped: dict[str, list[UploadRow]] = defaultdict(list)
+    situations: dict[str, str] = {}
+    allowed = {s.value for s in Situation}
+    for row in rows:
+        home_id = row.values.get("care_home_id", "")
+        situation = row.values.get("situation", "").lower()
+        if home_id not in homes:
+            message = f"boendet {home_id!r} finns inte bland kommunens aktiva boenden"
+            errors.append({"field": "care_home_id", "line": row.number, "message": message})
+            continue
+        if situation not in allowed:
+            message = f"{situation!r} är inte en av {', '.join(sorted(allowed))}"
+            errors.append({"field": "situation", "line": row.number, "message": message})
+        elif situations.setdefault(home_id, situation) != situation:
+            message = f"boendet har redan läget {situations[home_id]} på en tidigare rad"
+            errors.append({"field": "situation", "line": row.number, "message": message})
+        grouped[home_id].append(row)
+    return {home: (situations.get(home, "none"), lines) for home, lines in grouped.items()}
+
+
+def _line(row: UploadRow) -> dict[str, str]:
+    line = {k: row.values.get(k, "") for k in ("item", "requested", "on_hand", "daily_use")}
+    if not line["daily_use"]:
+        del line["daily_use"]
+    return line
+
+
+def file_issues(
+    session: Session, *, rows: list[UploadRow], municipality_code: str
+) -> tuple[list[Issue], dict[str, tuple[str, list[UploadRow]]]]:
+    """Every problem in the rows (each naming its file row), and the rows grouped per home."""
+    errors: list[Issue] = []
+    if not rows:
+        errors.append({"field": "file", "line": None, "message": "filen har inga datarader"})
+    grouped = _home_lines(session, rows, municipality_code, errors)
+    items = {item.code: item for item in session.scalars(select(Item))}
+    for home_id, (_situation, home_rows) in sorted(grouped.items()):
+        home = session.get(CareHome, home_id)
+        places = home.places if home else 1
+        _clean, issues, _warnings = validate_need_lines(
+            [_line(r) for r in home_rows], items=items, places=places
+        )
+        for issue in issues:
+            line = issue["line"]
+            number = home_rows[line - 1].number if line else None
+            errors.append({"field": issue["field"], "line": number, "message": issue["message"]})
+    errors.sort(key=lambda issue: (issue["line"] or 0, issue["field"]))
+    return errors, grouped
+
+
+def store_need_file(
+    session: Session,
+    *,
+    rows: list[UploadRow],
+    municipality_code: str,
+    submitted_by: str,
+    now: datetime,
+    settings: Settings | None = None,
+) -> list[NeedReport]:
+    """One report per home in the file, in one savepoint: all stored, or ``ValidationFailed``."""
+    errors, grouped = file_issues(session, rows=rows, municipality_code=municipality_code)
+    if errors:
+        raise ValidationFailed(errors)
+    reports: list[NeedReport] = []
+    with session.begin_nested():
+        for home_id, (situation, home_rows) in sorted(grouped.items()):
+            submitted = submit_need_report(
+                session,
+                care_home_id=home_id,
+                lines=[_line(r) for r in home_rows],
+                situation=situation,
+                submitted_by=submitted_by,
+                now=now,
+                settings=settings,
+            )
+            reports.append(submitted.report)
+    return reports
+
+
+def _template_rows(session: Session, municipality_code: str) -> list[list[str]]:
+    homes = session.scalars(
+        select(CareHome)
+        .where(CareHome.municipality_code == municipality_code, CareHome.active.is_(True))
+        .order_by(CareHome.name)
+        .limit(2)
+    ).all()
+    rows = [list(COLUMNS)]
+    for home in homes:
+        rows.append([home.id, "IIR", "500", "120", "80", "none"])
+        rows.append([home.id, "HANDSKE_M", "1000", "300", "", "none"])
+    return rows
+
+
+def template_csv(session: Session, *, municipality_code: str) -> bytes:
+    """A CSV template with the header and example rows for two of the municipality's homes."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(_template_rows(session, municipality_code))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx(session: Session, *, municipality_code: str) -> bytes:
+    """The same template as an Excel workbook."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "behov"
+    for row in _template_rows(session, municipality_code):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
