@@ -22,17 +22,22 @@ from data.models.needs import NeedLine, NeedReport
 from data.models.places import CareHome, Municipality
 from data.models.stock import StockBalance, StockEntry
 from data.models.users import User
+from data.models.web import ApiToken, IdempotencyRecord, Job, LoginAttempt, WebSession
 
 __all__ = [
     "NAMING_CONVENTION",
     "AllocationLine",
     "AllocationRun",
+    "ApiToken",
     "AuditEntry",
     "Base",
     "CareHome",
     "DeliveryLine",
     "Escalation",
+    "IdempotencyRecord",
     "Item",
+    "Job",
+    "LoginAttempt",
     "Manifest",
     "ManifestLine",
     "ManifestStop",
@@ -49,5 +54,6 @@ __all__ = [
     "StockKind",
     "UTCDateTime",
     "User",
+    "WebSession",
     "as_utc",
 ]

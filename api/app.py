@@ -1,0 +1,54 @@
+"""The FastAPI application: ``create_app(engine=None, settings=None)``.
+
+``fordela serve`` runs it with uvicorn's ``factory=True``. OpenAPI is at ``/openapi.json`` and the
+interactive docs at ``/docs``; the REST API lives under ``/api/v1``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from api.body_limit import BodySizeLimit
+from api.errors import install_error_handlers
+from api.routes import auth
+from api.settings import ApiSettings
+from data.db import make_engine, make_session_factory
+
+__all__ = ["API_PREFIX", "api_router", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Fördela's REST API: the same operations as the pages.
+
+Authenticate with `POST /api/v1/auth/tokens` (username and password → an opaque bearer token,
+shown once) and send `Authorization: Bearer <token>`. Errors are `application/problem+json` with
+`errors: [{field, line, message}]`. Lists take `?limit=&offset=` and return `total`. POSTs accept
+an `Idempotency-Key` header.
+"""
+
+
+def api_router() -> APIRouter:
+    """Every REST resource under ``/api/v1``."""
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(auth.router)
+    return router
+
+
+def create_app(engine: Engine | None = None, settings: ApiSettings | None = None) -> FastAPI:
+    """The web application on ``engine`` (default: the configured database)."""
+    config = settings or ApiSettings()
+    app = FastAPI(
+        title="Fördela",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/docs" if config.docs else None,
+    )
+    app.state.engine = engine if engine is not None else make_engine()
+    app.state.settings = config
+    app.state.session_factory = make_session_factory(app.state.engine)
+    install_error_handlers(app)
+    app.include_router(api_router())
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    return app

@@ -1,0 +1,125 @@
+"""FastAPI dependencies: the request's transaction, the signed-in user and role checks.
+
+- ``SessionDep``: one SQLAlchemy session per request. It commits when the route returns, BEFORE
+  the response is sent (``Depends(..., scope="function")``; without it FastAPI would commit after
+  the response, fastapi#3620), so a 2xx means committed. It rolls back when the route raises —
+  except for ``api.errors.CommitThenRaise`` problems (a refused sign-in), whose changes are kept.
+- ``CurrentUser``: the user of the bearer token (``Authorization: Bearer …``) or of the session
+  cookie ``fordela_session``; 401 without one. A cookie-authenticated request that changes state
+  (POST/PUT/PATCH/DELETE) must carry the session's CSRF token (header ``X-CSRF-Token`` or form
+  field ``csrf_token``), else 403. Bearer requests need no CSRF token (no ambient credential).
+- ``OptionalUser``: the same, or None when nobody is signed in (for pages that redirect).
+- ``require_roles(*roles)``: a dependency giving the user when their role is one of ``roles``,
+  else 403; ``Annotated[User, require_roles(Role.ADMIN)]`` in a route signature.
+- ``EngineDep`` / ``SettingsDep``: the app's engine and ``ApiSettings``.
+
+``request.state.auth`` is an ``api.auth.Authenticated`` (user, how, web session) once resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.auth import Authenticated, authenticate_request, csrf_from_request
+from api.errors import CommitThenRaise, Forbidden, Unauthorized
+from api.settings import ApiSettings
+from data.models import Role, User
+
+__all__ = [
+    "CsrfToken",
+    "CurrentUser",
+    "EngineDep",
+    "OptionalUser",
+    "SessionDep",
+    "SettingsDep",
+    "get_current_user",
+    "get_current_user_optional",
+    "get_engine",
+    "get_session",
+    "get_settings",
+    "require_roles",
+]
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine the app was created with."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> ApiSettings:
+    """The app's ``ApiSettings``."""
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's one transaction: commit before the response, roll back on error."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    except CommitThenRaise:
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    else:
+        session.commit()
+    finally:
+        session.close()
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def _csrf_token(request: Request) -> str | None:
+    """The CSRF token sent with an unsafe cookie request (header or form field), else None."""
+    return await csrf_from_request(request)
+
+
+CsrfToken = Annotated[str | None, Depends(_csrf_token)]
+
+
+def get_current_user_optional(
+    request: Request, session: SessionDep, csrf_token: CsrfToken
+) -> User | None:
+    """The signed-in user, or None; 403 for a cookie request changing state without CSRF."""
+    cached: Authenticated | None = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached.user
+    auth = authenticate_request(session, request=request, csrf_token=csrf_token)
+    if auth is not None:
+        request.state.auth = auth
+        return auth.user
+    return None
+
+
+def get_current_user(user: Annotated[User | None, Depends(get_current_user_optional)]) -> User:
+    """The signed-in user; 401 when there is none."""
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_current_user_optional)]
+
+
+def require_roles(*roles: Role) -> Any:
+    """A ``Depends`` giving the current user when their role is one of ``roles``, else 403."""
+    allowed = frozenset(role.value for role in roles)
+
+    def _check(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise Forbidden(f"role {user.role} may not do this")
+        return user
+
+    return Depends(_check)
