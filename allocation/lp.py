@@ -50,9 +50,11 @@ def pick_solver(time_limit_s: float, size: int = 0) -> tuple[pulp.LpSolver, str]
     method (with crossover, so duals stay exact) is about twice as fast as simplex from about
     20k lines on, and slower below.
     """
-    options = {"solver": "ipm"} if size >= _IPM_FROM else {}
-    highs = pulp.getSolver("HiGHS", msg=False, timeLimit=time_limit_s, **options)
+    highs = pulp.getSolver("HiGHS", msg=False, timeLimit=time_limit_s)
     if highs.available():
+        if size >= _IPM_FROM:
+            # Not a keyword: getSolver's own first parameter is called `solver`.
+            highs.optionsDict["solver"] = "ipm"
         return highs, "HiGHS"
     return pulp.getSolver("PULP_CBC_CMD", msg=False, timeLimit=time_limit_s), "CBC"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from allocation import SolverFailed, solve
+from allocation import SolverFailed, lp, solve
 from tests.allocation.helpers import line, need, problem, quantities
 
 METHODS = ["exact", "lp"]
@@ -319,3 +319,12 @@ def test_lp_files_are_kept_with_rows_named_from_indices(tmp_path: Path) -> None:
     assert quantities(result) == pytest.approx({("H-1", "X"): 5, ("H_1", "X"): 5})
     text = (tmp_path / "fair_level_001.lp").read_text()
     assert "level_0" in text and "level_1" in text and "supply_0" in text
+
+
+def test_wide_lps_use_the_interior_point_method() -> None:
+    small, name = lp.pick_solver(10.0, 100)
+    wide, _ = lp.pick_solver(10.0, 50_000)
+    assert name == "HiGHS"
+    assert "solver" not in small.optionsDict
+    assert wide.optionsDict["solver"] == "ipm"
+    assert wide.timeLimit == 10.0
