@@ -20,6 +20,7 @@ from data.models.enums import Role, Situation, StockKind
 from data.models.items import Item
 from data.models.needs import NeedLine, NeedReport
 from data.models.places import CareHome, Municipality
+from data.models.policy import PolicySetting
 from data.models.stock import StockBalance, StockEntry
 from data.models.users import User
 from data.models.web import ApiToken, IdempotencyRecord, Job, LoginAttempt, WebSession
@@ -45,6 +46,7 @@ __all__ = [
     "NeedLine",
     "NeedReport",
     "OutboxMessage",
+    "PolicySetting",
     "Role",
     "Route",
     "RouteStop",

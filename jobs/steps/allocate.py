@@ -6,6 +6,9 @@ one is kept. A round with an approved run is refused (``RoundApproved``). Two al
 round started together end with exactly one run: the loser's insert fails on
 ``UNIQUE(round_date, attempt)``, its transaction rolls back, and it returns the winner's run.
 
+Without an explicit ``policy`` the run uses the one stored on the county's policy page
+(``data.policy``), else the environment's default (``CycleSettings``).
+
 A solve whose answer the core's independent checker rejects raises ``CheckFailed`` (and a solver
 failure ``SolverFailed``) and stores no run: an unusable run on record would only invite its
 approval. The failure and its violations are written to the audit log, and the error names them.
@@ -31,6 +34,7 @@ from allocation import AllocationError, CheckFailed, Policy, SolverFailed, solve
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.db import session_scope
+from data.policy import current_policy
 from data.run_snapshot import take_snapshot
 from data.runs import RoundApproved, current_draft, list_round_runs, store_run
 from jobs.settings import CycleSettings
@@ -90,7 +94,6 @@ def allocate_round(
     """Allocate the round delivered on ``round_date``; returns the id of its draft run."""
     moment = resolve_now(now)
     cycle = settings or CycleSettings()
-    policy = policy or cycle.policy()
     method = method or cycle.method
     started = time.perf_counter()
     with session_scope(engine) as session:
@@ -103,6 +106,8 @@ def allocate_round(
         if draft is not None and not rerun:
             log.info("round %s already has the draft %s", round_date, draft.id)
             return draft.id
+        if policy is None:
+            policy = current_policy(session, default=cycle.policy())
         snapshot = take_snapshot(session, round_date=round_date, policy=policy, now=moment)
     loaded = time.perf_counter()
     try:

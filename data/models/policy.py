@@ -1,0 +1,38 @@
+"""The county's allocation policy as set on the policy page: one row, read by the next run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from data.models.base import Base, UTCDateTime
+
+__all__ = ["PolicySetting"]
+
+
+class PolicySetting(Base):
+    """The policy the next run uses (row id 1) and the need form's target days of supply."""
+
+    __tablename__ = "policy_settings"
+    __table_args__ = (
+        CheckConstraint("fairness IN ('fill', 'cover')", name="fairness_known"),
+        CheckConstraint("reserve_fraction >= 0 AND reserve_fraction < 1", name="reserve_range"),
+        CheckConstraint(
+            "weight_outbreak > 0 AND weight_suspected > 0 AND weight_normal > 0",
+            name="weights_positive",
+        ),
+        CheckConstraint("target_days >= 1 AND target_days <= 30", name="target_days_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fairness: Mapped[str] = mapped_column(String(8))
+    weight_outbreak: Mapped[float] = mapped_column(Float)
+    weight_suspected: Mapped[float] = mapped_column(Float)
+    weight_normal: Mapped[float] = mapped_column(Float)
+    reserve_fraction: Mapped[float] = mapped_column(Float)
+    whole_packs: Mapped[bool] = mapped_column(Boolean)
+    target_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64))
