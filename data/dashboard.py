@@ -25,6 +25,7 @@ from data.models import (
     AllocationRun,
     CareHome,
     Item,
+    Job,
     Manifest,
     Municipality,
     NeedLine,
@@ -44,6 +45,7 @@ __all__ = [
     "home_report_status",
     "homes_short_by_item",
     "item_positions",
+    "latest_job",
     "manifest_days",
     "municipality_fill",
     "municipality_names",
@@ -336,3 +338,9 @@ def manifest_days(session: Session) -> list[date]:
     """The delivery days that have manifests, latest first."""
     query = select(Manifest.round_date).distinct().order_by(Manifest.round_date.desc())
     return list(session.scalars(query))
+
+
+def latest_job(session: Session, *, kinds: tuple[str, ...]) -> Job | None:
+    """The most recent job of one of ``kinds`` (for the run page's progress box)."""
+    query = select(Job).where(Job.kind.in_(kinds)).order_by(Job.id.desc()).limit(1)
+    return session.scalar(query)

@@ -1,0 +1,34 @@
+"""The web pages (server-rendered, Swedish): one small router per area, gathered here.
+
+``create_app`` registers ``router`` and mounts ``static_files()`` at ``/static``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.staticfiles import StaticFiles
+
+from api.pages import (
+    county,
+    escalations,
+    logistics,
+    municipality,
+    need_form,
+    run,
+    start,
+)
+
+__all__ = ["STATIC_DIR", "router", "static_files"]
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+router = APIRouter(include_in_schema=False)
+for module in (start, need_form, municipality, county, run, logistics, escalations):
+    router.include_router(module.router)
+
+
+def static_files() -> StaticFiles:
+    """The stylesheet and scripts, served from this machine (no CDN)."""
+    return StaticFiles(directory=STATIC_DIR)

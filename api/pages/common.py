@@ -1,0 +1,225 @@
+"""What every page module shares: the templates, the signed-in user's checks, the menu, redirects.
+
+Pages are server-rendered (Jinja2, Swedish). A page asks ``page_user(user, *roles)`` for its user:
+nobody signed in → a redirect to the sign-in page; another role → 403. Scope (a municipality or a
+care home) is applied by each page in its queries; another municipality's object answers 404.
+Forms post the session's CSRF token as the field ``csrf_token`` (checked by ``api.deps``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from api.auth import csrf_token_for
+from api.charts import number_sv
+from data.clock import utcnow
+from data.errors import Issue
+from data.models import Role, User
+from data.rounds import cutoff_at, open_round
+from data.settings import Settings
+
+__all__ = [
+    "NOTICES",
+    "ROLE_LABELS",
+    "SITUATION_LABELS",
+    "data_settings",
+    "field_errors",
+    "page_user",
+    "render",
+    "see_other",
+    "swedish",
+    "swedish_issue",
+    "templates",
+    "this_round",
+]
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES))
+
+ROLE_LABELS = {
+    Role.CARE_HOME_MANAGER.value: "Boendechef",
+    Role.MUNICIPAL_COORDINATOR.value: "Kommunsamordnare",
+    Role.COUNTY_COORDINATOR.value: "Länssamordnare",
+    Role.LOGISTICS.value: "Logistik",
+    Role.ADMIN.value: "Administratör",
+}
+SITUATION_LABELS = {
+    "confirmed": "Bekräftad smitta",
+    "suspected": "Misstänkt smitta",
+    "none": "Ingen",
+}
+BINDING_LABELS = {
+    "met": "Behovet täckt",
+    "supply": "Lagret räcker inte",
+    "capacity": "Fordonets kapacitet",
+    "packs": "Hela förpackningar",
+}
+STATUS_LABELS = {
+    "draft": "utkast",
+    "approved": "godkänd",
+    "superseded": "ersatt",
+    "planned": "planerad",
+    "dispatched": "utlastad",
+    "delivered": "levererad",
+    "pending": "väntar",
+    "queued": "i kö",
+    "running": "pågår",
+    "done": "klar",
+    "failed": "misslyckades",
+    "sent": "skickad",
+    "acknowledged": "mottagen",
+    "partly_met": "delvis tillgodosedd",
+    "met": "tillgodosedd",
+}
+NAV: dict[str, list[tuple[str, str]]] = {
+    Role.CARE_HOME_MANAGER.value: [("/behov", "Behov")],
+    Role.MUNICIPAL_COORDINATOR.value: [
+        ("/kommun", "Kommunen"),
+        ("/kommun/uppladdning", "Ladda upp behov"),
+    ],
+    Role.COUNTY_COORDINATOR.value: [
+        ("/lan", "Översikt"),
+        ("/lan/korning", "Fördelning"),
+        ("/lan/lager", "Lager"),
+        ("/lan/policy", "Policy"),
+        ("/lan/eskaleringar", "Eskaleringar"),
+        ("/logistik", "Logistik"),
+    ],
+    Role.LOGISTICS.value: [("/logistik", "Dagens rutter")],
+    Role.ADMIN.value: [("/lan", "Översikt"), ("/docs", "API")],
+}
+ZONE_SETTINGS = Settings()
+NOTICES = {
+    "behov": "Rapporten är inskickad.",
+    "uppladdning": "Filen är inläst: alla rader sparades.",
+    "lager": "Inleveransen är registrerad i lagret.",
+    "policy": "Policyn är sparad och gäller nästa körning.",
+    "korning": "Fördelningen är köad; sidan visar den när den är klar.",
+    "godkann": "Godkännandet är köat; sidan visar resultatet när det är klart.",
+    "rad": "Raden är ändrad.",
+    "godkand": (
+        "Fördelningen är godkänd: lagret är reserverat, följesedlar och eskaleringar gjorda."
+    ),
+    "utlastad": "Rutten är markerad som utlastad.",
+    "levererad": "Leveransen är kvitterad.",
+    "eskalering": "Eskaleringens status är uppdaterad.",
+}
+
+
+def _local(value: datetime | None) -> str:
+    if value is None:
+        return "–"
+    return value.astimezone(ZONE_SETTINGS.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else "–"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{number_sv(100 * value)} %"
+
+
+templates.env.filters["sv"] = number_sv
+templates.env.filters["local"] = _local
+templates.env.filters["day"] = _day
+templates.env.filters["pct"] = _pct
+templates.env.filters["swedish"] = lambda message: swedish(str(message))
+templates.env.globals["SITUATION_LABELS"] = SITUATION_LABELS
+templates.env.globals["BINDING_LABELS"] = BINDING_LABELS
+templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
+
+
+def page_user(user: User | None, *roles: Role) -> User:
+    """The signed-in user if their role may see the page; else redirect to sign-in, or 403."""
+    if user is None:
+        raise HTTPException(status_code=303, headers={"Location": "/logga-in"})
+    if roles and user.role not in {role.value for role in roles}:
+        raise HTTPException(status_code=403, detail="Sidan är inte till för din roll.")
+    return user
+
+
+def data_settings(request: Request) -> Settings:
+    """The app's data settings (time zone, cut-off), else the environment's."""
+    found = getattr(request.app.state, "data_settings", None)
+    return found if isinstance(found, Settings) else ZONE_SETTINGS
+
+
+def this_round(request: Request, now: datetime | None = None) -> tuple[date, datetime]:
+    """The open round (delivery day) and its cut-off (aware UTC) on the app's clock settings."""
+    settings = data_settings(request)
+    day = open_round(now or utcnow(), settings=settings)
+    return day, cutoff_at(day, settings=settings)
+
+
+def field_errors(errors: list[Issue]) -> dict[str, str]:
+    """Issues keyed ``field`` or ``field:line`` for the templates, messages in Swedish order."""
+    keyed: dict[str, str] = {}
+    for issue in errors:
+        key = issue["field"] if issue["line"] is None else f"{issue['field']}:{issue['line']}"
+        keyed.setdefault(key, issue["message"])
+    return keyed
+
+
+SWEDISH = (
+    (re.compile(r"^must not be negative \((.*)\)$"), r"får inte vara negativt (\1)"),
+    (re.compile(r"^must be a whole number, got (.*)$"), r"måste vara ett helt tal, inte \1"),
+    (re.compile(r"^is required$"), "saknas"),
+    (re.compile(r"^unknown field$"), "okänd kolumn"),
+    (re.compile(r"^unknown item (.*)$"), r"okänd artikel \1"),
+    (re.compile(r"^item (\S+) repeats line (\d+)$"), r"artikeln \1 står redan på en tidigare rad"),
+    (re.compile(r"^a report needs at least one line$"), "rapporten behöver minst en rad"),
+    (
+        re.compile(
+            r"^(\d+) (\S+) of (\S+) is more than (\d+) days (?:of|at) the most (\d+) places "
+            r"could use \(([^)]*) a day\).*$"
+        ),
+        r"\1 \2 \3 är mer än \4 dagars högsta förbrukning för \5 platser (\6 per dag); "
+        "kontrollera siffran",
+    ),
+    (
+        re.compile(r"^(\S+) lot (\S+): a discrepancy needs a reason$"),
+        r"\1 \2: ange skäl till avvikelsen",
+    ),
+)
+
+
+def swedish(message: str) -> str:
+    """The data layer's common validation messages in Swedish (others as they are)."""
+    for pattern, replacement in SWEDISH:
+        if pattern.search(message):
+            return pattern.sub(replacement, message)
+    return message
+
+
+def swedish_issue(issue: Issue) -> Issue:
+    """The issue with its message in Swedish."""
+    return {"field": issue["field"], "line": issue["line"], "message": swedish(issue["message"])}
+
+
+def render(
+    request: Request, template: str, user: User | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a page with the layout's context (user, menu, CSRF token, notices)."""
+    context.setdefault("notice", NOTICES.get(request.query_params.get("klart", "")))
+    context.setdefault("problem", None)
+    context.update(
+        request=request,
+        user=user,
+        role_label=ROLE_LABELS.get(user.role, user.role) if user else "",
+        nav=NAV.get(user.role, []) if user else [],
+        csrf=(csrf_token_for(request) or "") if user else "",
+    )
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def see_other(url: str) -> RedirectResponse:
+    """Redirect after a form post (303, so the browser GETs the next page)."""
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,104 @@
+"""Escalations (``/lan/eskaleringar``): the requests for support to the national agency.
+
+The list shows each request (item, total unmet, homes with confirmed cases, days of supply, the
+region's stock) with its status; the county coordinator moves the status forward as the agency
+answers, and downloads each request as JSON (what the outbox sends), CSV or PDF.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import OptionalUser, SessionDep
+from api.pages.common import page_user, render, see_other
+from data.clock import utcnow
+from data.errors import Conflict, NotFound, ValidationFailed
+from data.escalations import get_escalation, list_escalations, set_escalation_status
+from data.models import Item, Role, User
+from data.models.cycle import ESCALATION_STATUSES
+from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
+from jobs.escalation_documents import escalation_request
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+ROLES = (Role.COUNTY_COORDINATOR,)
+
+
+def _page(request: Request, session: Session, me: User, problem: str | None = None) -> Response:
+    escalations = sorted(
+        list_escalations(session), key=lambda e: (e.round_date, e.reference), reverse=True
+    )
+    return render(
+        request,
+        "pages/escalations.html",
+        me,
+        status_code=409 if problem else 200,
+        problem=problem,
+        escalations=escalations,
+        items={item.code: item for item in session.scalars(select(Item))},
+        statuses=ESCALATION_STATUSES,
+    )
+
+
+@router.get("/lan/eskaleringar", response_class=HTMLResponse)
+def escalations_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """Every escalation, latest round first."""
+    return _page(request, session, page_user(user, *ROLES))
+
+
+@router.get("/lan/eskaleringar/{reference}.{kind}")
+def download(reference: str, kind: str, session: SessionDep, user: OptionalUser) -> Response:
+    """One request for support as JSON, CSV or PDF."""
+    page_user(user, *ROLES)
+    escalation = get_escalation(session, reference=reference)
+    item = session.get(Item, escalation.item_code)
+    if item is None:
+        raise NotFound("item", escalation.item_code)
+    document = escalation_request(escalation, item)
+    if kind == "json":
+        body = json.dumps(escalation_to_json(document), ensure_ascii=False, indent=2).encode()
+        media = "application/json"
+    elif kind == "csv":
+        body = encode_csv(escalations_csv([document]))
+        media = "text/csv; charset=utf-8"
+    elif kind == "pdf":
+        body = render_escalation_pdf(document)
+        media = "application/pdf"
+    else:
+        raise HTTPException(status_code=404)
+    disposition = f'attachment; filename="{reference}.{kind}"'
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+@router.post("/lan/eskaleringar/{reference}/status", response_class=HTMLResponse)
+def change_status(
+    reference: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    status: Annotated[str, Form()] = "",
+    agency_reference: Annotated[str, Form()] = "",
+) -> Response:
+    """Move the request's status forward (the agency acknowledged it, or met it)."""
+    me = page_user(user, *ROLES)
+    try:
+        with session.begin_nested():
+            set_escalation_status(
+                session,
+                reference=reference,
+                status=status,
+                actor=me.username,
+                agency_reference=agency_reference.strip() or None,
+                now=utcnow(),
+            )
+    except (Conflict, ValidationFailed) as exc:
+        return _page(request, session, me, problem=f"Status ändrades inte: {exc}")
+    return see_other("/lan/eskaleringar?klart=eskalering")

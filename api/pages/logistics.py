@@ -1,0 +1,220 @@
+"""Logistics (``/logistik``): the day's routes, printable pick lists and delivery notes, dispatch,
+and the proof-of-delivery form per stop (accepted / short / damaged per line, with a reason).
+
+The day shown is the first delivery day from today on that has manifests (else the latest), or the
+one picked with ``?dag=``. Documents are the same PDFs ``fordela manifests`` writes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from api.deps import OptionalUser, SessionDep
+from api.pages.common import ZONE_SETTINGS, page_user, render, see_other, swedish
+from data.clock import utcnow
+from data.dashboard import manifest_days, municipality_names
+from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
+from data.errors import Conflict, NotFound, ValidationFailed
+from data.manifests import get_manifest, list_manifests
+from data.models import Item, ManifestStop, Role, User
+from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
+from jobs.manifest_documents import build_manifest_documents
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+ROLES = (Role.LOGISTICS, Role.COUNTY_COORDINATOR)
+
+
+def _day(session: Session, dag: str | None) -> date | None:
+    if dag:
+        try:
+            return date.fromisoformat(dag)
+        except ValueError:
+            return None
+    days = manifest_days(session)
+    today = utcnow().astimezone(ZONE_SETTINGS.zone).date()
+    upcoming = [d for d in days if d >= today]
+    return min(upcoming) if upcoming else (days[0] if days else None)
+
+
+@router.get("/logistik", response_class=HTMLResponse)
+def routes_page(
+    request: Request, session: SessionDep, user: OptionalUser, dag: str | None = None
+) -> Response:
+    """The day's routes with their stops, documents and status."""
+    me = page_user(user, *ROLES)
+    day = _day(session, dag)
+    manifests = list_manifests(session, round_date=day) if day else []
+    return render(
+        request,
+        "pages/logistics.html",
+        me,
+        day=day,
+        days=manifest_days(session),
+        manifests=manifests,
+        places=municipality_names(session),
+    )
+
+
+def _pdf(body: bytes, name: str) -> Response:
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+@router.get("/logistik/plocklista/{manifest_id}.pdf")
+def pick_list_pdf(manifest_id: int, session: SessionDep, user: OptionalUser) -> Response:
+    """The route's pick list (A4 PDF)."""
+    page_user(user, *ROLES)
+    manifest = get_manifest(session, manifest_id=manifest_id)
+    documents = build_manifest_documents(session, round_date=manifest.round_date)
+    for pick_list in documents.pick_lists:
+        if pick_list.route_code == manifest.route_code and pick_list.run_id == manifest.run_id:
+            name = f"plocklista-{manifest.round_date}-{manifest.route_code}.pdf"
+            return _pdf(render_pick_list_pdf(pick_list), name)
+    raise NotFound("pick list", manifest_id)
+
+
+def _stop(session: Session, stop_id: int) -> ManifestStop:
+    stop = session.scalar(
+        select(ManifestStop)
+        .where(ManifestStop.id == stop_id)
+        .options(selectinload(ManifestStop.lines))
+    )
+    if stop is None:
+        raise NotFound("manifest stop", stop_id)
+    return stop
+
+
+@router.get("/logistik/foljesedel/{stop_id}.pdf")
+def delivery_note_pdf(stop_id: int, session: SessionDep, user: OptionalUser) -> Response:
+    """The stop's delivery note (följesedel, A4 PDF)."""
+    page_user(user, *ROLES)
+    stop = _stop(session, stop_id)
+    manifest = get_manifest(session, manifest_id=stop.manifest_id)
+    documents = build_manifest_documents(session, round_date=manifest.round_date)
+    for note in documents.delivery_notes:
+        if note.confirmation_code == stop.confirmation_code:
+            name = f"foljesedel-{manifest.round_date}-{manifest.route_code}-{stop.stop_number}.pdf"
+            return _pdf(render_delivery_note_pdf(note), name)
+    raise NotFound("delivery note", stop_id)
+
+
+@router.post("/logistik/{manifest_id}/utlastad")
+def dispatch(manifest_id: int, session: SessionDep, user: OptionalUser) -> Response:
+    """Mark the route dispatched (its lots leave the store)."""
+    me = page_user(user, *ROLES)
+    try:
+        with session.begin_nested():
+            manifest = dispatch_manifest(
+                session, actor=me.username, manifest_id=manifest_id, now=utcnow()
+            )
+    except Conflict:
+        return see_other("/logistik")
+    return see_other(f"/logistik?dag={manifest.round_date.isoformat()}&klart=utlastad")
+
+
+def _delivery_page(
+    request: Request,
+    session: Session,
+    me: User,
+    stop: ManifestStop,
+    *,
+    posted: dict[str, str] | None = None,
+    errors: list[str] | None = None,
+) -> Response:
+    manifest = get_manifest(session, manifest_id=stop.manifest_id)
+    current = next(s for s in manifest.stops if s.id == stop.id)
+    items = {item.code: item for item in session.scalars(select(Item))}
+    return render(
+        request,
+        "pages/delivery.html",
+        me,
+        status_code=422 if errors else 200,
+        manifest=manifest,
+        stop=current,
+        items=items,
+        place=municipality_names(session).get(current.municipality_code, ""),
+        posted=posted or {},
+        errors=errors or [],
+        problem="Leveransen registrerades inte: " + "; ".join(errors) if errors else None,
+    )
+
+
+@router.get("/logistik/stopp/{stop_id}", response_class=HTMLResponse)
+def delivery_form(
+    stop_id: int, request: Request, session: SessionDep, user: OptionalUser
+) -> Response:
+    """The proof-of-delivery form for one stop."""
+    me = page_user(user, *ROLES)
+    return _delivery_page(request, session, me, _stop(session, stop_id))
+
+
+def _count(raw: str) -> int | None:
+    raw = raw.strip()
+    if raw == "":
+        return 0
+    return int(raw) if raw.isdigit() else None
+
+
+@router.post("/logistik/stopp/{stop_id}", response_class=HTMLResponse)
+async def record_delivery(
+    stop_id: int, request: Request, session: SessionDep, user: OptionalUser
+) -> Response:
+    """Record the stop's proof of delivery; any line with a discrepancy needs a reason."""
+    me = page_user(user, *ROLES)
+    stop = _stop(session, stop_id)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    lines: list[DeliveredLine] = []
+    errors: list[str] = []
+    for line in stop.lines:
+        key = str(line.id)
+        short, damaged = (
+            _count(form.get(f"short_{key}", "")),
+            _count(form.get(f"damaged_{key}", "")),
+        )
+        if short is None or damaged is None:
+            errors.append(f"{line.item_code} {line.lot}: ange hela tal, 0 eller större")
+            continue
+        reason = form.get(f"reason_{key}", "").strip() or None
+        if short + damaged > line.units:
+            errors.append(
+                f"{line.item_code} {line.lot}: fler saknade/skadade än lastade ({line.units})"
+            )
+            continue
+        lines.append(
+            DeliveredLine(
+                line.item_code, line.lot, accepted=None, short=short, damaged=damaged, reason=reason
+            )
+        )
+    received_by = form.get("received_by", "").strip()
+    if not received_by:
+        errors.append("ange vem som tog emot leveransen")
+    if not errors:
+        try:
+            with session.begin_nested():
+                record_stop_delivery(
+                    session,
+                    confirmation_code=stop.confirmation_code,
+                    lines=lines,
+                    received_by=received_by,
+                    actor=me.username,
+                    now=utcnow(),
+                )
+        except ValidationFailed as exc:
+            errors = [swedish(issue["message"]) for issue in exc.errors]
+        except Conflict as exc:
+            errors = [str(exc)]
+    if errors:
+        return _delivery_page(request, session, me, stop, posted=form, errors=errors)
+    manifest = get_manifest(session, manifest_id=stop.manifest_id)
+    return see_other(f"/logistik?dag={manifest.round_date.isoformat()}&klart=levererad")

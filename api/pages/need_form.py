@@ -1,0 +1,249 @@
+"""The care-home manager's need form (``/behov``) and, after it, the home's allocation.
+
+One row per catalogue item, prefilled from the home's last report (this round's if it has one):
+requested, on hand and daily use. The suggested quantity is daily use × the target days (the
+county's policy page) less on hand, rounded up to whole packs. The form shows the cut-off and what
+happens after it (a report then goes to the next round, marked late), the current version and when
+it was last changed. The home comes from the signed-in user, never from the form.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import OptionalUser, SessionDep
+from api.pages.common import (
+    NOTICES,
+    data_settings,
+    page_user,
+    render,
+    see_other,
+    swedish,
+    this_round,
+)
+from data.clock import utcnow
+from data.errors import Issue, NotFound, ValidationFailed
+from data.home_view import home_allocation, latest_report
+from data.models import CareHome, Item, NeedReport, Role, Situation, User
+from data.needs import submit_need_report
+from data.policy import get_policy_values
+
+__all__ = ["router", "suggested_quantity"]
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """One item row of the form."""
+
+    code: str
+    name: str
+    unit: str
+    pack_size: int
+    requested: str
+    on_hand: str
+    daily_use: str
+    suggested: int | None
+
+
+def suggested_quantity(
+    *, daily_use: int | None, on_hand: int | None, target_days: int, pack_size: int
+) -> int | None:
+    """Daily use × target days less on hand, up to whole packs (None without a daily use)."""
+    if not daily_use:
+        return None
+    missing = max(0, daily_use * target_days - (on_hand or 0))
+    return math.ceil(missing / pack_size) * pack_size
+
+
+def _home(session: Session, user: User) -> CareHome:
+    home = session.get(CareHome, user.care_home_id) if user.care_home_id else None
+    if home is None:
+        raise NotFound("care home", user.care_home_id)
+    return home
+
+
+def _rows(
+    items: list[Item], report: NeedReport | None, target_days: int, posted: dict[str, str] | None
+) -> list[FormRow]:
+    last = {line.item_code: line for line in report.lines} if report else {}
+    rows = []
+    for item in items:
+        line = last.get(item.code)
+        values = {
+            "requested": str(line.requested) if line else "",
+            "on_hand": str(line.on_hand) if line else "",
+            "daily_use": str(line.daily_use) if line and line.daily_use is not None else "",
+        }
+        if posted is not None:
+            values = {k: posted.get(f"{k}_{item.code}", "").strip() for k in values}
+        rows.append(
+            FormRow(
+                code=item.code,
+                name=item.name_sv,
+                unit=item.unit,
+                pack_size=item.pack_size,
+                suggested=suggested_quantity(
+                    daily_use=line.daily_use if line else None,
+                    on_hand=line.on_hand if line else None,
+                    target_days=target_days,
+                    pack_size=item.pack_size,
+                ),
+                **values,
+            )
+        )
+    return rows
+
+
+def _page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    posted: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+    warnings: list[Issue] | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    home = _home(session, user)
+    round_date, cutoff = this_round(request)
+    report = latest_report(session, care_home_id=home.id, round_date=round_date)
+    this_round_report = report if report and report.round_date == round_date else None
+    policy = get_policy_values(session)
+    items = list(session.scalars(select(Item).order_by(Item.category, Item.code)))
+    allocation = home_allocation(session, care_home_id=home.id)
+    situation = (posted or {}).get("situation") or (report.situation if report else "none")
+    return render(
+        request,
+        "pages/need_form.html",
+        user,
+        status_code=422 if errors or problem else 200,
+        home=home,
+        round_date=round_date,
+        cutoff=cutoff,
+        report=this_round_report,
+        previous=report if this_round_report is None else None,
+        rows=_rows(items, report, policy.target_days, posted),
+        target_days=policy.target_days,
+        situation=situation,
+        situations=[s.value for s in Situation],
+        errors=errors or {},
+        problem=problem,
+        warnings=warnings or [],
+        allocation=allocation,
+        **({"notice": notice} if notice else {}),
+    )
+
+
+@router.get("/behov", response_class=HTMLResponse, include_in_schema=False)
+def need_form(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """The form, prefilled, and the home's latest allocation."""
+    me = page_user(user, Role.CARE_HOME_MANAGER)
+    return _page(request, session, me)
+
+
+def _whole(raw: str, field: str, errors: dict[str, str], *, required: bool) -> int | None:
+    if raw == "":
+        if required:
+            errors[field] = "Fyll i ett antal (0 om inget finns)."
+        return None
+    if not raw.isdigit():
+        errors[field] = "Ange ett helt tal, 0 eller större."
+        return None
+    return int(raw)
+
+
+def _lines(
+    items: list[Item], form: dict[str, str]
+) -> tuple[list[dict[str, int | str]], dict[str, str]]:
+    """The posted rows with a requested quantity above 0, and the Swedish errors per field."""
+    lines: list[dict[str, int | str]] = []
+    errors: dict[str, str] = {}
+    for item in items:
+        raw = {
+            k: form.get(f"{k}_{item.code}", "").strip()
+            for k in ("requested", "on_hand", "daily_use")
+        }
+        if not any(raw.values()):
+            continue
+        requested = _whole(raw["requested"], f"requested_{item.code}", errors, required=False)
+        on_hand = _whole(raw["on_hand"], f"on_hand_{item.code}", errors, required=bool(requested))
+        daily_use = _whole(raw["daily_use"], f"daily_use_{item.code}", errors, required=False)
+        if requested:
+            line: dict[str, int | str] = {"item": item.code, "requested": requested}
+            line["on_hand"] = on_hand or 0
+            if daily_use is not None:
+                line["daily_use"] = daily_use
+            lines.append(line)
+    return lines, errors
+
+
+@router.post("/behov", response_class=HTMLResponse, include_in_schema=False)
+async def submit_need(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """File (or revise) the home's report for the open round; late → the next round."""
+    me = page_user(user, Role.CARE_HOME_MANAGER)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    return _submit(request, session, me, form)
+
+
+def _submit(request: Request, session: Session, me: User, form: dict[str, str]) -> Response:
+    home = _home(session, me)
+    items = list(session.scalars(select(Item).order_by(Item.category, Item.code)))
+    lines, errors = _lines(items, form)
+    situation = form.get("situation", "")
+    if situation not in {s.value for s in Situation}:
+        errors["situation"] = "Välj boendets läge."
+    if not lines and not errors:
+        return _page(
+            request, session, me, posted=form, problem="Fyll i ett behov för minst en artikel."
+        )
+    if errors:
+        return _page(
+            request,
+            session,
+            me,
+            posted=form,
+            errors=errors,
+            problem="Rapporten skickades inte: rätta de markerade fälten.",
+        )
+    try:
+        submitted = submit_need_report(
+            session,
+            care_home_id=home.id,
+            lines=lines,
+            situation=situation,
+            submitted_by=me.username,
+            now=utcnow(),
+            settings=data_settings(request),
+        )
+    except ValidationFailed as exc:
+        return _page(
+            request,
+            session,
+            me,
+            posted=form,
+            errors=_keyed(exc.errors, lines),
+            problem="Rapporten skickades inte: rätta de markerade fälten.",
+        )
+    if submitted.warnings:
+        return _page(request, session, me, warnings=submitted.warnings, notice=NOTICES["behov"])
+    return see_other("/behov?klart=behov")
+
+
+def _keyed(issues: list[Issue], lines: list[dict[str, int | str]]) -> dict[str, str]:
+    """The data layer's issues keyed by form field (``requested_IIR``)."""
+    by_line = {n: str(line["item"]) for n, line in enumerate(lines, start=1)}
+    keyed: dict[str, str] = {}
+    for issue in issues:
+        line = issue["line"]
+        key = f"{issue['field']}_{by_line[line]}" if line in by_line else issue["field"]
+        keyed.setdefault(key, swedish(issue["message"]))
+    return keyed

@@ -1,0 +1,101 @@
+"""Sign-in, sign-out and the start page that sends each role to its main page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.auth import (
+    clear_session_cookies,
+    client_ip,
+    login_session,
+    logout_session,
+    set_session_cookies,
+)
+from api.deps import OptionalUser, SessionDep, SettingsDep
+from api.errors import LoginFailed, LoginThrottled
+from api.pages.common import render, see_other
+from data.models import Role
+
+__all__ = ["HOME_OF_ROLE", "router"]
+
+router = APIRouter()
+
+HOME_OF_ROLE = {
+    Role.CARE_HOME_MANAGER.value: "/behov",
+    Role.MUNICIPAL_COORDINATOR.value: "/kommun",
+    Role.COUNTY_COORDINATOR.value: "/lan",
+    Role.LOGISTICS.value: "/logistik",
+    Role.ADMIN.value: "/lan",
+}
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def start(user: OptionalUser) -> RedirectResponse:
+    """Signed in: the role's main page; otherwise the sign-in page."""
+    if user is None:
+        return see_other("/logga-in")
+    return see_other(HOME_OF_ROLE.get(user.role, "/logga-in"))
+
+
+@router.get("/logga-in", response_class=HTMLResponse, include_in_schema=False)
+def login_form(request: Request, user: OptionalUser) -> Response:
+    """The sign-in form (a signed-in user goes straight to their page)."""
+    if user is not None:
+        return see_other(HOME_OF_ROLE.get(user.role, "/"))
+    return render(request, "pages/login.html", None)
+
+
+@router.post("/logga-in", response_class=HTMLResponse, include_in_schema=False)
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the password (rate-limited), start a session and go to the role's page."""
+    try:
+        user, cookie, csrf = login_session(
+            session,
+            username=username.strip(),
+            password=password,
+            client_ip=client_ip(request),
+            settings=settings,
+        )
+    except LoginFailed:
+        return render(
+            request,
+            "pages/login.html",
+            None,
+            status_code=401,
+            username=username,
+            problem="Fel användarnamn eller lösenord.",
+        )
+    except LoginThrottled as exc:
+        wait = exc.headers.get("Retry-After", "") if exc.headers else ""
+        return render(
+            request,
+            "pages/login.html",
+            None,
+            status_code=429,
+            username=username,
+            problem=f"För många misslyckade inloggningar. Försök igen om {wait} sekunder.",
+        )
+    response = see_other(HOME_OF_ROLE.get(user.role, "/"))
+    set_session_cookies(response, cookie_value=cookie, csrf_token=csrf, settings=settings)
+    return response
+
+
+@router.post("/logga-ut", include_in_schema=False)
+def logout(
+    request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser
+) -> RedirectResponse:
+    """End the session (the CSRF token is checked by the user dependency)."""
+    if user is not None:
+        logout_session(session, request=request)
+    response = see_other("/logga-in")
+    clear_session_cookies(response, settings=settings)
+    return response

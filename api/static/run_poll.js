@@ -1,0 +1,22 @@
+// While a run job is queued or running, ask for its status every two seconds and reload the page
+// when it is done (or failed). Plain script; without it the page can be reloaded by hand.
+(function () {
+  "use strict";
+  var box = document.querySelector(".job[data-job]");
+  if (!box || box.dataset.status === "failed") { return; }
+  var label = box.querySelector(".job-status");
+  function poll() {
+    fetch("/lan/korning/jobb/" + box.dataset.job, { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (job) {
+        if (job.status === "done" || job.status === "failed") {
+          window.location.assign("/lan/korning");
+          return;
+        }
+        if (label) { label.textContent = job.status === "running" ? "pågår" : "i kö"; }
+        window.setTimeout(poll, 2000);
+      })
+      .catch(function () { window.setTimeout(poll, 4000); });
+  }
+  window.setTimeout(poll, 1000);
+})();
