@@ -9,11 +9,25 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
+from api import pages
+from api.auth import SESSION_COOKIE
 from api.body_limit import BodySizeLimit
 from api.errors import install_error_handlers
-from api.routes import auth
+from api.idempotency import IdempotencyMiddleware
+from api.routes import (
+    auth,
+    escalations,
+    manifests,
+    needs,
+    reference,
+    runs,
+    stock,
+    users,
+    whatif,
+)
 from api.settings import ApiSettings
 from data.db import make_engine, make_session_factory
+from data.settings import Settings
 
 __all__ = ["API_PREFIX", "api_router", "create_app"]
 
@@ -32,23 +46,34 @@ an `Idempotency-Key` header.
 def api_router() -> APIRouter:
     """Every REST resource under ``/api/v1``."""
     router = APIRouter(prefix=API_PREFIX)
-    router.include_router(auth.router)
+    for module in (auth, reference, needs, stock, runs, whatif, manifests, escalations, users):
+        router.include_router(module.router)
     return router
 
 
-def create_app(engine: Engine | None = None, settings: ApiSettings | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None,
+    settings: ApiSettings | None = None,
+    data_settings: Settings | None = None,
+) -> FastAPI:
     """The web application on ``engine`` (default: the configured database)."""
     config = settings or ApiSettings()
+    cycle = data_settings or Settings()
     app = FastAPI(
         title="Fördela",
         version="1",
         description=DESCRIPTION,
         docs_url="/docs" if config.docs else None,
     )
-    app.state.engine = engine if engine is not None else make_engine()
+    app.state.engine = engine if engine is not None else make_engine(settings=cycle)
+    app.state.data_settings = cycle
     app.state.settings = config
     app.state.session_factory = make_session_factory(app.state.engine)
     install_error_handlers(app)
     app.include_router(api_router())
+    # Web pages (api/pages): server-rendered, Swedish; CSS and scripts served from here.
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
+    app.add_middleware(IdempotencyMiddleware, session_cookie=SESSION_COOKIE)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     return app

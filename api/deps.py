@@ -11,6 +11,8 @@
 - ``OptionalUser``: the same, or None when nobody is signed in (for pages that redirect).
 - ``require_roles(*roles)``: a dependency giving the user when their role is one of ``roles``,
   else 403; ``Annotated[User, require_roles(Role.ADMIN)]`` in a route signature.
+- ``NeedsUser`` / ``CountyUser`` / ``LogisticsUser`` / ``AdminUser``: ``CurrentUser`` with the
+  role groups of PRODUCT.md §2 (403 otherwise); the scope is applied in the queries.
 - ``EngineDep`` / ``SettingsDep``: the app's engine and ``ApiSettings``.
 
 ``request.state.auth`` is an ``api.auth.Authenticated`` (user, how, web session) once resolved.
@@ -31,9 +33,13 @@ from api.settings import ApiSettings
 from data.models import Role, User
 
 __all__ = [
+    "AdminUser",
+    "CountyUser",
     "CsrfToken",
     "CurrentUser",
     "EngineDep",
+    "LogisticsUser",
+    "NeedsUser",
     "OptionalUser",
     "SessionDep",
     "SettingsDep",
@@ -123,3 +129,15 @@ def require_roles(*roles: Role) -> Any:
         return user
 
     return Depends(_check)
+
+
+NeedsUser = Annotated[
+    User, require_roles(Role.CARE_HOME_MANAGER, Role.MUNICIPAL_COORDINATOR, Role.COUNTY_COORDINATOR)
+]
+"""Need reports and allocations: care-home managers, coordinators, the county (in scope)."""
+CountyUser = Annotated[User, require_roles(Role.COUNTY_COORDINATOR)]
+"""Stock, runs, what-if and escalations: the county coordinator."""
+LogisticsUser = Annotated[User, require_roles(Role.LOGISTICS, Role.COUNTY_COORDINATOR)]
+"""Manifests, dispatch and deliveries: logistics and the county coordinator."""
+AdminUser = Annotated[User, require_roles(Role.ADMIN)]
+"""Users and reference-data changes: the admin."""

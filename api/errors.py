@@ -4,7 +4,8 @@ Every error body has ``type``, ``title``, ``status``, ``detail`` and ``errors`` 
 ``{field, line, message}`` naming the input at fault (empty when no field is to blame).
 
 - ``data.errors``: ``NotFound`` → 404, ``ValidationFailed`` → 422, ``Conflict`` and
-  ``InsufficientStock`` → 409; ``allocation.errors.ScenarioError`` → 422.
+  ``InsufficientStock`` → 409; ``allocation.errors.ScenarioError`` → 422 naming the field, any
+  other ``AllocationError`` (solver or check failed) → 422.
 - FastAPI's request validation → 422, with the field path and the 1-based line of a list item.
 - ``ApiProblem`` and its subclasses carry their own status (401, 403, 412, 428, 429 …).
 - ``CommitThenRaise`` problems (a refused sign-in) keep the request's transaction: the attempt
@@ -22,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from allocation.errors import ScenarioError
+from allocation.errors import AllocationError, ScenarioError
 from data.errors import Conflict, DataError, InsufficientStock, Issue, NotFound, ValidationFailed
 
 __all__ = [
@@ -182,6 +183,10 @@ async def _on_scenario_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, str(exc), errors=[issue])
 
 
+async def _on_allocation_error(_request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(422, f"no allocation: {exc}")
+
+
 async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     issues = validation_issues(exc)
@@ -198,5 +203,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiProblem, _on_problem)
     app.add_exception_handler(DataError, _on_data_error)
     app.add_exception_handler(ScenarioError, _on_scenario_error)
+    app.add_exception_handler(AllocationError, _on_allocation_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

@@ -1,40 +1,56 @@
-"""API test fixtures: one seeded database per engine, clients per role, rolled-back requests.
+"""API test fixtures: one seeded database per engine, tokens per role, rolled-back requests.
 
-- ``api_engine`` (session scope, ``sqlite`` / ``postgresql``): a database with the demo round of
-  ``ROUND`` seeded and its whole day run (approved run, manifests, escalations), so every route
-  has something to read. Tests never commit to it.
-- ``app``: the app on ``api_engine`` whose request sessions join a per-test outer transaction
+- ``world`` (session scope, ``sqlite`` / ``postgresql``): a database with the demo round of
+  ``DEMO_ROUND`` (yesterday's round: closed) seeded and its whole day run (approved run,
+  manifests, escalations), one manifest dispatched, a draft run for ``DRAFT_ROUND``, and a bearer
+  token per demo user. ``world.ids`` names the records the tests aim at. Tests never commit to it.
+- ``app``: the app on that database whose request sessions join a per-test outer transaction
   that is rolled back (SAVEPOINTs), so write tests leave nothing behind.
-- ``client`` / ``as_role(name)``: TestClients; ``as_role`` signs in a demo user with a bearer token.
+- ``client`` (anonymous) / ``as_role(name)`` (with that role's bearer token).
 - ``committed_app``: an app on a fresh database that really commits (for "2xx means committed").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.settings import ApiSettings
+from data.clock import utcnow
 from data.db import session_scope
+from data.deliveries import dispatch_manifest
 from data.demo import DEMO_USERS, seed_demo
+from data.manifests import list_manifests
+from data.models import AllocationLine, Escalation, NeedReport, StockBalance, User
+from data.needs import submit_need_report
 from data.reference_data import load_reference_data
+from data.rounds import cutoff_at, open_round
 from data.routes import load_routes
-from data.users import create_user
+from data.runs import list_round_runs
+from data.settings import Settings
+from data.tokens import create_api_token
+from data.users import create_user, get_user_by_username
+from jobs.steps.allocate import allocate_round
 from jobs.steps.day import run_day
 from tests.api.testclient import TestClient
 from tests.conftest import ENGINES, _create_database
 
-ROUND = date(2026, 11, 24)
+DATA_SETTINGS = Settings()
+OPEN_ROUND = open_round(utcnow(), settings=DATA_SETTINGS)
+DEMO_ROUND = OPEN_ROUND - timedelta(days=1)
+DRAFT_ROUND = OPEN_ROUND + timedelta(days=1)
 PASSWORDS = {user.username: user.password for user in DEMO_USERS}
 
-# The demo users by the part they play in the tests (own municipality 0180, other 0136).
+# The demo users by the part they play (own municipality 0180 Stockholm, other 0136 Haninge).
 ROLE_USERS = {
     "manager_own": "boende-stockholm",
     "manager_other": "boende-haninge",
@@ -44,24 +60,98 @@ ROLE_USERS = {
     "logistics": "logistik",
     "admin": "admin",
 }
-
 TEST_SETTINGS = ApiSettings(max_body_bytes=1_000_000)
+LINES = [{"item": "IIR", "requested": 400, "on_hand": 50, "daily_use": 80}]
+
+
+@dataclass
+class World:
+    """The seeded database, the ids tests aim at, and a bearer token per role."""
+
+    engine: Engine
+    ids: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    token_ids: dict[str, int] = field(default_factory=dict)
+
+
+def _report_in(session: Session, home: str, round_date: date, situation: str = "none") -> int:
+    found = session.scalars(
+        select(NeedReport.id).where(
+            NeedReport.care_home_id == home,
+            NeedReport.round_date == round_date,
+            NeedReport.superseded.is_(False),
+        )
+    ).first()
+    if found is not None:
+        return found
+    submitted = submit_need_report(
+        session,
+        care_home_id=home,
+        lines=LINES,
+        situation=situation,
+        submitted_by="test",
+        now=cutoff_at(round_date, settings=DATA_SETTINGS) - timedelta(hours=1),
+        settings=DATA_SETTINGS,
+        round_date=round_date,
+    )
+    return submitted.report.id
+
+
+def _build_world(engine: Engine) -> World:
+    world = World(engine=engine)
+    with session_scope(engine) as session:
+        seed_demo(session, round_date=DEMO_ROUND, settings=DATA_SETTINGS)
+        load_routes(session, actor="test")
+        own = get_user_by_username(session, username="boende-stockholm")
+        other = get_user_by_username(session, username="boende-haninge")
+        assert own is not None and other is not None
+        world.ids["own_home"] = own.care_home_id
+        world.ids["other_home"] = other.care_home_id
+        world.ids["own_report"] = _report_in(session, own.care_home_id or "", DEMO_ROUND)
+        _report_in(session, other.care_home_id or "", DRAFT_ROUND, "confirmed")
+        world.ids["other_user"] = other.id
+    run_day(engine, round_date=DEMO_ROUND, actor="test")
+    draft = allocate_round(engine, round_date=DRAFT_ROUND, actor="test")
+    with session_scope(engine) as session:
+        manifests = list_manifests(session, round_date=DEMO_ROUND)
+        dispatched = dispatch_manifest(session, actor="test", manifest_id=manifests[1].id)
+        line = session.scalars(select(AllocationLine).where(AllocationLine.run_id == draft)).first()
+        lot = session.scalars(select(StockBalance).where(StockBalance.on_hand > 0)).first()
+        escalation = session.scalars(select(Escalation).order_by(Escalation.id)).first()
+        assert line is not None and lot is not None and escalation is not None
+        world.ids.update(
+            approved_run=list_round_runs(session, round_date=DEMO_ROUND)[0].id,
+            draft_run=draft,
+            draft_line={"care_home_id": line.care_home_id, "item_code": line.item_code},
+            planned_manifest=manifests[0].id,
+            dispatched_code=dispatched.stops[0].confirmation_code,
+            lot={"item": lot.item_code, "lot": lot.lot},
+            escalation=escalation.reference,
+        )
+        for role, username in ROLE_USERS.items():
+            user = session.scalars(select(User).where(User.username == username)).one()
+            token, secret = create_api_token(session, user=user, name=f"test-{role}")
+            world.tokens[role] = secret
+            world.token_ids[role] = token.id
+    return world
 
 
 @pytest.fixture(scope="session", params=ENGINES)
-def api_engine(
+def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """A database with the demo round seeded and its day run (read-only for tests)."""
+) -> Iterator[World]:
+    """The seeded database of one engine (read-only for tests)."""
     engine, drop = _create_database(request.param, tmp_path_factory.mktemp("apidb"))
     try:
-        with session_scope(engine) as session:
-            seed_demo(session, round_date=ROUND)
-            load_routes(session, actor="test")
-        run_day(engine, round_date=ROUND, actor="test")
-        yield engine
+        yield _build_world(engine)
     finally:
         drop()
+
+
+@pytest.fixture
+def api_engine(world: World) -> Engine:
+    """The seeded engine."""
+    return world.engine
 
 
 @pytest.fixture
@@ -75,19 +165,22 @@ def api_connection(api_engine: Engine) -> Iterator[Connection]:
             outer.rollback()
 
 
+def joined_factory(connection: Connection) -> Callable[[], Session]:
+    """Sessions that join ``connection``'s transaction with SAVEPOINTs."""
+
+    def make() -> Session:
+        return Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+
+    return make
+
+
 @pytest.fixture
 def app(api_engine: Engine, api_connection: Connection) -> FastAPI:
     """The app on the seeded database; every request's session joins the rolled-back transaction."""
-    application = create_app(api_engine, settings=TEST_SETTINGS)
-
-    def joined_session() -> Session:
-        return Session(
-            bind=api_connection,
-            join_transaction_mode="create_savepoint",
-            expire_on_commit=False,
-        )
-
-    application.state.session_factory = joined_session
+    application = create_app(api_engine, settings=TEST_SETTINGS, data_settings=DATA_SETTINGS)
+    application.state.session_factory = joined_factory(api_connection)
     return application
 
 
@@ -110,14 +203,13 @@ def bearer_token(client: TestClient, username: str) -> str:
 
 
 @pytest.fixture
-def as_role(app: FastAPI) -> Iterator[Callable[[str], TestClient]]:
-    """``as_role("county")``: a client with a bearer token of that role's demo user."""
+def as_role(app: FastAPI, world: World) -> Iterator[Callable[[str], TestClient]]:
+    """``as_role("county")``: a client with the bearer token of that role's demo user."""
     clients: list[TestClient] = []
 
     def make(role: str) -> TestClient:
         test_client = TestClient(app)
-        token = bearer_token(test_client, ROLE_USERS[role])
-        test_client.headers["Authorization"] = f"Bearer {token}"
+        test_client.headers["Authorization"] = f"Bearer {world.tokens[role]}"
         clients.append(test_client)
         return test_client
 
@@ -128,19 +220,20 @@ def as_role(app: FastAPI) -> Iterator[Callable[[str], TestClient]]:
 
 @pytest.fixture(params=ENGINES)
 def committed_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A fresh database with the reference data and an admin, for tests that really commit."""
+    """A fresh database with the reference data and two users, for tests that really commit."""
     engine, drop = _create_database(request.param, tmp_path)
     try:
         with session_scope(engine) as session:
             load_reference_data(session)
-            create_user(
-                session,
-                username="admin",
-                full_name="Admin",
-                password=PASSWORDS["admin"],
-                role="admin",
-                actor="test",
-            )
+            for username, role in (("admin", "admin"), ("lansstyrelsen", "county_coordinator")):
+                create_user(
+                    session,
+                    username=username,
+                    full_name=username,
+                    password=PASSWORDS[username],
+                    role=role,
+                    actor="test",
+                )
         yield engine
     finally:
         drop()
@@ -149,4 +242,4 @@ def committed_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 @pytest.fixture
 def committed_app(committed_engine: Engine) -> FastAPI:
     """The app on ``committed_engine``; requests commit for real."""
-    return create_app(committed_engine, settings=TEST_SETTINGS)
+    return create_app(committed_engine, settings=TEST_SETTINGS, data_settings=DATA_SETTINGS)

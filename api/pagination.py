@@ -1,0 +1,51 @@
+"""``?limit=&offset=`` on every list, and a page with the total counted in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Query
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+__all__ = ["MAX_LIMIT", "PageParams", "Paging", "paginate"]
+
+MAX_LIMIT = 500
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageParams:
+    """The page asked for."""
+
+    limit: int
+    offset: int
+
+
+def _page(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+Paging = Annotated[PageParams, Depends(_page)]
+
+
+def paginate(
+    session: Session,
+    query: Select[Any],
+    page: PageParams,
+    convert: Callable[[Any], T],
+) -> dict[str, Any]:
+    """``{items, total, limit, offset}`` for ``query`` (ordered by the caller)."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.limit(page.limit).offset(page.offset))
+    return {
+        "items": [convert(row) for row in rows],
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }

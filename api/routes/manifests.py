@@ -1,0 +1,142 @@
+"""Manifests (logistics and county): list, pick lists and delivery notes (PDF/CSV), dispatch,
+proof of delivery."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.deps import LogisticsUser, SessionDep
+from api.pagination import Paging, paginate
+from api.schemas.base import Page
+from api.schemas.cycle import DeliveryIn, ManifestRead, ManifestStopRead
+from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
+from data.errors import NotFound
+from data.manifests import get_manifest, get_stop_by_code
+from data.models import Manifest, ManifestStop
+from jobs.documents import (
+    delivery_notes_csv,
+    encode_csv,
+    pick_lists_csv,
+    render_delivery_note_pdf,
+    render_pick_list_pdf,
+)
+from jobs.manifest_documents import build_manifest_documents
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/manifests", tags=["manifests"])
+
+Format = Annotated[Literal["pdf", "csv"], Query(description="pdf (A4) or csv")]
+_DOCUMENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}, "text/csv": {}}}
+}
+
+
+def _file(content: bytes, fmt: str, name: str) -> Response:
+    media = "application/pdf" if fmt == "pdf" else "text/csv; charset=utf-8"
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+@router.get("", response_model=Page[ManifestRead])
+def list_manifests(
+    _user: LogisticsUser, session: SessionDep, page: Paging, round_date: date | None = None
+) -> dict[str, Any]:
+    """Manifests with their stops and lines, newest round first."""
+    query = (
+        select(Manifest)
+        .options(selectinload(Manifest.stops).selectinload(ManifestStop.lines))
+        .order_by(Manifest.round_date.desc(), Manifest.route_code)
+    )
+    if round_date is not None:
+        query = query.where(Manifest.round_date == round_date)
+    return paginate(session, query, page, ManifestRead.model_validate)
+
+
+@router.get("/{manifest_id}", response_model=ManifestRead)
+def read_manifest(manifest_id: int, _user: LogisticsUser, session: SessionDep) -> ManifestRead:
+    """One route's manifest."""
+    return ManifestRead.model_validate(get_manifest(session, manifest_id=manifest_id))
+
+
+@router.get("/{manifest_id}/pick-list", response_class=Response, responses=_DOCUMENT)
+def pick_list(
+    manifest_id: int, _user: LogisticsUser, session: SessionDep, format: Format = "pdf"
+) -> Response:
+    """The route's pick list (plocklista) as PDF or CSV."""
+    manifest = get_manifest(session, manifest_id=manifest_id)
+    documents = build_manifest_documents(session, round_date=manifest.round_date)
+    found = [p for p in documents.pick_lists if p.route_code == manifest.route_code]
+    if not found:
+        raise NotFound("pick list", manifest_id)
+    content = (
+        render_pick_list_pdf(found[0]) if format == "pdf" else encode_csv(pick_lists_csv(found))
+    )
+    return _file(content, format, f"plocklista-{manifest.round_date}-{manifest.route_code}")
+
+
+@router.get(
+    "/{manifest_id}/stops/{stop_number}/delivery-note",
+    response_class=Response,
+    responses=_DOCUMENT,
+)
+def delivery_note(
+    manifest_id: int,
+    stop_number: int,
+    _user: LogisticsUser,
+    session: SessionDep,
+    format: Format = "pdf",
+) -> Response:
+    """A stop's delivery note (följesedel) as PDF or CSV."""
+    manifest = get_manifest(session, manifest_id=manifest_id)
+    documents = build_manifest_documents(session, round_date=manifest.round_date)
+    found = [
+        n
+        for n in documents.delivery_notes
+        if n.route_code == manifest.route_code and n.stop_number == stop_number
+    ]
+    if not found:
+        raise NotFound("delivery note", f"{manifest_id}/{stop_number}")
+    content = (
+        render_delivery_note_pdf(found[0])
+        if format == "pdf"
+        else encode_csv(delivery_notes_csv(found))
+    )
+    return _file(content, format, f"foljesedel-{manifest.round_date}-{found[0].confirmation_code}")
+
+
+@router.post("/{manifest_id}/dispatch", response_model=ManifestRead)
+def dispatch(manifest_id: int, user: LogisticsUser, session: SessionDep) -> ManifestRead:
+    """Mark the route dispatched: its stock leaves the store."""
+    dispatch_manifest(session, actor=user.username, manifest_id=manifest_id)
+    return ManifestRead.model_validate(get_manifest(session, manifest_id=manifest_id))
+
+
+@router.post("/stops/{confirmation_code}/delivery", response_model=ManifestStopRead)
+def deliver(
+    confirmation_code: str, body: DeliveryIn, user: LogisticsUser, session: SessionDep
+) -> ManifestStopRead:
+    """Proof of delivery for a stop (by the code on its delivery note), with discrepancies."""
+    get_stop_by_code(session, confirmation_code=confirmation_code)
+    stop = record_stop_delivery(
+        session,
+        confirmation_code=confirmation_code,
+        lines=[DeliveredLine(**line.model_dump()) for line in body.lines],
+        received_by=body.received_by,
+        actor=user.username,
+    )
+    loaded = session.scalars(
+        select(ManifestStop)
+        .where(ManifestStop.id == stop.id)
+        .options(selectinload(ManifestStop.lines))
+        .execution_options(populate_existing=True)
+    ).one()
+    return ManifestStopRead.model_validate(loaded)

@@ -1,0 +1,285 @@
+"""Need reports: submit, revise (``If-Match``), list a round, history, file upload, template.
+
+A care-home manager reports for their own home (the body cannot name another); a municipal
+coordinator for their municipality's homes; the county for any. Outside that scope a report or
+home answers 404. A revision must carry the report's ETag (its version) in ``If-Match``: 428
+without it, 412 when another version has been filed since.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response, UploadFile, status
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from api.deps import NeedsUser, SessionDep, require_roles
+from api.errors import PreconditionFailed, PreconditionRequired
+from api.pagination import Paging, paginate
+from api.schemas.base import Page
+from api.schemas.needs import (
+    IssueRead,
+    NeedCreate,
+    NeedRead,
+    NeedSubmitted,
+    NeedUpdate,
+    UploadResult,
+)
+from data.access import get_visible_care_home, home_filter
+from data.clock import utcnow
+from data.errors import Conflict, NotFound, ValidationFailed
+from data.models import CareHome, NeedReport, Role, User
+from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
+from data.needs import NeedSubmission, list_report_versions, submit_need_report
+from data.rounds import open_round
+from data.settings import Settings
+
+__all__ = ["etag_of", "router"]
+
+router = APIRouter(prefix="/needs", tags=["need reports"])
+
+UploadUser = Annotated[User, require_roles(Role.MUNICIPAL_COORDINATOR, Role.COUNTY_COORDINATOR)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def etag_of(report: NeedReport) -> str:
+    """The ETag of a report version: its version number, quoted."""
+    return f'"{report.version}"'
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.data_settings
+    return settings
+
+
+def _visible_reports(user: User) -> Select[NeedReport]:
+    return (
+        select(NeedReport)
+        .join(CareHome, CareHome.id == NeedReport.care_home_id)
+        .where(home_filter(user))
+        .options(selectinload(NeedReport.lines))
+    )
+
+
+def _get_report(session: Session, user: User, report_id: int) -> NeedReport:
+    report = session.scalars(_visible_reports(user).where(NeedReport.id == report_id)).one_or_none()
+    if report is None:
+        raise NotFound("need report", report_id)
+    return report
+
+
+def _submitted(submission: NeedSubmission, response: Response) -> NeedSubmitted:
+    response.headers["ETag"] = etag_of(submission.report)
+    response.headers["Location"] = f"/api/v1/needs/{submission.report.id}"
+    return NeedSubmitted(
+        report=NeedRead.model_validate(submission.report),
+        warnings=[IssueRead.model_validate(w) for w in submission.warnings],
+    )
+
+
+def _lines(body: NeedUpdate) -> list[dict[str, Any]]:
+    return [line.model_dump() for line in body.lines]
+
+
+def _home_for(session: Session, user: User, care_home_id: str | None) -> str:
+    if user.role == Role.CARE_HOME_MANAGER:
+        own = user.care_home_id or ""
+        if care_home_id not in (None, own):
+            raise NotFound("care home", care_home_id)
+        return own
+    if care_home_id is None:
+        raise ValidationFailed(
+            [{"field": "care_home_id", "line": None, "message": "name the care home"}]
+        )
+    return get_visible_care_home(session, user=user, care_home_id=care_home_id).id
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NeedSubmitted,
+    responses={409: {"description": "The home already reported this round: revise it"}},
+)
+def submit(
+    body: NeedCreate, user: NeedsUser, session: SessionDep, request: Request, response: Response
+) -> NeedSubmitted:
+    """File a care home's need report for the open round (after the cut-off: the next round)."""
+    home_id = _home_for(session, user, body.care_home_id)
+    submission = submit_need_report(
+        session,
+        care_home_id=home_id,
+        lines=_lines(body),
+        situation=body.situation,
+        submitted_by=user.username,
+        now=utcnow(),
+        settings=_settings(request),
+    )
+    if submission.report.version > 1:
+        earlier = list_report_versions(
+            session, care_home_id=home_id, round_date=submission.report.round_date
+        )[-2]
+        raise Conflict(
+            f"{home_id} already reported for {submission.report.round_date.isoformat()};"
+            f" revise report {earlier.id} with PUT and If-Match: {etag_of(earlier)}"
+        )
+    return _submitted(submission, response)
+
+
+@router.put(
+    "/{report_id}",
+    response_model=NeedSubmitted,
+    responses={
+        412: {"description": "If-Match names an older version"},
+        428: {"description": "If-Match is missing"},
+    },
+)
+def revise(
+    report_id: int,
+    body: NeedUpdate,
+    user: NeedsUser,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: Annotated[str | None, Header(description='The ETag read, e.g. "2"')] = None,
+) -> NeedSubmitted:
+    """Revise a report: a new version replaces it (only if ``If-Match`` names the latest)."""
+    report = _get_report(session, user, report_id)
+    if if_match is None:
+        raise PreconditionRequired("send If-Match with the ETag of the version you revise")
+    versions = list_report_versions(
+        session, care_home_id=report.care_home_id, round_date=report.round_date
+    )
+    current = versions[-1]
+    sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if current.id != report.id or not ({etag_of(current), str(current.version)} & sent):
+        raise PreconditionFailed(
+            f"the report is at version {current.version} (ETag {etag_of(current)});"
+            " read it again before revising"
+        )
+    submission = submit_need_report(
+        session,
+        care_home_id=report.care_home_id,
+        lines=_lines(body),
+        situation=body.situation,
+        submitted_by=user.username,
+        now=utcnow(),
+        settings=_settings(request),
+        round_date=report.round_date,
+    )
+    return _submitted(submission, response)
+
+
+@router.get("", response_model=Page[NeedRead])
+def list_reports(
+    user: NeedsUser,
+    session: SessionDep,
+    request: Request,
+    page: Paging,
+    round_date: date | None = None,
+    care_home_id: str | None = None,
+    municipality_code: str | None = None,
+) -> dict[str, Any]:
+    """The reports that count (last versions) of a round (default: the open round), in scope."""
+    day = round_date or open_round(utcnow(), settings=_settings(request))
+    query = _visible_reports(user).where(
+        NeedReport.round_date == day, NeedReport.superseded.is_(False)
+    )
+    if care_home_id is not None:
+        query = query.where(NeedReport.care_home_id == care_home_id)
+    if municipality_code is not None:
+        query = query.where(CareHome.municipality_code == municipality_code)
+    return paginate(session, query.order_by(NeedReport.care_home_id), page, NeedRead.model_validate)
+
+
+@router.get("/template", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def template(
+    user: UploadUser,
+    session: SessionDep,
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
+    municipality_code: str | None = None,
+) -> Response:
+    """The upload template (columns care_home_id, item, requested, on_hand, daily_use,
+    situation) with example rows for the municipality's homes."""
+    code = _upload_municipality(user, municipality_code)
+    if format == "xlsx":
+        content, media = template_xlsx(session, municipality_code=code), XLSX
+    else:
+        content, media = template_csv(session, municipality_code=code), "text/csv; charset=utf-8"
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="behov-{code}.{format}"'},
+    )
+
+
+def _upload_municipality(user: User, municipality_code: str | None) -> str:
+    if user.role == Role.MUNICIPAL_COORDINATOR:
+        own = user.municipality_code or ""
+        if municipality_code not in (None, own):
+            raise NotFound("municipality", municipality_code)
+        return own
+    if municipality_code is None:
+        raise ValidationFailed(
+            [{"field": "municipality_code", "line": None, "message": "name the municipality"}]
+        )
+    return municipality_code
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UploadResult,
+    responses={422: {"description": "Row-by-row errors (row 1 is the header); nothing stored"}},
+)
+def upload(
+    file: UploadFile,
+    user: UploadUser,
+    session: SessionDep,
+    request: Request,
+    municipality_code: str | None = None,
+) -> UploadResult:
+    """Reports for many homes from one CSV or Excel file: all stored, or none (422 naming
+    each wrong row and column)."""
+    code = _upload_municipality(user, municipality_code)
+    rows = parse_need_file(file.filename or "upload.csv", file.file.read())
+    reports = store_need_file(
+        session,
+        rows=rows,
+        municipality_code=code,
+        submitted_by=user.username,
+        now=utcnow(),
+        settings=_settings(request),
+    )
+    stored = session.scalars(
+        select(NeedReport)
+        .where(NeedReport.id.in_([r.id for r in reports]))
+        .options(selectinload(NeedReport.lines))
+        .order_by(NeedReport.care_home_id)
+    ).all()
+    return UploadResult(
+        reports=[NeedRead.model_validate(r) for r in stored],
+        homes=len(stored),
+        lines=sum(len(r.lines) for r in stored),
+    )
+
+
+@router.get("/{report_id}", response_model=NeedRead)
+def read_report(
+    report_id: int, user: NeedsUser, session: SessionDep, response: Response
+) -> NeedRead:
+    """One report version; its ``ETag`` is what a revision sends in ``If-Match``."""
+    report = _get_report(session, user, report_id)
+    response.headers["ETag"] = etag_of(report)
+    return NeedRead.model_validate(report)
+
+
+@router.get("/{report_id}/history", response_model=list[NeedRead])
+def history(report_id: int, user: NeedsUser, session: SessionDep) -> list[NeedRead]:
+    """Every version of that home's report for that round, oldest first."""
+    report = _get_report(session, user, report_id)
+    versions = list_report_versions(
+        session, care_home_id=report.care_home_id, round_date=report.round_date
+    )
+    return [NeedRead.model_validate(v) for v in versions]

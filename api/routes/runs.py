@@ -1,0 +1,146 @@
+"""Allocation runs: trigger (a queued job), jobs, preview with explanations, edit, approve.
+
+No solve happens in a request: ``POST /runs`` and ``POST /runs/{id}/approve`` queue a job
+(202 with ``Location: /api/v1/jobs/{id}``) that the scheduler process's worker runs. Reading
+runs and lines is open to the need roles, each line filtered to the user's homes in the query.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import select
+
+from api.deps import CountyUser, NeedsUser, SessionDep
+from api.pagination import Paging, paginate
+from api.schemas.base import Page
+from api.schemas.runs import JobRead, LineEditIn, RunLineRead, RunRead, RunTrigger
+from data.access import home_filter
+from data.clock import utcnow
+from data.errors import Conflict
+from data.job_queue import enqueue_job, get_job
+from data.models import AllocationLine, AllocationRun, CareHome
+from data.run_edits import edit_line
+from data.runs import get_run
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["runs"])
+
+_QUEUED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Queued; poll the job at Location"}
+}
+
+
+def _queued(job_id: int, response: Response) -> None:
+    response.headers["Location"] = f"/api/v1/jobs/{job_id}"
+
+
+@router.post(
+    "/runs", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead, responses=_QUEUED
+)
+def trigger_run(
+    body: RunTrigger, user: CountyUser, session: SessionDep, response: Response
+) -> JobRead:
+    """Allocate a round: queues a job for the worker and answers at once."""
+    job = enqueue_job(
+        session,
+        kind="allocate",
+        params={"round_date": body.round_date.isoformat(), "rerun": body.rerun},
+        actor=user.username,
+    )
+    _queued(job.id, response)
+    return JobRead.model_validate(job)
+
+
+@router.get("/jobs/{job_id}", response_model=JobRead)
+def read_job(job_id: int, _user: CountyUser, session: SessionDep) -> JobRead:
+    """A job's state; its result names the run (or the error)."""
+    return JobRead.model_validate(get_job(session, job_id=job_id))
+
+
+@router.get("/runs", response_model=Page[RunRead])
+def list_runs(
+    _user: NeedsUser, session: SessionDep, page: Paging, round_date: date | None = None
+) -> dict[str, Any]:
+    """Runs, newest first (optionally of one round)."""
+    query = select(AllocationRun).order_by(AllocationRun.created_at.desc(), AllocationRun.id)
+    if round_date is not None:
+        query = query.where(AllocationRun.round_date == round_date)
+    return paginate(session, query, page, RunRead.model_validate)
+
+
+@router.get("/runs/{run_id}", response_model=RunRead)
+def read_run(run_id: str, _user: NeedsUser, session: SessionDep) -> RunRead:
+    """A run's policy, per-item summary (levels, homes short) and check."""
+    return RunRead.model_validate(get_run(session, run_id=run_id))
+
+
+@router.get("/runs/{run_id}/lines", response_model=Page[RunLineRead])
+def run_lines(
+    run_id: str,
+    user: NeedsUser,
+    session: SessionDep,
+    page: Paging,
+    item_code: str | None = None,
+    municipality_code: str | None = None,
+    short_only: bool = False,
+) -> dict[str, Any]:
+    """The run's lines in the user's scope, with level, binding limit and explanation."""
+    get_run(session, run_id=run_id)
+    query = (
+        select(AllocationLine)
+        .join(CareHome, CareHome.id == AllocationLine.care_home_id)
+        .where(AllocationLine.run_id == run_id, home_filter(user))
+        .order_by(AllocationLine.care_home_id, AllocationLine.item_code)
+    )
+    if item_code is not None:
+        query = query.where(AllocationLine.item_code == item_code)
+    if municipality_code is not None:
+        query = query.where(AllocationLine.municipality_code == municipality_code)
+    if short_only:
+        query = query.where(AllocationLine.unmet > 0)
+    return paginate(session, query, page, RunLineRead.model_validate)
+
+
+@router.patch("/runs/{run_id}/lines", response_model=RunLineRead)
+def change_line(
+    run_id: str, body: LineEditIn, user: CountyUser, session: SessionDep, response: Response
+) -> RunLineRead:
+    """Set one line of a draft by hand, with a reason; fairness findings come back in the
+    ``X-Fairness-Findings`` header count (and the audit log)."""
+    outcome = edit_line(
+        session,
+        run_id=run_id,
+        care_home_id=body.care_home_id,
+        item_code=body.item_code,
+        quantity=body.quantity,
+        reason=body.reason,
+        actor=user.username,
+        now=utcnow(),
+    )
+    response.headers["X-Fairness-Findings"] = str(len(outcome.fairness))
+    return RunLineRead.model_validate(outcome.line)
+
+
+@router.post(
+    "/runs/{run_id}/approve",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobRead,
+    responses=_QUEUED,
+)
+def approve(run_id: str, user: CountyUser, session: SessionDep, response: Response) -> JobRead:
+    """Approve a draft: the worker reserves stock, produces manifests and escalations."""
+    run = get_run(session, run_id=run_id)
+    if run.status != "draft":
+        raise Conflict(f"run {run_id} is {run.status}; only a draft can be approved")
+    job = enqueue_job(
+        session,
+        kind="approve",
+        params={"round_date": run.round_date.isoformat(), "run_id": run.id},
+        actor=user.username,
+    )
+    _queued(job.id, response)
+    return JobRead.model_validate(job)

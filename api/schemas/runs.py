@@ -1,0 +1,112 @@
+"""Schemas of allocation runs, their lines, line edits, jobs and what-if."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from api.schemas.base import Input, Output
+
+__all__ = [
+    "JobRead",
+    "LineEditIn",
+    "PolicyIn",
+    "RunLineRead",
+    "RunRead",
+    "RunTrigger",
+    "WhatIfPolicy",
+]
+
+
+class RunTrigger(Input):
+    """Allocate a round now (in the worker); ``rerun`` supersedes the round's draft."""
+
+    round_date: date = Field(examples=["2026-11-24"])
+    rerun: bool = False
+
+
+class JobRead(Output):
+    """A queued job; poll until ``status`` is ``done`` (see ``result``) or ``failed``."""
+
+    id: int
+    kind: str
+    params: dict[str, Any]
+    status: Literal["queued", "running", "done", "failed"]
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunRead(Output):
+    """A run: its policy, the per-item summary, the check and approval."""
+
+    id: str
+    round_date: date
+    attempt: int
+    status: str
+    method: str
+    policy: dict[str, Any]
+    items_summary: list[dict[str, Any]]
+    stats: dict[str, Any]
+    check_ok: bool
+    check_messages: list[str]
+    trigger: str
+    created_at: datetime
+    created_by: str
+    approved_at: datetime | None
+    approved_by: str | None
+
+
+class RunLineRead(Output):
+    """One allocated line with its explanation."""
+
+    care_home_id: str
+    item_code: str
+    municipality_code: str
+    situation: str
+    requested: int
+    on_hand: int | None
+    daily_use: float | None
+    quantity: int
+    packs: int
+    unmet: int
+    level: float
+    item_level: float | None
+    binding: str
+    explanation_sv: str
+    explanation_en: str
+    solver_quantity: int
+    edit_reason: str | None
+    edited_by: str | None
+
+
+class LineEditIn(Input):
+    """Change one line of a draft by hand, with the reason (checked against the limits)."""
+
+    care_home_id: str = Field(max_length=16, examples=["H0001"])
+    item_code: str = Field(max_length=16, examples=["IIR"])
+    quantity: int = Field(ge=0, examples=[350])
+    reason: str = Field(min_length=3, max_length=500, examples=["utbrott bekräftat i morse"])
+
+
+class PolicyIn(Input):
+    """An allocation policy (the scenario file's ``policy``)."""
+
+    fairness: Literal["fill", "cover"] = "fill"
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"outbreak": 3.0, "suspected": 2.0, "normal": 1.0},
+        examples=[{"outbreak": 3, "suspected": 2, "normal": 1}],
+    )
+    reserve_fraction: float = Field(default=0.0, ge=0, lt=1)
+    whole_packs: bool = True
+
+
+class WhatIfPolicy(Input):
+    """Re-solve a round's current needs and stock under another policy (nothing is stored)."""
+
+    round_date: date = Field(examples=["2026-11-24"])
+    policy: PolicyIn

@@ -1,0 +1,62 @@
+"""Who may see which records, as filters applied IN the queries (never after loading).
+
+A care-home manager sees their own home only; a municipal coordinator the homes of their
+municipality; everyone else county-wide. Something outside the scope is simply not found, so an
+API answers 404 for another municipality's objects, exactly as for ones that do not exist.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy.orm import Session
+
+from data.errors import NotFound
+from data.models import CareHome, Municipality, Role, User
+
+__all__ = [
+    "get_visible_care_home",
+    "home_filter",
+    "municipality_filter",
+    "visible_homes",
+    "visible_municipalities",
+]
+
+
+def home_filter(user: User) -> ColumnElement[bool]:
+    """A condition on ``CareHome`` that holds for the homes ``user`` may see."""
+    if user.role == Role.CARE_HOME_MANAGER:
+        return CareHome.id == user.care_home_id
+    if user.role == Role.MUNICIPAL_COORDINATOR:
+        return CareHome.municipality_code == user.municipality_code
+    return true()
+
+
+def municipality_filter(user: User) -> ColumnElement[bool]:
+    """A condition on ``Municipality`` for the municipalities ``user`` may see."""
+    if user.role == Role.MUNICIPAL_COORDINATOR:
+        return Municipality.code == user.municipality_code
+    if user.role == Role.CARE_HOME_MANAGER:
+        return Municipality.code.in_(
+            select(CareHome.municipality_code).where(CareHome.id == user.care_home_id)
+        )
+    return true()
+
+
+def visible_homes(user: User) -> Select[CareHome]:
+    """The care homes ``user`` may see, by id."""
+    return select(CareHome).where(home_filter(user)).order_by(CareHome.id)
+
+
+def visible_municipalities(user: User) -> Select[Municipality]:
+    """The municipalities ``user`` may see, by code."""
+    return select(Municipality).where(municipality_filter(user)).order_by(Municipality.code)
+
+
+def get_visible_care_home(session: Session, *, user: User, care_home_id: str) -> CareHome:
+    """The care home if ``user`` may see it; ``NotFound`` otherwise (also when it exists)."""
+    home = session.scalars(
+        select(CareHome).where(CareHome.id == care_home_id, home_filter(user))
+    ).one_or_none()
+    if home is None:
+        raise NotFound("care home", care_home_id)
+    return home

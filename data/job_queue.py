@@ -1,0 +1,94 @@
+"""The job queue: long work (a run, an approval) the web enqueues and the scheduler's worker does.
+
+A job is ``queued`` → ``running`` → ``done`` (with ``result``) or ``failed`` (with ``error``).
+``claim_next_job`` takes the oldest queued job and marks it running in the caller's transaction;
+on PostgreSQL the row is locked with ``FOR UPDATE SKIP LOCKED`` so two workers never take the same
+job; SQLite's ``BEGIN IMMEDIATE`` serialises writers anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.audit import record_audit
+from data.clock import resolve_now
+from data.errors import NotFound
+from data.models import Job
+
+__all__ = ["JOB_KINDS", "claim_next_job", "enqueue_job", "finish_job", "get_job"]
+
+JOB_KINDS = ("allocate", "approve")
+
+
+def enqueue_job(
+    session: Session,
+    *,
+    kind: str,
+    params: dict[str, Any],
+    actor: str,
+    now: datetime | None = None,
+) -> Job:
+    """Queue a job (flushed); one audit row."""
+    if kind not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    moment = resolve_now(now)
+    job = Job(kind=kind, params=params, status="queued", created_by=actor, created_at=moment)
+    session.add(job)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action=f"job.enqueue.{kind}",
+        entity="job",
+        entity_id=str(job.id),
+        details=params,
+        now=moment,
+    )
+    return job
+
+
+def get_job(session: Session, *, job_id: int, created_by: str | None = None) -> Job:
+    """The job (only one ``created_by`` made, when given), else ``NotFound``."""
+    query = select(Job).where(Job.id == job_id)
+    if created_by is not None:
+        query = query.where(Job.created_by == created_by)
+    job = session.scalars(query).one_or_none()
+    if job is None:
+        raise NotFound("job", job_id)
+    return job
+
+
+def claim_next_job(session: Session, *, now: datetime | None = None) -> Job | None:
+    """The oldest queued job, now marked running (flushed), or None."""
+    query = select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    job = session.scalars(query).one_or_none()
+    if job is None:
+        return None
+    job.status = "running"
+    job.started_at = resolve_now(now)
+    session.flush()
+    return job
+
+
+def finish_job(
+    session: Session,
+    *,
+    job_id: int,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    now: datetime | None = None,
+) -> Job:
+    """Mark a job done with its result, or failed with its error (flushed)."""
+    job = get_job(session, job_id=job_id)
+    job.status = "failed" if error is not None else "done"
+    job.result = result
+    job.error = error
+    job.finished_at = resolve_now(now)
+    session.flush()
+    return job
