@@ -45,6 +45,7 @@ from jobs.settings import CycleSettings, in_dst_hour
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.day import after_approval
+from jobs.worker import run_pending_jobs
 
 __all__ = [
     "OUTBOX_GRACE_S",
@@ -65,6 +66,7 @@ log = logging.getLogger(__name__)
 
 SCHEDULER_ACTOR = "system:scheduler"
 OUTBOX_GRACE_S = 30
+JOB_QUEUE_EVERY_S = 2  # how often the worker looks for jobs the web queued (runs, approvals)
 
 
 class ScheduleError(ValueError):
@@ -214,6 +216,16 @@ def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
         args=(engine,),
         id="outbox",
         name="drain the outbox",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=OUTBOX_GRACE_S,
+    )
+    scheduler.add_job(
+        run_pending_jobs,
+        IntervalTrigger(seconds=JOB_QUEUE_EVERY_S, timezone=settings.zone),
+        args=(engine,),
+        id="job-queue",
+        name="run the jobs the web queued",
         coalesce=True,
         max_instances=1,
         misfire_grace_time=OUTBOX_GRACE_S,
