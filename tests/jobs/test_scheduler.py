@@ -97,7 +97,12 @@ def test_the_jobs_have_explicit_misfire_settings() -> None:
     assert isinstance(jobs["outbox"].trigger, IntervalTrigger)
     assert jobs["outbox"].trigger.interval == timedelta(seconds=60)
     with_approval = build_scheduler(engine, timetable(auto_approve_at=time(11, 30)))
-    assert {job.id for job in with_approval.get_jobs()} == {"allocate", "auto-approve", "outbox"}
+    assert {job.id for job in with_approval.get_jobs()} == {
+        "allocate",
+        "auto-approve",
+        "outbox",
+        "job-queue",
+    }
 
 
 def rounds(engine: Engine, day: date) -> list[tuple[str, str, str]]:
