@@ -143,7 +143,8 @@ def run_transaction(
             if not retryable or attempt == config.attempts:
                 raise
             uncertain = uncertain or is_connection_loss(exc)
-            log.warning("transaction attempt %d failed (%s); retrying", attempt, exc)
+            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+            log.warning("transaction attempt %d failed (%s); retrying", attempt, first_line)
             if on_retry is not None:
                 on_retry(attempt, exc)
             config.sleep(config.delay(attempt))

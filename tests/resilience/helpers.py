@@ -71,6 +71,13 @@ class Landed:
     returned: float
 
 
+Stored = tuple[int, date, int, bool]
+
+
+def _stored(report: NeedReport) -> Stored:
+    return report.id, report.round_date, report.version, report.late
+
+
 def find_report(session: Session, care_home: str, moment: datetime, who: str) -> int | None:
     """The report made with exactly this intent, if it was committed."""
     return session.scalar(
@@ -96,7 +103,7 @@ def submit(
     who = f"client-{index}"
     began = time.monotonic()
 
-    def work(session: Session) -> int:
+    def work(session: Session) -> Stored:
         submission = submit_need_report(
             session,
             care_home_id=care_home,
@@ -110,27 +117,18 @@ def submit(
             settings=SETTINGS,
             round_date=intended,
         )
-        return submission.report.id
+        return _stored(submission.report)
 
-    report_id = run_transaction(
+    def already_done(session: Session) -> Stored | None:
+        found = find_report(session, care_home, moment, who)
+        return None if found is None else _stored(session.get_one(NeedReport, found))
+
+    report_id, round_date, version, late = run_transaction(
         engine,
         work,
-        already_done=lambda session: find_report(session, care_home, moment, who),
+        already_done=already_done,
         retry_on=(Conflict,),  # two versions of one home's report at the same moment
         policy=RetryPolicy(attempts=12),
         on_retry=on_retry,
     )
-    returned = time.monotonic()
-    with session_scope(engine) as session:
-        report = session.get(NeedReport, report_id)
-        assert report is not None
-        return Landed(
-            index,
-            care_home,
-            report_id,
-            report.round_date,
-            report.version,
-            report.late,
-            began,
-            returned,
-        )
+    return Landed(index, care_home, report_id, round_date, version, late, began, time.monotonic())

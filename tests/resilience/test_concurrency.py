@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-import jobs.steps.allocate as allocate_step
+import data.run_snapshot as run_snapshot
 from data.db import session_scope
 from data.deliveries import manifest_reference
 from data.errors import Conflict, InsufficientStock
@@ -34,7 +34,7 @@ from data.models import AllocationLine, NeedLine, NeedReport, StockEntry, StockK
 from data.needs import submit_need_report
 from data.retry import RetryPolicy, run_transaction
 from data.rounds import cutoff_at, place_report
-from data.runs import NotApprovable, RoundApproved, get_run, reserved_by_run
+from data.runs import NotApprovable, RoundApproved, get_run, list_round_runs, reserved_by_run
 from data.stock import record_receipt, withdraw
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
@@ -71,14 +71,14 @@ def test_submissions_racing_the_allocation_land_once_in_the_right_round(
     }
     engine = own_engine(fresh_engine, pool=scale(fresh_engine, 24, 4))
     started_snapshot: list[float] = []
-    real_list = allocate_step.list_round_runs
+    real_list = list_round_runs
 
     def timed_list(session: Any, **kwargs: Any) -> Any:
         if not started_snapshot:
             started_snapshot.append(time.monotonic())  # the snapshot transaction's first read
         return real_list(session, **kwargs)
 
-    monkeypatch.setattr(allocate_step, "list_round_runs", timed_list)
+    monkeypatch.setattr("jobs.steps.allocate.list_round_runs", timed_list)
     enough = threading.Event()
     done: list[Landed] = []
     lock = threading.Lock()
@@ -182,7 +182,7 @@ def test_the_snapshot_is_one_moment_while_reports_commit(
     homes = prepared_round(fresh_engine, D)
     newcomer = active_homes(fresh_engine, 300)[-1]
     assert newcomer not in homes
-    real = allocate_step.take_snapshot.__globals__["_need_rows"]
+    real = run_snapshot._need_rows
 
     def commit_in_between(session: Any, round_date: date) -> Any:
         with session_scope(fresh_engine) as other:  # a first report and a revision commit now
