@@ -29,6 +29,7 @@ from data.clock import utcnow
 from data.db import session_scope
 from data.deliveries import dispatch_manifest
 from data.demo import DEMO_USERS, seed_demo
+from data.job_queue import enqueue_job
 from data.manifests import list_manifests
 from data.models import AllocationLine, Escalation, NeedReport, StockBalance, User
 from data.needs import submit_need_report
@@ -69,6 +70,7 @@ class World:
     """The seeded database, the ids tests aim at, and a bearer token per role."""
 
     engine: Engine
+    app: FastAPI | None = None
     ids: dict[str, Any] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     token_ids: dict[str, int] = field(default_factory=dict)
@@ -128,6 +130,18 @@ def _build_world(engine: Engine) -> World:
             lot={"item": lot.item_code, "lot": lot.lot},
             escalation=escalation.reference,
         )
+        county = get_user_by_username(session, username="lansstyrelsen")
+        assert county is not None
+        job = enqueue_job(
+            session,
+            kind="allocate",
+            params={"round_date": DRAFT_ROUND.isoformat(), "rerun": True},
+            actor=county.username,
+        )
+        world.ids["job"] = job.id
+        report = session.get(NeedReport, world.ids["own_report"])
+        assert report is not None
+        world.ids["own_report_etag"] = f'"{report.version}"'
         for role, username in ROLE_USERS.items():
             user = session.scalars(select(User).where(User.username == username)).one()
             token, secret = create_api_token(session, user=user, name=f"test-{role}")
@@ -177,11 +191,12 @@ def joined_factory(connection: Connection) -> Callable[[], Session]:
 
 
 @pytest.fixture
-def app(api_engine: Engine, api_connection: Connection) -> FastAPI:
+def app(world: World, api_engine: Engine, api_connection: Connection) -> FastAPI:
     """The app on the seeded database; every request's session joins the rolled-back transaction."""
-    application = create_app(api_engine, settings=TEST_SETTINGS, data_settings=DATA_SETTINGS)
-    application.state.session_factory = joined_factory(api_connection)
-    return application
+    if world.app is None:
+        world.app = create_app(api_engine, settings=TEST_SETTINGS, data_settings=DATA_SETTINGS)
+    world.app.state.session_factory = joined_factory(api_connection)
+    return world.app
 
 
 @pytest.fixture
