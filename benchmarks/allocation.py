@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -147,24 +146,38 @@ def _median_seconds(run: Any, times: int) -> float:
     return statistics.median(spent)
 
 
+# Runs the solve in a child of a small Python process and reports that child's wall time and
+# peak memory. Measuring from this (large) benchmark process would be wrong: a child forked from
+# it starts with its parent's resident set, and Linux keeps that peak across exec.
+_PROBE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+spent = time.perf_counter() - start
+print(done.returncode, spent, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def _process(path: Path, times: int) -> tuple[float, float]:
     """Median wall time of a whole `fordela solve` process, and its peak RSS in MiB."""
     spent, peak = [], 0.0
     with tempfile.TemporaryDirectory() as out:
         for _ in range(times):
-            start = time.perf_counter()
             # jobs.cli may not import yet (other commands are still being written): run the
             # solve command's own module, which is what `fordela solve` calls.
-            child = subprocess.Popen(
-                [sys.executable, "-m", "jobs.solve_command", str(path), "-o", f"{out}/r.json"],
+            command = [sys.executable, "-m", "jobs.solve_command", str(path), "-o", f"{out}/r.json"]
+            probe = subprocess.run(
+                [sys.executable, "-c", _PROBE, *command],
                 cwd=ROOT,
-                stdout=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                check=True,
             )
-            _, status, usage = os.wait4(child.pid, 0)
-            spent.append(time.perf_counter() - start)
-            if status != 0:
+            status, seconds, maxrss = probe.stdout.split()
+            if status != "0":
                 raise RuntimeError(f"fordela solve failed on {path} (status {status})")
-            peak = max(peak, usage.ru_maxrss / 1024)  # KiB on Linux
+            spent.append(float(seconds))
+            peak = max(peak, int(maxrss) / 1024)  # KiB on Linux
     return statistics.median(spent), peak
 
 
