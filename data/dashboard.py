@@ -292,7 +292,8 @@ def homes_short_by_item(session: Session, *, run_id: str) -> dict[str, int]:
 
 def municipality_names(session: Session) -> dict[str, str]:
     """Municipality code → name."""
-    return dict(session.execute(select(Municipality.code, Municipality.name)).tuples().all())
+    query = select(Municipality.code, Municipality.name)
+    return {code: name for code, name in session.execute(query)}
 
 
 @dataclass(frozen=True)

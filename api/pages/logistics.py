@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -172,8 +173,15 @@ async def record_delivery(
 ) -> Response:
     """Record the stop's proof of delivery; any line with a discrepancy needs a reason."""
     me = page_user(user, *ROLES)
+    async with request.form() as posted:
+        form = {k: v for k, v in posted.items() if isinstance(v, str)}
+    return await run_in_threadpool(_record, request, session, me, stop_id, form)
+
+
+def _record(
+    request: Request, session: Session, me: User, stop_id: int, form: dict[str, str]
+) -> Response:
     stop = _stop(session, stop_id)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     lines: list[DeliveredLine] = []
     errors: list[str] = []
     for line in stop.lines:

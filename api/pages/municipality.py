@@ -9,10 +9,11 @@ coordinator may pick one with ``?kommun=``); a home of another municipality is a
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish_issue, this_round
@@ -98,26 +99,26 @@ def upload_template(
 
 
 @router.post("/kommun/uppladdning", response_class=HTMLResponse)
-async def upload(
+def upload(
     request: Request,
     session: SessionDep,
     user: OptionalUser,
+    fil: Annotated[UploadFile | None, File()] = None,
     kommun: str | None = None,
 ) -> Response:
     """Check every row; store all homes' reports, or none and show the errors row by row."""
     me = page_user(user, *ROLES)
-    form = await request.form()
-    upload = form.get("fil")
+    upload = fil
     place = _municipality(session, me, kommun)
     round_date, cutoff = this_round(request)
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    if upload is None or not upload.filename:
         errors: list[Issue] = [
             {"field": "fil", "line": None, "message": "välj en fil att ladda upp"}
         ]
         filename = ""
     else:
         filename = upload.filename
-        content = await upload.read()
+        content = upload.file.read()
         try:
             rows = parse_need_file(filename, content)
             store_need_file(

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -190,8 +191,9 @@ def _lines(
 async def submit_need(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """File (or revise) the home's report for the open round; late → the next round."""
     me = page_user(user, Role.CARE_HOME_MANAGER)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    return _submit(request, session, me, form)
+    async with request.form() as posted:
+        form = {k: v for k, v in posted.items() if isinstance(v, str)}
+    return await run_in_threadpool(_submit, request, session, me, form)
 
 
 def _submit(request: Request, session: Session, me: User, form: dict[str, str]) -> Response:

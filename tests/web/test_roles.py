@@ -1,0 +1,151 @@
+"""Each role's main path in a real browser (headless Chromium against the app under uvicorn).
+
+The tests share one demo database per module and run in order: the manager files a need, the
+municipal coordinator's upload with a bad row stores nothing, the county coordinator runs and
+approves the round, logistics prints a delivery note and records a delivery.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+
+from data.db import session_scope
+from data.demo import DEMO_USERS
+from data.models import NeedReport
+from tests.web.conftest import Live, shot, sign_in
+
+PASSWORDS = {user.username: user.password for user in DEMO_USERS}
+
+
+def test_sign_in_refuses_a_wrong_password_and_sends_each_role_home(page: Page) -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/logga-in$"))
+    page.get_by_label("Användarnamn").fill("kommun-stockholm")
+    page.get_by_label("Lösenord").fill("fel-lösenord")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Fel användarnamn eller lösenord")
+    shot(page, "00-logga-in-fel", full_page=False)
+    sign_in(page, "kommun-stockholm", PASSWORDS["kommun-stockholm"])
+    expect(page).to_have_url(re.compile(r"/kommun$"))
+    page.goto("/lan")
+    expect(page.get_by_text("Sidan är inte till för din roll")).to_be_visible()
+
+
+def test_manager_files_a_need(page: Page, live: Live) -> None:
+    sign_in(page, "boende-stockholm", PASSWORDS["boende-stockholm"])
+    expect(page).to_have_url(re.compile(r"/behov$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Behov för")
+    page.locator("[name=requested_IIR]").fill("-3")
+    page.get_by_role("button", name=re.compile("Skicka")).click()
+    expect(page.get_by_role("alert")).to_contain_text("rätta de markerade fälten")
+    expect(page.locator(".field-error").first).to_contain_text("helt tal")
+    shot(page, "01-behov-fel")
+    page.get_by_label("Misstänkt smitta").check()
+    page.locator("[name=requested_IIR]").fill("400")
+    page.locator("[name=on_hand_IIR]").fill("60")
+    page.locator("[name=daily_use_IIR]").fill("90")
+    expect(page.locator("tr[data-item=IIR] .suggestion")).to_have_text("250")
+    page.get_by_role("button", name=re.compile("Skicka")).click()
+    expect(page.get_by_role("status")).to_contain_text("Rapporten är inskickad")
+    expect(page.locator(".fact", has_text="Senast ändrad")).not_to_contain_text("–")
+    expect(page.locator("[name=requested_IIR]")).to_have_value("400")
+    shot(page, "01-behov-inskickat", full_page=False)
+
+
+def _reports(live: Live, municipality: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(NeedReport)
+        .where(NeedReport.care_home_id.like("H%"))
+        .where(NeedReport.submitted_by == f"kommun-{municipality}")
+    )
+    with session_scope(live.engine) as session:
+        return int(session.scalar(query) or 0)
+
+
+def test_coordinator_upload_with_a_bad_row_stores_nothing(page: Page, live: Live) -> None:
+    sign_in(page, "kommun-stockholm", PASSWORDS["kommun-stockholm"])
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Stockholm")
+    shot(page, "02-kommun", full_page=False)
+    page.get_by_role("link", name="Ladda upp behov").first.click()
+    template = page.request.get("/kommun/mall.csv")
+    assert template.ok and template.headers["content-type"].startswith("text/csv")
+    rows = template.text().lstrip("\ufeff").strip().splitlines()
+    home = rows[1].split(",")[0]
+    bad = "\r\n".join([*rows, f"{home},FFP3,-5,0,,none"]) + "\r\n"
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "behov.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
+    )
+    page.get_by_role("button", name="Ladda upp").click()
+    expect(page.get_by_role("alert")).to_contain_text("Inget sparades")
+    error_row = page.locator("table.upload-errors tbody tr")
+    expect(error_row).to_have_count(1)
+    expect(error_row).to_contain_text(str(len(rows) + 1))
+    expect(error_row).to_contain_text("får inte vara negativt")
+    assert _reports(live, "stockholm") == 0
+    shot(page, "02-uppladdning-fel")
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "behov.csv", "mimeType": "text/csv", "buffer": template.body()}]
+    )
+    page.get_by_role("button", name="Ladda upp").click()
+    expect(page.get_by_role("status")).to_contain_text("alla rader sparades")
+    assert _reports(live, "stockholm") == 2
+
+
+def test_county_coordinator_runs_and_approves_the_round(page: Page, live: Live) -> None:
+    sign_in(page, "lansstyrelsen", PASSWORDS["lansstyrelsen"])
+    expect(page).to_have_url(re.compile(r"/lan$"))
+    expect(page.locator("svg.chart").first).to_be_visible()
+    shot(page, "03-lan-oversikt")
+    page.get_by_role("link", name="Fördelning", exact=True).click()
+    page.get_by_role("button", name="Kör fördelning").click()
+    expect(page.locator(".job")).to_contain_text("Fördelningen körs")
+    assert live.run_jobs()
+    expect(page.get_by_role("button", name="Godkänn fördelningen")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Vem får för lite – och varför")).to_be_visible()
+    shot(page, "03-korning-utkast", full_page=False)
+    first = page.locator("table.run-lines tbody tr").first
+    first.locator("[name=quantity]").fill("0")
+    first.locator("[name=reason]").fill("Boendet har fått leverans direkt från regionen")
+    first.get_by_role("button", name="Spara").click()
+    expect(page.get_by_role("status")).to_contain_text("Raden är ändrad")
+    expect(page.get_by_text("Boendet har fått leverans direkt från regionen")).to_be_visible()
+    page.get_by_role("button", name="Godkänn fördelningen").click()
+    expect(page.get_by_role("status")).to_contain_text("Godkännandet är köat")
+    assert live.run_jobs()
+    expect(page.locator(".fact", has_text="Körning")).to_contain_text("godkänd", timeout=30_000)
+    shot(page, "03-korning-godkand", full_page=False)
+    page.get_by_role("link", name="Eskaleringar").first.click()
+    expect(page.locator("tbody tr").first).to_contain_text("ESK-")
+    pdf = page.request.get(page.get_by_role("link", name="PDF").first.get_attribute("href") or "")
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+    shot(page, "03-eskaleringar", full_page=False)
+
+
+def test_logistics_opens_a_delivery_note_and_records_a_delivery(page: Page, live: Live) -> None:
+    sign_in(page, "logistik", PASSWORDS["logistik"])
+    expect(page).to_have_url(re.compile(r"/logistik$"))
+    route = page.locator("section.route").first
+    note = route.get_by_role("link", name="Följesedel").first.get_attribute("href")
+    assert note is not None
+    document = page.request.get(note)
+    assert document.ok and document.headers["content-type"] == "application/pdf"
+    assert document.body().startswith(b"%PDF")
+    route.get_by_role("button", name="Markera som utlastad").click()
+    expect(page.get_by_role("status")).to_contain_text("utlastad")
+    shot(page, "04-logistik", full_page=False)
+    page.locator("section.route").first.get_by_role("link", name="Kvittera leverans").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Kvittera leverans")
+    line = page.locator("tbody tr").first
+    line.locator("input[name^=short_]").fill("1")
+    page.get_by_label("Mottaget av").fill("Karin Mottagare")
+    page.get_by_role("button", name="Kvittera leverans").click()
+    expect(page.get_by_role("alert")).to_contain_text("ange skäl till avvikelsen")
+    page.locator("tbody tr").first.locator("input[name^=reason_]").fill("En förpackning saknades")
+    page.get_by_role("button", name="Kvittera leverans").click()
+    expect(page.get_by_role("status")).to_contain_text("Leveransen är kvitterad")
+    expect(page.locator("section.route").first).to_contain_text("Karin Mottagare")
+    shot(page, "04-kvitterad", full_page=False)
