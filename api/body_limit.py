@@ -1,7 +1,8 @@
 """An ASGI middleware refusing request bodies over a size limit with 413 problem+json.
 
 It checks ``Content-Length`` first and then counts the streamed bytes, so a chunked upload
-without a length cannot get past the limit either.
+without a length cannot get past the limit either. It sits outermost, so the idempotency
+middleware's body read is limited too.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["BodySizeLimit"]
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BaseException):
+    """Raised from ``receive``; a BaseException so FastAPI's body parsing cannot turn it into
+    a 400 (it catches ``Exception``) before it reaches this middleware."""
 
 
 class BodySizeLimit:
