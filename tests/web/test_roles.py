@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from sqlalchemy import func, select
 
 from data.db import session_scope
@@ -66,6 +66,10 @@ def _reports(live: Live, municipality: str) -> int:
         return int(session.scalar(query) or 0)
 
 
+def _csv(content: bytes) -> FilePayload:
+    return {"name": "behov.csv", "mimeType": "text/csv", "buffer": content}
+
+
 def test_coordinator_upload_with_a_bad_row_stores_nothing(page: Page, live: Live) -> None:
     sign_in(page, "kommun-stockholm", PASSWORDS["kommun-stockholm"])
     expect(page.get_by_role("heading", level=1)).to_contain_text("Stockholm")
@@ -76,9 +80,7 @@ def test_coordinator_upload_with_a_bad_row_stores_nothing(page: Page, live: Live
     rows = template.text().lstrip("\ufeff").strip().splitlines()
     home = rows[1].split(",")[0]
     bad = "\r\n".join([*rows, f"{home},FFP3,-5,0,,none"]) + "\r\n"
-    page.locator("input[type=file]").set_input_files(
-        files=[{"name": "behov.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
-    )
+    page.locator("input[type=file]").set_input_files(files=_csv(bad.encode()))
     page.get_by_role("button", name="Ladda upp").click()
     expect(page.get_by_role("alert")).to_contain_text("Inget sparades")
     error_row = page.locator("table.upload-errors tbody tr")
@@ -87,9 +89,7 @@ def test_coordinator_upload_with_a_bad_row_stores_nothing(page: Page, live: Live
     expect(error_row).to_contain_text("får inte vara negativt")
     assert _reports(live, "stockholm") == 0
     shot(page, "02-uppladdning-fel")
-    page.locator("input[type=file]").set_input_files(
-        files=[{"name": "behov.csv", "mimeType": "text/csv", "buffer": template.body()}]
-    )
+    page.locator("input[type=file]").set_input_files(files=_csv(template.body()))
     page.get_by_role("button", name="Ladda upp").click()
     expect(page.get_by_role("status")).to_contain_text("alla rader sparades")
     assert _reports(live, "stockholm") == 2
