@@ -81,11 +81,6 @@ class Authenticated:
     api_token: ApiToken | None = None
 
 
-def _settings(request: Request) -> ApiSettings:
-    settings = getattr(request.app.state, "settings", None)
-    return settings if isinstance(settings, ApiSettings) else ApiSettings()
-
-
 def client_ip(request: Request) -> str:
     """The client's address as the server sees it (``unknown`` when there is none)."""
     return request.client.host if request.client else "unknown"

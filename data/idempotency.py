@@ -2,13 +2,14 @@
 
 ``reserve_key`` claims the key before the request runs (a placeholder with status 0), so a
 concurrent duplicate sees "in progress" instead of running twice; ``complete_key`` stores the
-response; ``release_key`` removes a placeholder whose request failed, so it may be retried.
+response; ``release_key`` removes a placeholder whose request failed, so it may be retried. A
+placeholder older than ``ABANDONED_AFTER`` (its process died mid-request) is taken over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -18,7 +19,9 @@ from sqlalchemy.orm import Session
 from data.clock import resolve_now
 from data.models import IdempotencyRecord
 
-__all__ = ["KeyState", "complete_key", "release_key", "reserve_key"]
+__all__ = ["ABANDONED_AFTER", "KeyState", "complete_key", "release_key", "reserve_key"]
+
+ABANDONED_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ def reserve_key(
             found = session.scalars(query).one()
         else:
             return KeyState("new", placeholder)
+    moment = resolve_now(now)
+    if found.status_code == 0 and found.created_at < moment - ABANDONED_AFTER:
+        found.request_hash, found.created_at = request_hash, moment  # its request died
+        session.flush()
+        return KeyState("new", found)
     if found.request_hash != request_hash:
         return KeyState("mismatch", found)
     if found.status_code == 0:
