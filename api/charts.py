@@ -97,7 +97,7 @@ def bucket_chart(rows: Sequence[tuple[str, Sequence[int]]], buckets: Sequence[st
         x = float(LABEL_W)
         for i, count in enumerate(counts):
             w = span * count / top
-            title = f"{label}: {count} boenden med {buckets[i]} dagars förråd"
+            title = f"{label}: {count} rader med {buckets[i]} dagars förråd"
             body.append(_bar(x, y, w, 16, f"bucket-{i}", title))
             x += w
         body.append(f'<text x="{x + 4:.1f}" y="{y + 12}" class="chart-value">{sum(counts)}</text>')

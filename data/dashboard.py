@@ -2,9 +2,9 @@
 
 - ``item_positions``: per item, units requested in the round (the reports that count) against units
   in stock (lots not expired on the delivery day), for the whole county or one municipality.
-- ``supply_buckets``: per municipality, how many reporting homes hold 0, 1–3, 4–14 or 15+ days of
-  supply, a home's days being those of its first item to run out (on hand / daily use, over the
-  lines with a daily use). Homes whose lines give no daily use are counted as ``unknown``.
+- ``supply_buckets``: per municipality, how many of the round's need lines (a home and an item) hold
+  0, 1–3, 4–14 or 15+ days of supply (on hand / daily use, whole days: "0" is under one day).
+  Lines without a daily use are counted as ``unknown``.
 - ``municipality_fill``: per municipality, the share of the rounded request a run allocates.
 - ``home_report_status``: every active home of a municipality with its report for the round.
 - ``round_run``: the run to show for a round (approved, else the current draft).
@@ -80,7 +80,7 @@ class ItemNeed:
 
 @dataclass
 class SupplyBuckets:
-    """One municipality's reporting homes counted by days of supply."""
+    """One municipality's need lines (home × item) counted by days of supply."""
 
     code: str
     name: str
@@ -89,7 +89,7 @@ class SupplyBuckets:
 
     @property
     def total(self) -> int:
-        """Homes counted (with or without a known figure)."""
+        """Lines counted (with or without a known figure)."""
         return sum(self.counts.values()) + self.unknown
 
 
@@ -179,33 +179,21 @@ def _municipalities(session: Session, municipality_code: str | None) -> list[Mun
 def supply_buckets(
     session: Session, *, round_date: date, municipality_code: str | None = None
 ) -> list[SupplyBuckets]:
-    """Per municipality (in scope), its reporting homes by days of supply (see the module doc)."""
+    """Per municipality (in scope), the round's need lines by days of supply (module doc)."""
     query = (
-        select(
-            CareHome.municipality_code,
-            NeedReport.care_home_id,
-            NeedLine.on_hand,
-            NeedLine.daily_use,
-        )
+        select(CareHome.municipality_code, NeedLine.on_hand, NeedLine.daily_use)
         .join(NeedReport, NeedReport.id == NeedLine.report_id)
         .join(CareHome, CareHome.id == NeedReport.care_home_id)
         .where(*_current(round_date, municipality_code))
     )
-    days: dict[tuple[str, str], float | None] = {}
-    for code, home, on_hand, daily_use in session.execute(query):
-        key = (code, home)
-        known = days.setdefault(key, None)
-        if daily_use:
-            figure = on_hand / daily_use
-            days[key] = figure if known is None else min(known, figure)
     places = _municipalities(session, municipality_code)
     rows = {m.code: SupplyBuckets(m.code, m.name) for m in places}
-    for (code, _home), known in sorted(days.items()):
+    for code, on_hand, daily_use in session.execute(query):
         row = rows[code]
-        if known is None:
-            row.unknown += 1
+        if daily_use:
+            row.counts[bucket_of(on_hand / daily_use)] += 1
         else:
-            row.counts[bucket_of(known)] += 1
+            row.unknown += 1
     return list(rows.values())
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -225,6 +226,7 @@ def _submit(request: Request, session: Session, me: User, form: dict[str, str]) 
             submitted_by=me.username,
             now=utcnow(),
             settings=data_settings(request),
+            round_date=_round_shown(form.get("round_date", ""), this_round(request)[0]),
         )
     except ValidationFailed as exc:
         return _page(
@@ -238,6 +240,15 @@ def _submit(request: Request, session: Session, me: User, form: dict[str, str]) 
     if submitted.warnings:
         return _page(request, session, me, warnings=submitted.warnings, notice=NOTICES["behov"])
     return see_other("/behov?klart=behov")
+
+
+def _round_shown(raw: str, open_day: date) -> date:
+    """The round the form showed when loaded (a report after its cut-off goes late), at most
+    the open round: a form cannot file for a later round."""
+    try:
+        return min(date.fromisoformat(raw), open_day)
+    except ValueError:
+        return open_day
 
 
 def _keyed(issues: list[Issue], lines: list[dict[str, int | str]]) -> dict[str, str]:

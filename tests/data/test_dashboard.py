@@ -1,0 +1,128 @@
+"""The web overviews' aggregates and the municipality upload, on both engines."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.dashboard import (
+    bucket_of,
+    home_report_status,
+    item_positions,
+    supply_buckets,
+)
+from data.errors import ValidationFailed
+from data.models import CareHome, NeedReport
+from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
+from data.needs import submit_need_report
+from data.settings import Settings
+from data.stock import record_receipt
+
+ROUND = date(2026, 11, 24)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _homes(session: Session, municipality: str, count: int) -> list[str]:
+    query = (
+        select(CareHome.id)
+        .where(CareHome.municipality_code == municipality, CareHome.active.is_(True))
+        .order_by(CareHome.id)
+        .limit(count)
+    )
+    return list(session.scalars(query))
+
+
+def _file(session: Session, home: str, lines: list[dict[str, int | str]]) -> None:
+    submit_need_report(
+        session,
+        care_home_id=home,
+        lines=lines,
+        situation="confirmed",
+        submitted_by="test",
+        now=NOW,
+        settings=Settings(),
+        round_date=ROUND,
+    )
+
+
+def test_bucket_edges() -> None:
+    assert [bucket_of(d) for d in (0, 0.99, 1, 3.99, 4, 14.99, 15, 90)] == [
+        "0",
+        "0",
+        "1–3",
+        "1–3",
+        "4–14",
+        "4–14",
+        "15+",
+        "15+",
+    ]
+
+
+def test_positions_buckets_and_status_follow_the_scope(session: Session) -> None:
+    stockholm = _homes(session, "0180", 2)
+    haninge = _homes(session, "0136", 1)
+    _file(session, stockholm[0], [{"item": "IIR", "requested": 100, "on_hand": 0, "daily_use": 50}])
+    _file(
+        session, stockholm[1], [{"item": "IIR", "requested": 200, "on_hand": 100, "daily_use": 20}]
+    )
+    _file(session, haninge[0], [{"item": "IIR", "requested": 50, "on_hand": 10}])
+    record_receipt(
+        session, item="IIR", lot="L1", quantity=250, expiry=None, supplier="s", actor="t", now=NOW
+    )
+    county = {p.code: p for p in item_positions(session, round_date=ROUND)}
+    assert county["IIR"].requested == 350 and county["IIR"].shortfall == 100
+    local = {p.code: p for p in item_positions(session, round_date=ROUND, municipality_code="0180")}
+    assert local["IIR"].requested == 300 and local["IIR"].in_stock == 250
+    rows = {b.code: b for b in supply_buckets(session, round_date=ROUND)}
+    assert rows["0180"].counts == {"0": 1, "1–3": 0, "4–14": 1, "15+": 0}
+    assert rows["0136"].unknown == 1 and rows["0136"].total == 1
+    assert [
+        b.code for b in supply_buckets(session, round_date=ROUND, municipality_code="0136")
+    ] == ["0136"]
+    status = {
+        h.id: h for h in home_report_status(session, round_date=ROUND, municipality_code="0180")
+    }
+    assert status[stockholm[0]].version == 1 and status[stockholm[0]].lines == 1
+    assert haninge[0] not in status
+    assert sum(1 for h in status.values() if h.version is None) == len(status) - 2
+
+
+def _count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(NeedReport)) or 0)
+
+
+def test_upload_with_one_bad_row_stores_nothing(session: Session) -> None:
+    template = template_csv(session, municipality_code="0180")
+    other = _homes(session, "0136", 1)[0]
+    bad = template + f"{other},IIR,10,0,,none\r\n".encode()
+    before = _count(session)
+    with pytest.raises(ValidationFailed) as caught:
+        store_need_file(
+            session,
+            rows=parse_need_file("behov.csv", bad),
+            municipality_code="0180",
+            submitted_by="kommun-stockholm",
+            now=NOW,
+        )
+    assert [(i["field"], i["line"]) for i in caught.value.errors] == [("care_home_id", 6)]
+    assert _count(session) == before
+    reports = store_need_file(
+        session,
+        rows=parse_need_file("behov.xlsx", template_xlsx(session, municipality_code="0180")),
+        municipality_code="0180",
+        submitted_by="kommun-stockholm",
+        now=NOW,
+    )
+    assert len(reports) == 2 and _count(session) == before + 2
+
+
+def test_unreadable_file_and_missing_columns_are_named() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_need_file("behov.xlsx", b"not a workbook")
+    assert caught.value.errors[0]["field"] == "file"
+    with pytest.raises(ValidationFailed) as caught:
+        parse_need_file("behov.csv", b"care_home_id;item\nH1;IIR\n")
+    assert {i["field"] for i in caught.value.errors} == {"requested", "on_hand", "situation"}
