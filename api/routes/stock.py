@@ -17,8 +17,8 @@ from api.schemas.stock import (
     ReceiptCreate,
     StockEntryRead,
 )
-from data.models import StockEntry
-from data.stock import balances, item_balances, record_adjustment, record_receipt
+from data.models import StockBalance, StockEntry
+from data.stock import item_balances, record_adjustment, record_receipt
 
 __all__ = ["router"]
 
@@ -64,10 +64,23 @@ def item_totals(_user: CountyUser, session: SessionDep) -> list[ItemBalanceRead]
     ]
 
 
-@router.get("/lots", response_model=list[LotRead])
-def lots(_user: CountyUser, session: SessionDep, item: str | None = None) -> list[LotRead]:
-    """Units on hand per lot, first expiry first."""
-    return [LotRead.model_validate(lot) for lot in balances(session, item=item)]
+def _lot(balance: StockBalance) -> LotRead:
+    return LotRead(
+        item=balance.item_code, lot=balance.lot, expiry=balance.expiry, on_hand=balance.on_hand
+    )
+
+
+@router.get("/lots", response_model=Page[LotRead])
+def lots(
+    _user: CountyUser, session: SessionDep, page: Paging, item: str | None = None
+) -> dict[str, Any]:
+    """Units on hand per lot, by item and first expiry first."""
+    query = select(StockBalance).order_by(
+        StockBalance.item_code, StockBalance.expiry.is_(None), StockBalance.expiry, StockBalance.lot
+    )
+    if item is not None:
+        query = query.where(StockBalance.item_code == item)
+    return paginate(session, query, page, _lot)
 
 
 @router.get("/entries", response_model=Page[StockEntryRead])
