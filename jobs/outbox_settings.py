@@ -4,7 +4,9 @@
 while it is unset), ``…_TIMEOUT_S`` the HTTP timeout, ``…_MAX_ATTEMPTS`` how many tries before a
 message is given up (``dead``), ``…_BACKOFF_BASE_S`` and ``…_BACKOFF_CAP_S`` the retry delay
 (base · 2^(attempt−1), at most the cap; no jitter, so it is predictable and testable) and
-``…_LEASE_S`` how long a claimed message is held before another drainer may retry it.
+``…_LEASE_S`` how long a claimed message is held before another drainer may retry it. The
+defaults (30 s doubling to a 15-minute cap, 100 attempts) keep retrying through about a day of
+receiver outage before a message is given up and shown as dead.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ class OutboxSettings(BaseSettings):
 
     endpoint: str | None = None
     timeout_s: float = Field(default=10.0, gt=0)
-    max_attempts: int = Field(default=8, ge=1)
+    max_attempts: int = Field(default=100, ge=1)
     backoff_base_s: float = Field(default=30.0, gt=0)
-    backoff_cap_s: float = Field(default=3600.0, gt=0)
+    backoff_cap_s: float = Field(default=900.0, gt=0)
     lease_s: float = Field(default=120.0, gt=0)
 
     def backoff(self, attempt: int) -> timedelta:
