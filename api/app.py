@@ -14,6 +14,7 @@ from api.auth import SESSION_COOKIE
 from api.body_limit import BodySizeLimit
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
+from api.openapi import install_problem_openapi
 from api.routes import (
     auth,
     escalations,
@@ -70,6 +71,7 @@ def create_app(
     app.state.settings = config
     app.state.session_factory = make_session_factory(app.state.engine)
     install_error_handlers(app)
+    install_problem_openapi(app)
     app.include_router(api_router())
     # Web pages (api/pages): server-rendered, Swedish; CSS and scripts served from here.
     app.include_router(pages.router)
