@@ -9,8 +9,9 @@ and packs, volumes, levels) and checks, for the given quantities:
   its capacity group, has less than one pack of room for it; none at all without whole packs) on
   which it holds the highest level among the lines that receive anything, within one pack (its
   level with one more pack ≥ the other line's level with one pack less), or, where pack sizes
-  differ, even taking back everything the lines on that limit hold above its level (less one of
-  their packs) would not free one of its packs (then no rearrangement within a pack serves it).
+  differ, even all the whole packs that lines on that limit could give while staying above its
+  present level would not free one of its packs. (Taken literally, the first form alone has no
+  solution in some vehicles that mix pack volumes, e.g. two 2.5 l packs for one 3 l van.)
 Tolerances are relative and small; they only absorb floating-point noise.
 """
 
@@ -182,11 +183,15 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
             why = "no limit is used up, yet it is not met in full"
             out.append(Violation("fairness", names[j], why))
             continue
-        # Mixed pack sizes: a line may be short although lines above it receive, when even
-        # taking back all they hold above its level (less one of their packs) would not make
-        # room for one of its packs.
-        floor = np.maximum(0.0, np.minimum(scale * level[j] - base - pack, q))
-        excess = q - floor
+        # Mixed pack sizes: a line may be short although lines above it receive, when even all
+        # the whole packs those lines could give while staying above its present level would
+        # not make room for one of its packs (no such transfer can serve it).
+        if not packs_on:
+            out.append(Violation("fairness", names[j], "not the highest on a used-up limit"))
+            continue
+        above = (q + base - scale * level[j]) / pack  # in packs, above j's present level
+        excess = np.maximum(0.0, np.ceil(above - 1e-9) - 1.0) * pack
+        excess = np.minimum(excess, q)
         excess[j] = 0.0  # it cannot make room for itself
         if item_full[j] and item_room[item[j]] + excess[item == item[j]].sum() < pack[j] - _tol(
             pack[j]

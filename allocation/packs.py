@@ -159,9 +159,10 @@ def _unfair(table: LineTable, q: FloatArray) -> list[tuple[int, int]]:
     bad = bad[np.lexsort((bad, level[bad]))]
     out: list[tuple[int, int]] = []
     for j in bad.tolist():
-        # What the lines on each limit hold above j's level (less one of their packs): if even all
-        # of it would not free a pack for j, j cannot be served fairly there: nothing to repair.
-        excess = q - np.maximum(0.0, np.minimum(a * level[j] - b - p, q))
+        # The whole packs lines could give while staying above j's present level: if even all of
+        # them would not free a pack for j, j cannot be served there: nothing to repair.
+        above = (q + b - a * level[j]) / p
+        excess = np.minimum(np.maximum(0.0, np.ceil(above - 1e-9) - 1.0) * p, q)
         excess[j] = 0.0  # it cannot make room for itself
         helpable = []
         if group_full[j]:
@@ -181,8 +182,8 @@ def _unfair(table: LineTable, q: FloatArray) -> list[tuple[int, int]]:
 def _move(table: LineTable, q: FloatArray, j: int, limit: int) -> bool:
     """Take packs from lines on `limit` that stay highest until line j's next pack fits; give it.
 
-    Donors may not end more than one of their packs below j's present level. Returns False (and
-    changes nothing) when that cannot make room.
+    Donors must stay above j's present level. Returns False (and changes nothing) when that
+    cannot make room.
     """
     n_items = len(table.items)
     on_limit = (
@@ -201,10 +202,8 @@ def _move(table: LineTable, q: FloatArray, j: int, limit: int) -> bool:
             q[:] = trial
             return True
         after = (trial[donors] - table.pack[donors] + table.b[donors]) / table.a[donors]
-        # A donor may end at most one of its own packs below j's present level: then it still
-        # holds its limit within one pack of j's new level.
-        slack = table.pack[donors] / table.a[donors]
-        usable = (trial[donors] > 0) & (after + slack >= floor - 1e-12)
+        # A donor must stay above j's present level: otherwise the move only swaps who is short.
+        usable = (trial[donors] > 0) & (after > floor + 1e-12)
         if not usable.any():
             return False
         # Take from the donor that stays highest after giving a pack (ties by line key).

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from allocation import SolverFailed, lp, solve
+from allocation import SolverFailed, lp, packs, solve
 from tests.allocation.helpers import line, need, problem, quantities
 
 METHODS = ["exact", "lp"]
@@ -270,16 +270,16 @@ def _vehicle(
     return quantities(solve(p))
 
 
-def test_a_big_pack_is_not_crowded_out_by_small_packs_in_one_vehicle() -> None:
-    # 0.5 l of room. Y's single pack needs all of it; X's 0.1 l packs would otherwise fill the
-    # van pack by pack (X first on the tie at level 0) and leave Y with nothing while X is full.
+def test_a_big_pack_needing_every_small_pack_back_stays_short() -> None:
+    # 0.5 l of room. Y's single pack needs all of it; X's two 0.1 l packs would both have to go
+    # back (leaving X where Y is now): no transfer that keeps X above Y can serve Y.
     q = _vehicle(
         {"X": (1, 0.1), "Y": (1, 0.5)},
         [need("A", "X", 2), need("A", "Y", 3)],
         {"X": 2, "Y": 1},
         0.5,
     )
-    assert q == {("A", "X"): 0, ("A", "Y"): 1}
+    assert q == {("A", "X"): 2, ("A", "Y"): 0}
 
 
 def test_a_pack_bigger_than_the_vehicle_does_not_block_the_others() -> None:
@@ -293,16 +293,43 @@ def test_a_pack_bigger_than_the_vehicle_does_not_block_the_others() -> None:
     assert q == {("A", "X"): 2, ("B", "Y"): 0}
 
 
-def test_repair_takes_from_the_line_that_stays_highest() -> None:
-    # Found by Hypothesis: rounding left A's 5-packs (4 l each) blocked by B's 0.1 l units.
-    # The repair moves room from B (it stays near A's level) rather than emptying C's one pack.
+def test_two_big_packs_for_one_small_van() -> None:
+    # Found by Hypothesis: two homes want Y in 2.5 l packs, the van has 3 l. Only one can have a
+    # pack (ties by line key); the other holds its limit although X's small packs ride along.
     q = _vehicle(
-        {"X": (1, 0.1), "Y": (5, 4.0)},
-        [need("A", "Y", 136), need("B", "X", 141), need("C", "Y", 1)],
-        {"X": 127, "Y": 130},
-        116.0,
+        {"X": (1, 0.1), "Y": (1, 2.5)},
+        [need("A", "X", 2), need("B", "Y", 3), need("C", "Y", 3)],
+        {"X": 2, "Y": 2},
+        3.0,
     )
-    assert q == {("A", "Y"): 125, ("B", "X"): 120, ("C", "Y"): 5}
+    assert q == {("A", "X"): 2, ("B", "Y"): 1, ("C", "Y"): 0}
+
+
+def test_repair_moves_room_to_a_blocked_big_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by Hypothesis. 11 l van; X comes in 4 l units, Y in 1 l units. After the floor and
+    # the extra packs, Y's small units have taken the room that X's second unit needs, while the
+    # Y lines would stay above X after giving one back: the repair moves that room to X.
+    moves: list[bool] = []
+    real_move = packs._move
+
+    def spy(*args: object) -> bool:
+        moves.append(real_move(*args))  # type: ignore[arg-type]
+        return moves[-1]
+
+    monkeypatch.setattr(packs, "_move", spy)
+    homes = {"H0": ("0184", "suspected"), "H1": ("0184", "outbreak")}
+    p = problem(
+        [need("H0", "X", 8), need("H0", "Y", 1), need("H1", "Y", 7)],
+        {"X": 2, "Y": 6},
+        homes=homes,
+        items={"X": (1, 4.0), "Y": (1, 1.0)},
+        capacity=[{"municipality": "0184", "volume_l": 11}],
+        whole_packs=True,
+        weights={"outbreak": 2, "suspected": 1, "normal": 1},
+    )
+    q = quantities(solve(p))
+    assert True in moves
+    assert q == {("H0", "X"): 2, ("H0", "Y"): 1, ("H1", "Y"): 2}
 
 
 def test_the_lp_time_limit_is_a_solver_failure() -> None:
