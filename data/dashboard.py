@@ -31,7 +31,7 @@ from data.models import (
     NeedLine,
     NeedReport,
 )
-from data.runs import list_round_runs
+from data.runs import list_round_runs, reserved_by_run
 from data.stock import item_balances
 
 __all__ = [
@@ -145,9 +145,17 @@ def _current(round_date: date, municipality_code: str | None) -> list[ColumnElem
 
 
 def item_positions(
-    session: Session, *, round_date: date, municipality_code: str | None = None
+    session: Session,
+    *,
+    round_date: date,
+    municipality_code: str | None = None,
+    approved_run_id: str | None = None,
 ) -> list[ItemNeed]:
-    """Every catalogue item: requested in the round (in scope) against the region's stock."""
+    """Every catalogue item: requested in the round (in scope) against the region's stock.
+
+    With ``approved_run_id`` the stock is counted before that run's reservation, so an approved
+    round still shows what it was shared out of.
+    """
     query = (
         select(NeedLine.item_code, func.sum(NeedLine.requested))
         .join(NeedReport, NeedReport.id == NeedLine.report_id)
@@ -157,6 +165,9 @@ def item_positions(
     )
     requested = {code: int(total) for code, total in session.execute(query)}
     stock = item_balances(session, as_of=round_date)
+    if approved_run_id is not None:
+        for entry in reserved_by_run(session, run_id=approved_run_id):
+            stock[entry.item_code] = stock.get(entry.item_code, 0) - entry.quantity
     return [
         ItemNeed(
             code=item.code,

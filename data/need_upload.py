@@ -14,8 +14,10 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -29,6 +31,7 @@ from data.settings import Settings
 
 __all__ = [
     "COLUMNS",
+    "MAX_FILE_ROWS",
     "UploadRow",
     "file_issues",
     "parse_need_file",
@@ -39,6 +42,8 @@ __all__ = [
 
 COLUMNS = ("care_home_id", "item", "requested", "on_hand", "daily_use", "situation")
 REQUIRED = ("care_home_id", "item", "requested", "on_hand", "situation")
+MAX_FILE_ROWS = 10_000
+"""Data rows an upload may hold (a municipality's homes × items; the largest has ~3,000)."""
 
 
 @dataclass(frozen=True)
@@ -85,21 +90,57 @@ def _rows(table: list[list[Any]]) -> list[UploadRow]:
     return rows
 
 
+def _file_problem(message: str) -> ValidationFailed:
+    return ValidationFailed([{"field": "file", "line": None, "message": message}])
+
+
+def _bounded(rows: Iterator[list[Any]]) -> list[list[Any]]:
+    """At most ``MAX_FILE_ROWS`` data rows (plus the header), else a clear refusal."""
+    table = list(islice(rows, MAX_FILE_ROWS + 2))
+    if len(table) > MAX_FILE_ROWS + 1:
+        raise _file_problem(
+            f"filen har fler än {MAX_FILE_ROWS} datarader; dela upp den (en kommun i taget)"
+        )
+    return table
+
+
+def _decode(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _file_problem("filen är UTF-16-kodad; spara den som CSV (UTF-8)")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _file_problem(
+            f"filen är inte UTF-8-kodad (byte {exc.start + 1}); spara den som CSV (UTF-8)"
+        ) from exc
+
+
 def parse_need_file(filename: str, content: bytes) -> list[UploadRow]:
-    """The data rows of an uploaded .csv or .xlsx; ``ValidationFailed`` if it cannot be read."""
+    """The data rows of an uploaded .csv or .xlsx; ``ValidationFailed`` if it cannot be read.
+
+    CSV must be UTF-8 (latin-1 and UTF-16 are refused naming the encoding); more than
+    ``MAX_FILE_ROWS`` data rows are refused. Cells are text: a formula (``=…``) is never
+    evaluated (an .xlsx is read for its stored values only).
+    """
     name = filename.lower()
     try:
         if name.endswith(".xlsx"):
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-            return _rows([list(row) for row in sheet.iter_rows(values_only=True)])
-        text = content.decode("utf-8-sig")
+            return _rows(_bounded(list(row) for row in sheet.iter_rows(values_only=True)))
+        text = _decode(content)
+        if "\x00" in text:
+            raise _file_problem("filen är inte en textfil (CSV); använd mallen (.csv eller .xlsx)")
+        first = text.splitlines()[0] if text else ","
+        try:
+            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        return _rows(_bounded(list(row) for row in csv.reader(io.StringIO(text), dialect)))
     except ValidationFailed:
         raise
     except Exception as exc:
         message = f"filen kunde inte läsas ({type(exc).__name__}); använd mallen (.csv eller .xlsx)"
-        raise ValidationFailed([{"field": "file", "line": None, "message": message}]) from exc
-    dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-    return _rows([list(row) for row in csv.reader(io.StringIO(text), dialect)])
+        raise _file_problem(message) from exc
 
 
 def _home_lines(
@@ -171,8 +212,12 @@ def store_need_file(
     submitted_by: str,
     now: datetime,
     settings: Settings | None = None,
+    round_date: date | None = None,
 ) -> list[NeedReport]:
-    """One report per home in the file, in one savepoint: all stored, or ``ValidationFailed``."""
+    """One report per home in the file, in one savepoint: all stored, or ``ValidationFailed``.
+
+    ``round_date`` is the round the uploader meant (see ``submit_need_report``).
+    """
     errors, grouped = file_issues(session, rows=rows, municipality_code=municipality_code)
     if errors:
         raise ValidationFailed(errors)
@@ -187,6 +232,7 @@ def store_need_file(
                 submitted_by=submitted_by,
                 now=now,
                 settings=settings,
+                round_date=round_date,
             )
             reports.append(submitted.report)
     return reports

@@ -52,9 +52,10 @@ def dashboard(request: Request, session: SessionDep, user: OptionalUser) -> Resp
     """Needs against stock, days of supply and fill per municipality."""
     me = page_user(user, *COUNTY)
     round_date, cutoff = this_round(request)
-    items = item_positions(session, round_date=round_date)
-    buckets = supply_buckets(session, round_date=round_date)
     run = round_run(session, round_date=round_date)
+    approved = run.id if run and run.status == "approved" else None
+    items = item_positions(session, round_date=round_date, approved_run_id=approved)
+    buckets = supply_buckets(session, round_date=round_date)
     fill = municipality_fill(session, run_id=run.id) if run else []
     shown = [i for i in items if i.requested or i.in_stock]
     return render(

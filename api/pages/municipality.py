@@ -128,6 +128,7 @@ def upload(
                 submitted_by=me.username,
                 now=utcnow(),
                 settings=data_settings(request),
+                round_date=round_date,
             )
         except ValidationFailed as exc:
             errors = [swedish_issue(issue) for issue in exc.errors]

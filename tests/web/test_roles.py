@@ -53,6 +53,9 @@ def test_manager_files_a_need(page: Page, live: Live) -> None:
     expect(page.locator(".fact", has_text="Senast ändrad")).not_to_contain_text("–")
     expect(page.locator("[name=requested_IIR]")).to_have_value("400")
     shot(page, "01-behov-inskickat", full_page=False)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("tr[data-item=IIR] td[data-label=Behov] input")).to_be_visible()
+    shot(page, "01-behov-mobil", full_page=False)
 
 
 def _reports(live: Live, municipality: str) -> int:
@@ -118,6 +121,10 @@ def test_county_coordinator_runs_and_approves_the_round(page: Page, live: Live) 
     assert live.run_jobs()
     expect(page.locator(".fact", has_text="Körning")).to_contain_text("godkänd", timeout=30_000)
     shot(page, "03-korning-godkand", full_page=False)
+    page.get_by_role("link", name="Översikt").click()
+    expect(page.get_by_role("heading", name="Tilldelad andel per kommun")).to_be_visible()
+    expect(page.locator("svg.chart")).to_have_count(3)
+    shot(page, "03-lan-oversikt-efter")
     page.get_by_role("link", name="Eskaleringar").first.click()
     expect(page.locator("tbody tr").first).to_contain_text("ESK-")
     pdf = page.request.get(page.get_by_role("link", name="PDF").first.get_attribute("href") or "")
