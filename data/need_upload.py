@@ -16,7 +16,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -212,12 +212,8 @@ def store_need_file(
     submitted_by: str,
     now: datetime,
     settings: Settings | None = None,
-    round_date: date | None = None,
 ) -> list[NeedReport]:
-    """One report per home in the file, in one savepoint: all stored, or ``ValidationFailed``.
-
-    ``round_date`` is the round the uploader meant (see ``submit_need_report``).
-    """
+    """One report per home in the file, in one savepoint: all stored, or ``ValidationFailed``."""
     errors, grouped = file_issues(session, rows=rows, municipality_code=municipality_code)
     if errors:
         raise ValidationFailed(errors)
@@ -232,7 +228,6 @@ def store_need_file(
                 submitted_by=submitted_by,
                 now=now,
                 settings=settings,
-                round_date=round_date,
             )
             reports.append(submitted.report)
     return reports

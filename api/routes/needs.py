@@ -30,7 +30,7 @@ from api.schemas.needs import (
 from data.access import get_visible_care_home, home_filter
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.models import CareHome, NeedReport, Role, User
+from data.models import CareHome, Municipality, NeedReport, Role, User
 from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
 from data.needs import NeedSubmission, list_report_versions, submit_need_report
 from data.rounds import open_round
@@ -193,7 +193,11 @@ def list_reports(
     return paginate(session, query.order_by(NeedReport.care_home_id), page, NeedRead.model_validate)
 
 
-@router.get("/template", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/template",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
 def template(
     user: UploadUser,
     session: SessionDep,
@@ -203,6 +207,8 @@ def template(
     """The upload template (columns care_home_id, item, requested, on_hand, daily_use,
     situation) with example rows for the municipality's homes."""
     code = _upload_municipality(user, municipality_code)
+    if session.get(Municipality, code) is None:
+        raise NotFound("municipality", code)
     if format == "xlsx":
         content, media = template_xlsx(session, municipality_code=code), XLSX
     else:
