@@ -16,7 +16,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
@@ -212,8 +212,12 @@ def store_need_file(
     submitted_by: str,
     now: datetime,
     settings: Settings | None = None,
+    round_date: date | None = None,
 ) -> list[NeedReport]:
-    """One report per home in the file, in one savepoint: all stored, or ``ValidationFailed``."""
+    """One report per home in the file, in one savepoint: all stored, or ``ValidationFailed``.
+
+    ``round_date`` is the round the uploader meant (see ``submit_need_report``).
+    """
     errors, grouped = file_issues(session, rows=rows, municipality_code=municipality_code)
     if errors:
         raise ValidationFailed(errors)
@@ -228,6 +232,7 @@ def store_need_file(
                 submitted_by=submitted_by,
                 now=now,
                 settings=settings,
+                round_date=round_date,
             )
             reports.append(submitted.report)
     return reports
