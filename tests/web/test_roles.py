@@ -129,6 +129,13 @@ def test_county_coordinator_runs_and_approves_the_round(page: Page, live: Live) 
     expect(page.locator("tbody tr").first).to_contain_text("ESK-")
     pdf = page.request.get(page.get_by_role("link", name="PDF").first.get_attribute("href") or "")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
+    first_request = page.locator("tbody tr").first
+    first_request.get_by_text("Ändra status").click()
+    first_request.get_by_label("Ny status").select_option("acknowledged")
+    first_request.get_by_label("Myndighetens referens").fill("SoS-2026-118")
+    first_request.get_by_role("button", name="Spara").click()
+    expect(page.get_by_role("status")).to_contain_text("status är uppdaterad")
+    expect(page.locator("tbody tr", has_text="SoS-2026-118")).to_contain_text("mottagen")
     shot(page, "03-eskaleringar", full_page=False)
 
 
