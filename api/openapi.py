@@ -1,4 +1,4 @@
-"""The app's OpenAPI document, with errors documented as they are sent: ``application/problem+json``.
+"""The app's OpenAPI document, with errors documented as sent: ``application/problem+json``.
 
 FastAPI documents its 422 as ``application/json`` with its own ``HTTPValidationError`` shape, but
 every error leaves through ``api.errors`` as problem+json (``type``, ``title``, ``status``,
