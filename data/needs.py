@@ -7,10 +7,11 @@ kept). Every submission writes one audit row. Nothing here commits.
 
 Validation collects every problem and raises ``ValidationFailed`` naming field and line (1-based):
 unknown or inactive care home, unknown situation, no lines, an unknown or duplicated item, missing,
-negative or non-integer quantities, unknown fields. Absurd requests are judged against the item's
-``max_daily_per_place`` × the home's places: above ``WARN_DAYS`` days of that maximum the report is
-accepted with a warning the caller sees (``NeedSubmission.warnings``); above ``REFUSE_DAYS`` days
-it is refused (a daily delivery never needs a month of outbreak-rate use; it is a typing error).
+negative, non-integer or huge (over ``MAX_QUANTITY``) quantities, unknown fields. Absurd requests
+are judged against the item's ``max_daily_per_place`` × the home's places: above ``WARN_DAYS``
+days of that maximum the report is accepted with a warning the caller sees
+(``NeedSubmission.warnings``); above ``REFUSE_DAYS`` days it is refused (a daily delivery never
+needs a month of outbreak-rate use; it is a typing error).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from data.settings import Settings
 
 __all__ = [
     "LINE_FIELDS",
+    "MAX_QUANTITY",
     "REFUSE_DAYS",
     "WARN_DAYS",
     "NeedLineInput",
@@ -46,6 +48,8 @@ __all__ = [
 
 WARN_DAYS = 7
 REFUSE_DAYS = 30
+MAX_QUANTITY = 100_000_000
+"""The largest quantity a line may carry (fits a 32-bit integer column on every database)."""
 LINE_FIELDS = ("item", "requested", "on_hand", "daily_use")
 _REQUIRED = ("item", "requested", "on_hand")
 
@@ -106,6 +110,10 @@ def _check_quantity(
         return None
     if value < 0:
         errors.append({"field": name, "line": number, "message": f"must not be negative ({value})"})
+        return None
+    if value > MAX_QUANTITY:
+        message = f"must be at most {MAX_QUANTITY} ({value} is not a plausible count)"
+        errors.append({"field": name, "line": number, "message": message})
         return None
     return value
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from api.schemas.base import Input, Output
+from data.needs import MAX_QUANTITY
 
 __all__ = [
     "IssueRead",
@@ -27,9 +28,9 @@ class NeedLineIn(Input):
     """One item of a need report, in the item's units."""
 
     item: str = Field(min_length=1, max_length=16, examples=["IIR"])
-    requested: int = Field(ge=0, examples=[400])
-    on_hand: int = Field(ge=0, examples=[50])
-    daily_use: int | None = Field(default=None, ge=0, examples=[80])
+    requested: int = Field(ge=0, le=MAX_QUANTITY, examples=[400])
+    on_hand: int = Field(ge=0, le=MAX_QUANTITY, examples=[50])
+    daily_use: int | None = Field(default=None, ge=0, le=MAX_QUANTITY, examples=[80])
 
 
 class NeedUpdate(Input):
