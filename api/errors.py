@@ -10,6 +10,10 @@ Every error body has ``type``, ``title``, ``status``, ``detail`` and ``errors`` 
 - ``ApiProblem`` and its subclasses carry their own status (401, 403, 412, 428, 429 …).
 - ``CommitThenRaise`` problems (a refused sign-in) keep the request's transaction: the attempt
   that was refused is still counted.
+- The database: a lost connection, a serialisation failure or deadlock, SQLite busy
+  (``data.retry.is_transient``) → 503 with ``Retry-After`` (the transaction was rolled back; retry
+  with the same ``Idempotency-Key``); a value out of the database's range (``DataError``, e.g. an
+  id above 2³¹ on PostgreSQL) → 422. Any other database error stays a 500.
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError as DatabaseDataError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from allocation.errors import AllocationError, ScenarioError
 from data.errors import Conflict, DataError, InsufficientStock, Issue, NotFound, ValidationFailed
+from data.retry import is_transient
 
 __all__ = [
     "PROBLEM_JSON",
+    "RETRY_AFTER_SECONDS",
     "ApiProblem",
     "CommitThenRaise",
     "Forbidden",
@@ -36,11 +44,13 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "Unauthorized",
+    "database_unavailable",
     "install_error_handlers",
     "problem_response",
 ]
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 1
 
 
 class ApiProblem(Exception):
@@ -198,6 +208,25 @@ async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
+def database_unavailable() -> JSONResponse:
+    """503: the database was briefly unreachable or busy; nothing of the request was kept."""
+    return problem_response(
+        503,
+        "the database is briefly unavailable; nothing was stored —"
+        " retry (with the same Idempotency-Key)",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _on_database_error(_request: Request, exc: Exception) -> JSONResponse:
+    if is_transient(exc):
+        return database_unavailable()
+    if isinstance(exc, DatabaseDataError):
+        issue: Issue = {"field": "request", "line": None, "message": "a value is out of range"}
+        return problem_response(422, "a value is out of the database's range", errors=[issue])
+    raise exc
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``."""
     app.add_exception_handler(ApiProblem, _on_problem)
@@ -206,3 +235,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AllocationError, _on_allocation_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(DBAPIError, _on_database_error)
