@@ -4,7 +4,9 @@ An ASGI middleware, because it must see the whole response. Per signed-in user a
 a SHA-256 of method, path and body together with the (2xx) response. A retry with the same body
 gets the stored response again (header ``Idempotent-Replayed: true``); the same key with another
 body is a 422; a retry while the first request still runs is a 409. A request that fails (not 2xx)
-leaves no record, so it may be retried with the same key.
+leaves no record, so it may be retried with the same key. When the database is briefly lost while
+the key is looked up the answer is 503 with ``Retry-After`` (nothing ran); the record is finished
+with one more try after a lost connection, so a retry does not meet a stale "still running".
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import RETRY_AFTER_SECONDS
 from data.idempotency import KeyState, complete_key, release_key, reserve_key
+from data.retry import is_transient
 from data.secrets import digest
 from data.tokens import resolve_api_token
 from data.web_sessions import resolve_web_session
@@ -75,6 +80,14 @@ class IdempotencyMiddleware:
             return state
 
     def _finish(self, scope: Scope, user_id: int, key: str, response: dict[str, Any]) -> None:
+        try:
+            self._finish_once(scope, user_id, key, response)
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            self._finish_once(scope, user_id, key, response)
+
+    def _finish_once(self, scope: Scope, user_id: int, key: str, response: dict[str, Any]) -> None:
         with self._factory(scope)() as session:
             if 200 <= response["status"] < 300:
                 complete_key(session, user_id=user_id, key=key, **_stored(response))
@@ -95,6 +108,26 @@ class IdempotencyMiddleware:
             return
         body = await _read_body(receive)
         replay_receive = _replaying(body)
+        try:
+            await self._keyed(scope, send, headers, key, body, replay_receive)
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            status, problem = _problem(
+                503, "Service Unavailable", "the database is briefly unavailable; retry"
+            )
+            retry = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
+            await _send(send, status, problem, retry)
+
+    async def _keyed(
+        self,
+        scope: Scope,
+        send: Send,
+        headers: Headers,
+        key: str,
+        body: bytes,
+        replay_receive: Receive,
+    ) -> None:
         user_id = await run_in_threadpool(self._user_id, scope, headers)
         if user_id is None:
             await self.app(scope, replay_receive, send)
