@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +24,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import RETRY_AFTER_SECONDS
+from api.settings import ApiSettings
 from data.idempotency import KeyState, complete_key, release_key, reserve_key
 from data.retry import is_transient
 from data.secrets import digest
@@ -73,7 +75,14 @@ class IdempotencyMiddleware:
 
     def _reserve(self, scope: Scope, user_id: int, key: str, request_hash: str) -> KeyState:
         with self._factory(scope)() as session:
-            state = reserve_key(session, user_id=user_id, key=key, request_hash=request_hash)
+            settings: ApiSettings = scope["app"].state.settings
+            state = reserve_key(
+                session,
+                user_id=user_id,
+                key=key,
+                request_hash=request_hash,
+                abandoned_after=timedelta(seconds=settings.idempotency_abandoned_seconds),
+            )
             session.commit()
             if state.record is not None:
                 session.expunge(state.record)

@@ -2,7 +2,9 @@
 
 ``https`` marks cookies Secure; ``session_hours`` is how long a sign-in lasts; ``max_body_bytes``
 caps request bodies (413 above it); the ``login_*`` values set the sign-in rate limit and
-``whatif_max_lines`` caps the size of a what-if scenario solved inside a request.
+``whatif_max_lines`` caps the size of a what-if scenario solved inside a request;
+``idempotency_abandoned_seconds`` is when an ``Idempotency-Key`` whose request died (the process
+was killed) may be taken over by a retry.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class ApiSettings(BaseSettings):
     login_max_failures_per_ip: int = Field(default=20, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
     whatif_max_lines: int = Field(default=20_000, ge=1)
+    idempotency_abandoned_seconds: float = Field(default=300.0, gt=0)
     docs: bool = True
 
     @property

@@ -39,8 +39,11 @@ def reserve_key(
     key: str,
     request_hash: str,
     now: datetime | None = None,
+    abandoned_after: timedelta = ABANDONED_AFTER,
 ) -> KeyState:
-    """Claim ``key`` for this request, or say what an earlier request left under it."""
+    """Claim ``key`` for this request, or say what an earlier request left under it.
+
+    A placeholder older than ``abandoned_after`` is taken over (its request died)."""
     query = select(IdempotencyRecord).where(
         IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
     )
@@ -64,7 +67,7 @@ def reserve_key(
         else:
             return KeyState("new", placeholder)
     moment = resolve_now(now)
-    if found.status_code == 0 and found.created_at < moment - ABANDONED_AFTER:
+    if found.status_code == 0 and found.created_at < moment - abandoned_after:
         found.request_hash, found.created_at = request_hash, moment  # its request died
         session.flush()
         return KeyState("new", found)
