@@ -12,7 +12,7 @@ from api.app import create_app
 from api.auth import CSRF_COOKIE, SESSION_COOKIE
 from api.settings import ApiSettings
 from data.models import ApiToken, AuditEntry, LoginAttempt, WebSession
-from tests.api.conftest import PASSWORDS, bearer_token
+from tests.api.conftest import PASSWORDS, World, bearer_token
 from tests.api.testclient import TestClient
 
 
@@ -218,3 +218,37 @@ def test_failed_request_is_rolled_back(committed_app: FastAPI, committed_engine:
     assert response.json()["errors"][0]["field"] == "extra"
     with Session(committed_engine) as other:
         assert other.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_csrf_token_as_a_form_field_of_a_cookie_upload(client: TestClient, world: World) -> None:
+    csrf = _sign_in(client, "kommun-stockholm")
+    home = world.ids["own_home"]
+    text = f"care_home_id,item,requested,on_hand,daily_use,situation\n{home},IIR,400,50,80,none\n"
+    files = {"file": ("behov.csv", text.encode(), "text/csv")}
+    refused = client.post("/api/v1/needs/upload", files=files)
+    assert refused.status_code == 403
+    stored = client.post("/api/v1/needs/upload", files=files, data={"csrf_token": csrf})
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["homes"] == 1
+
+
+def test_deactivated_users_token_fails_on_the_next_request(
+    as_role: Callable[[str], TestClient], world: World
+) -> None:
+    manager = as_role("manager_other")
+    assert manager.get("/api/v1/auth/me").status_code == 200
+    admin = as_role("admin")
+    user_id = world.ids["other_user"]
+    assert admin.post(f"/api/v1/users/{user_id}/deactivate").status_code == 200
+    assert manager.get("/api/v1/auth/me").status_code == 401
+
+
+def test_password_reset_revokes_sessions_and_tokens(
+    as_role: Callable[[str], TestClient], world: World
+) -> None:
+    manager = as_role("manager_other")
+    admin = as_role("admin")
+    user_id = world.ids["other_user"]
+    reset = admin.post(f"/api/v1/users/{user_id}/password", json={"password": "brand-new-pass"})
+    assert reset.status_code == 200
+    assert manager.get("/api/v1/auth/me").status_code == 401
