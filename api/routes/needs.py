@@ -153,7 +153,8 @@ def revise(
     )
     current = versions[-1]
     sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if current.id != report.id or not ({etag_of(current), str(current.version)} & sent):
+    matches = "*" in sent or bool({etag_of(current), str(current.version)} & sent)
+    if current.id != report.id or not matches:
         raise PreconditionFailed(
             f"the report is at version {current.version} (ETag {etag_of(current)});"
             " read it again before revising"
