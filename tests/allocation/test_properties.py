@@ -178,7 +178,9 @@ def test_whole_packs_stay_within_one_pack_of_the_continuous_point(data: dict[str
     result = solve(p, "exact")
     boxed = (table.group >= 0) & (table.vol > 0)
     volumes = {
-        (int(g), float(v)) for g, v, b in zip(table.group, table.vol * table.pack, boxed) if b
+        (int(g), float(v))
+        for g, v, b in zip(table.group, table.vol * table.pack, boxed, strict=True)
+        if b
     }
     mixed = len(volumes) > len({g for g, _ in volumes})
     for j, x in enumerate(result.lines):
