@@ -5,21 +5,26 @@ without an entry in ``CASES`` fails ``test_every_route_has_an_expectation``. Eac
 valid request (a body that succeeds for a role allowed to make it) with the role's bearer token;
 writes are rolled back with the test's outer transaction.
 
-Scoped routes aim at the own municipality's objects (Stockholm, 0180; the Stockholm manager's
-home): the other municipality's manager and coordinator must get 404, as for a missing object.
+Every change that succeeds must add an audit row (``NO_AUDIT`` lists the routes that change
+nothing). Scoped routes aim at the own municipality's objects (Stockholm, 0180; the Stockholm
+manager's home): the other municipality's manager and coordinator must get 404, as for a missing
+object.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy import func, select
 
 from api.app import create_app
+from data.models import AuditEntry
 from tests.api.conftest import (
     DATA_SETTINGS,
     DEMO_ROUND,
@@ -275,6 +280,34 @@ def expected(case: Case, role: str) -> int:
     return case.ok
 
 
+# Changes that record nothing: what-if stores nothing; signing out with a bearer token ends no
+# browser session.
+NO_AUDIT = {
+    ("POST", "/api/v1/what-if/scenario"),
+    ("POST", "/api/v1/what-if/policy"),
+    ("DELETE", "/api/v1/auth/session"),
+}
+
+
+def _audit_rows(app: FastAPI) -> int:
+    with app.state.session_factory() as session:
+        return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+def test_no_route_is_async(api_engine: Any) -> None:
+    """Routes are plain ``def``: database work and solves run in the threadpool, never on the
+    event loop."""
+    app = create_app(api_engine, settings=TEST_SETTINGS, data_settings=DATA_SETTINGS)
+    coroutines = [
+        context.path
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        and (context.path or "").startswith("/api/")
+        and inspect.iscoroutinefunction(context.original_route.endpoint)
+    ]
+    assert not coroutines
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path"), sorted(CASES), ids=lambda v: str(v))
 def test_route_role_scope(method: str, path: str, role: str, app: FastAPI, world: World) -> None:
@@ -284,9 +317,13 @@ def test_route_role_scope(method: str, path: str, role: str, app: FastAPI, world
     if role != "anonymous":
         headers["Authorization"] = f"Bearer {world.tokens[role]}"
     url = path.format(**_path_ids(world, role))
+    want = expected(case, role)
+    audited = method != "GET" and want < 300 and (method, path) not in NO_AUDIT
+    before = _audit_rows(app) if audited else 0
     with TestClient(app) as client:
         response = client.request(method, url, headers=headers, **request)
-    want = expected(case, role)
     assert response.status_code == want, f"{method} {url} as {role}: {response.text[:300]}"
     if want >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")
+    if audited:
+        assert _audit_rows(app) > before, f"{method} {url} changed something without an audit row"
