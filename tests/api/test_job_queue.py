@@ -1,0 +1,43 @@
+"""The job queue: two workers never take the same job (PostgreSQL: SKIP LOCKED)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from data.db import session_scope
+from data.job_queue import claim_next_job, enqueue_job, finish_job, get_job
+
+
+def test_concurrent_claims_take_different_jobs(committed_engine: Engine) -> None:
+    if committed_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE); SKIP LOCKED is PostgreSQL's")
+    with session_scope(committed_engine) as session:
+        ids = [
+            enqueue_job(session, kind="allocate", params={"round_date": "2026-11-24"}, actor="t").id
+            for _ in range(2)
+        ]
+    with Session(committed_engine) as first, Session(committed_engine) as second:
+        one = claim_next_job(first)
+        two = claim_next_job(second)
+        assert one is not None and two is not None
+        assert {one.id, two.id} == set(ids)
+        first.commit()
+        second.commit()
+
+
+def test_claim_and_finish(committed_engine: Engine) -> None:
+    with session_scope(committed_engine) as session:
+        job_id = enqueue_job(
+            session, kind="approve", params={"round_date": "2026-11-24"}, actor="t"
+        ).id
+    with session_scope(committed_engine) as session:
+        claimed = claim_next_job(session)
+        assert claimed is not None and claimed.id == job_id and claimed.status == "running"
+        assert claim_next_job(session) is None
+    with session_scope(committed_engine) as session:
+        finish_job(session, job_id=job_id, error="boom")
+    with session_scope(committed_engine) as session:
+        job = get_job(session, job_id=job_id)
+        assert job.status == "failed" and job.error == "boom" and job.finished_at is not None
