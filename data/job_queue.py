@@ -3,12 +3,13 @@
 A job is ``queued`` → ``running`` → ``done`` (with ``result``) or ``failed`` (with ``error``).
 ``claim_next_job`` takes the oldest queued job and marks it running in the caller's transaction;
 on PostgreSQL the row is locked with ``FOR UPDATE SKIP LOCKED`` so two workers never take the same
-job; SQLite's ``BEGIN IMMEDIATE`` serialises writers anyway.
+job; SQLite's ``BEGIN IMMEDIATE`` serialises writers anyway. A job still running after
+``STALE_AFTER`` lost its worker (the process died) and is claimed again.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,9 +20,10 @@ from data.clock import resolve_now
 from data.errors import NotFound
 from data.models import Job
 
-__all__ = ["JOB_KINDS", "claim_next_job", "enqueue_job", "finish_job", "get_job"]
+__all__ = ["JOB_KINDS", "STALE_AFTER", "claim_next_job", "enqueue_job", "finish_job", "get_job"]
 
 JOB_KINDS = ("allocate", "approve")
+STALE_AFTER = timedelta(minutes=30)  # a running job this old lost its worker; run it again
 
 
 def enqueue_job(
@@ -63,15 +65,20 @@ def get_job(session: Session, *, job_id: int, created_by: str | None = None) -> 
 
 
 def claim_next_job(session: Session, *, now: datetime | None = None) -> Job | None:
-    """The oldest queued job, now marked running (flushed), or None."""
-    query = select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)
+    """The oldest queued job (or one whose worker died: running for ``STALE_AFTER``), now
+    marked running (flushed), or None."""
+    moment = resolve_now(now)
+    due = (Job.status == "queued") | (
+        (Job.status == "running") & (Job.started_at < moment - STALE_AFTER)
+    )
+    query = select(Job).where(due).order_by(Job.id).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     job = session.scalars(query).one_or_none()
     if job is None:
         return None
     job.status = "running"
-    job.started_at = resolve_now(now)
+    job.started_at = moment
     session.flush()
     return job
 

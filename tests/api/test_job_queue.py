@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from data.db import session_scope
-from data.job_queue import claim_next_job, enqueue_job, finish_job, get_job
+from data.job_queue import STALE_AFTER, claim_next_job, enqueue_job, finish_job, get_job
 
 
 def test_concurrent_claims_take_different_jobs(committed_engine: Engine) -> None:
@@ -41,3 +43,16 @@ def test_claim_and_finish(committed_engine: Engine) -> None:
     with session_scope(committed_engine) as session:
         job = get_job(session, job_id=job_id)
         assert job.status == "failed" and job.error == "boom" and job.finished_at is not None
+
+
+def test_a_job_whose_worker_died_is_claimed_again(committed_engine: Engine) -> None:
+    start = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    with session_scope(committed_engine) as session:
+        job_id = enqueue_job(
+            session, kind="allocate", params={"round_date": "2026-11-24"}, actor="t"
+        ).id
+        assert claim_next_job(session, now=start) is not None
+    with session_scope(committed_engine) as session:
+        assert claim_next_job(session, now=start + timedelta(minutes=5)) is None
+        again = claim_next_job(session, now=start + STALE_AFTER + timedelta(seconds=1))
+        assert again is not None and again.id == job_id
