@@ -187,15 +187,15 @@ def _exact_path(problem: Any) -> None:
     round_to_packs(table, solve_exact(table).q)
 
 
-def _lp(problem: Any, runs: int) -> tuple[float | None, str]:
-    """Median LP solve() time and a note; None when it does not finish within LP_BUDGET_S."""
+def _lp(problem: Any, runs: int, budget: float) -> tuple[float | None, str]:
+    """Median LP solve() time and a note; None when it does not finish within `budget` s."""
     spent, count = [], 0
     for _ in range(runs):
         start = time.perf_counter()
         try:
-            count = solve(problem, "lp", time_limit_s=LP_BUDGET_S).stats.lp_count
+            count = solve(problem, "lp", time_limit_s=budget).stats.lp_count
         except SolverFailed:
-            return None, f"LP did not finish within {LP_BUDGET_S:.0f} s"
+            return None, f"LP did not finish within {budget:.0f} s"
         spent.append(time.perf_counter() - start)
     return statistics.median(spent), f"{count} LPs"
 
@@ -204,6 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run each, LP only at county")
     parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--lp-budget", type=float, default=LP_BUDGET_S, help="LP time limit, s")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,7 +221,9 @@ def main() -> None:
             by = {b: sum(1 for x in result.lines if x.binding == b) for b in ("supply", "capacity")}
             lp_s: float | None = None
             if lp and not (args.quick and name != "county"):
-                lp_s, note = _lp(problem, 1 if args.quick or name != "county" else 3)
+                lp_s, note = _lp(
+                    problem, 1 if args.quick or name != "county" else 3, args.lp_budget
+                )
             else:
                 note = "LP skipped (far beyond a few minutes at this size)"
             proc, rss = _process(path, 1 if args.quick else 3)
