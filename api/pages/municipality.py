@@ -31,10 +31,12 @@ ROLES = (Role.MUNICIPAL_COORDINATOR, Role.COUNTY_COORDINATOR)
 
 
 def _municipality(session: Session, user: User, chosen: str | None) -> Municipality:
-    """The user's municipality; the county coordinator may choose one."""
+    """The user's municipality (another one is 404); the county coordinator may choose one."""
     code = user.municipality_code
     if user.role == Role.COUNTY_COORDINATOR.value:
         code = chosen or "0180"
+    elif chosen and chosen != code:
+        raise NotFound("municipality", chosen)
     place = session.get(Municipality, code) if code else None
     if place is None:
         raise NotFound("municipality", code)

@@ -110,9 +110,9 @@ def edit_run_line(
     request: Request,
     session: SessionDep,
     user: OptionalUser,
-    run_id: Annotated[str, Form()],
-    care_home_id: Annotated[str, Form()],
-    item_code: Annotated[str, Form()],
+    run_id: Annotated[str, Form()] = "",
+    care_home_id: Annotated[str, Form()] = "",
+    item_code: Annotated[str, Form()] = "",
     quantity: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     artikel: Annotated[str, Form()] = "",
@@ -160,7 +160,7 @@ def approve(
     request: Request,
     session: SessionDep,
     user: OptionalUser,
-    run_id: Annotated[str, Form()],
+    run_id: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue the approval of the draft shown (its id is posted, so a newer one is not approved).
 
