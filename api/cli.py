@@ -20,6 +20,7 @@ from jobs.db_commands import up_command as jobs_up_command
 __all__ = ["main", "serve_command", "up_command"]
 
 APP_FACTORY = "api.app:create_app"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 @click.command("serve")
@@ -39,6 +40,9 @@ def serve_command(host: str, port: int, workers: int, reload: bool) -> None:
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        # A worker importing the app on a busy machine can take more than uvicorn's default 5 s
+        # to answer the supervisor's health check; it is then killed and restarted, for ever.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
