@@ -1,0 +1,363 @@
+"""Load benchmark: the 09:50–10:00 burst against the real server on PostgreSQL.
+
+Run: ``.venv/bin/python benchmarks/load.py`` (``--size national`` for 2,300 homes × 30 items;
+``--workers N`` web workers, default 2; ``--clients C`` concurrent clients, default 32;
+``--postgres-url`` or ``FORDELA_TEST_POSTGRES_URL``). Not part of the test run.
+
+What it does:
+
+1. Creates a fresh PostgreSQL schema, migrates it and seeds it — ``county``: Stockholm county's
+   reference data and demo users (383 homes, 14 items; 12 lines a report); ``national``: the
+   generated national reference data of ``benchmarks/demo_day.py`` (2,300 homes in 290
+   municipalities, 30 items; 30 lines a report) and a county user.
+2. Starts ``fordela serve --workers N`` (uvicorn) as a subprocess on a free localhost port.
+3. The burst: every home files its report (``POST /api/v1/needs`` with an ``Idempotency-Key``)
+   and then revises it (``PUT`` with ``If-Match``), ``C`` clients at a time over keep-alive
+   connections; meanwhile two coordinators read lists (needs of a municipality, stock balances)
+   in a loop.
+4. Prints the throughput of need submissions (POST + PUT per second of the burst's wall time),
+   their p50/p95/p99 latency, the reads' latency and every non-2xx or transport error; checks in
+   the database that every home has exactly its two versions. Drops the schema.
+
+Target on the 2-core machine: ≥ 300 submissions/s, p95 ≤ 200 ms, zero errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import Engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from benchmarks.demo_day import seed_national  # noqa: E402
+from data.clock import utcnow  # noqa: E402
+from data.db import make_engine, session_scope  # noqa: E402
+from data.demo import seed_demo  # noqa: E402
+from data.models import CareHome, Item, NeedReport, Role, User  # noqa: E402
+from data.rounds import open_round  # noqa: E402
+from data.schema import upgrade_database  # noqa: E402
+from data.settings import Settings  # noqa: E402
+from data.tokens import create_api_token  # noqa: E402
+from data.users import create_user  # noqa: E402
+
+__all__ = ["main"]
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TARGET_RATE = 300.0
+TARGET_P95_MS = 200.0
+SIZES = {"county": 12, "national": 30}
+
+
+@dataclass
+class Seeded:
+    """What the burst needs: the homes, the items and bearer tokens."""
+
+    homes: list[str]
+    items: list[str]
+    submit_token: str
+    read_tokens: list[str]
+    municipalities: list[str]
+
+
+@dataclass
+class Stats:
+    """Latencies (seconds) and errors of one kind of request."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def percentile(self, q: float) -> float:
+        """The q-th percentile in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+@contextmanager
+def new_schema(postgres_url: str) -> Iterator[Engine]:
+    """A new, migrated PostgreSQL schema, dropped afterwards."""
+    schema = f"fordela_load_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(postgres_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        upgrade_database(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def seed(engine: Engine, size: str) -> Seeded:
+    """Reference data, users and tokens for ``size``; no need reports in the open round."""
+    today = open_round(utcnow(), settings=Settings())
+    if size == "national":
+        seed_national(engine)
+        with session_scope(engine) as session:
+            session.execute(text("DELETE FROM need_lines"))
+            session.execute(text("DELETE FROM need_reports"))
+            create_user(
+                session,
+                username="bench-county",
+                full_name="Bench County",
+                password="bench-password-1",
+                role=Role.COUNTY_COORDINATOR.value,
+                actor="bench",
+            )
+    else:
+        with session_scope(engine) as session:
+            seed_demo(session, round_date=today - timedelta(days=1))
+    with session_scope(engine) as session:
+        county_name = "bench-county" if size == "national" else "lansstyrelsen"
+        county = session.scalars(select(User).where(User.username == county_name)).one()
+        _t, submit = create_api_token(session, user=county, name="load-submit")
+        readers = [create_api_token(session, user=county, name=f"load-read-{i}")[1] for i in (1, 2)]
+        homes = list(
+            session.scalars(
+                select(CareHome.id).where(CareHome.active.is_(True)).order_by(CareHome.id)
+            )
+        )
+        items = list(session.scalars(select(Item.code).order_by(Item.code)))[: SIZES[size]]
+        codes = sorted({h.municipality_code for h in session.scalars(select(CareHome))})
+    return Seeded(homes, items, submit, readers, codes)
+
+
+def free_port() -> int:
+    """A free localhost TCP port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    """``fordela serve --workers N`` on ``port``, ready when it answers."""
+    env = {**os.environ, "FORDELA_DATABASE_URL": url}
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the server stopped:\n" + log.read_text()[-3000:])
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).status_code == 200:
+                time.sleep(1.0 * workers)  # let every worker finish importing
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise SystemExit("the server did not start:\n" + log.read_text()[-3000:])
+
+
+def lines(items: list[str], home_index: int, revision: int) -> list[dict[str, Any]]:
+    """A report's lines: one per item, small plausible quantities."""
+    return [
+        {
+            "item": item,
+            "requested": 10 + (home_index + n + revision) % 40,
+            "on_hand": (home_index + n) % 7,
+            "daily_use": 5 + n % 5,
+        }
+        for n, item in enumerate(items)
+    ]
+
+
+async def file_and_revise(
+    client: httpx.AsyncClient, seeded: Seeded, index: int, stats: Stats
+) -> None:
+    """One home: POST its report, then PUT a revision with If-Match."""
+    home = seeded.homes[index]
+    body = {"care_home_id": home, "situation": "none", "lines": lines(seeded.items, index, 0)}
+    began = time.perf_counter()
+    try:
+        response = await client.post(
+            "/api/v1/needs", json=body, headers={"Idempotency-Key": f"load-{home}"}
+        )
+    except httpx.HTTPError as exc:
+        stats.errors[f"POST {type(exc).__name__}"] += 1
+        return
+    stats.latencies.append(time.perf_counter() - began)
+    if response.status_code != 201:
+        stats.errors[f"POST {response.status_code}"] += 1
+        return
+    report_id = response.json()["report"]["id"]
+    revision = {"situation": "suspected", "lines": lines(seeded.items, index, 1)}
+    began = time.perf_counter()
+    try:
+        response = await client.put(
+            f"/api/v1/needs/{report_id}",
+            json=revision,
+            headers={"If-Match": response.headers["etag"]},
+        )
+    except httpx.HTTPError as exc:
+        stats.errors[f"PUT {type(exc).__name__}"] += 1
+        return
+    stats.latencies.append(time.perf_counter() - began)
+    if response.status_code != 200:
+        stats.errors[f"PUT {response.status_code}"] += 1
+
+
+async def reader(
+    base: str, token: str, municipalities: list[str], stats: Stats, stop: asyncio.Event
+) -> None:
+    """A coordinator reading lists while the burst goes on."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+        n = 0
+        while not stop.is_set():
+            code = municipalities[n % len(municipalities)]
+            paths = [f"/api/v1/needs?municipality_code={code}&limit=50", "/api/v1/stock/balances"]
+            for path in paths:
+                began = time.perf_counter()
+                try:
+                    response = await client.get(path)
+                except httpx.HTTPError as exc:
+                    stats.errors[f"GET {type(exc).__name__}"] += 1
+                    continue
+                stats.latencies.append(time.perf_counter() - began)
+                if response.status_code != 200:
+                    stats.errors[f"GET {response.status_code}"] += 1
+            n += 1
+            await asyncio.sleep(0.2)
+
+
+async def burst(base: str, seeded: Seeded, clients: int) -> tuple[Stats, Stats, float]:
+    """Every home files and revises; returns (submissions, reads, wall seconds)."""
+    submissions, reads = Stats(), Stats()
+    stop = asyncio.Event()
+    readers = [
+        asyncio.create_task(reader(base, token, seeded.municipalities, reads, stop))
+        for token in seeded.read_tokens
+    ]
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(seeded.homes)):
+        queue.put_nowait(index)
+    headers = {"Authorization": f"Bearer {seeded.submit_token}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(
+            base_url=base, headers=headers, timeout=60, limits=limits
+        ) as client:
+            while not queue.empty():
+                await file_and_revise(client, seeded, queue.get_nowait(), submissions)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    wall = time.perf_counter() - started
+    stop.set()
+    await asyncio.gather(*readers)
+    return submissions, reads, wall
+
+
+def check_database(engine: Engine, homes: int) -> str:
+    """Every home has exactly two versions (the report and its revision) in the open round."""
+    round_date = open_round(utcnow(), settings=Settings())
+    with session_scope(engine) as session:
+        versions = session.execute(
+            select(NeedReport.care_home_id, func.count())
+            .where(NeedReport.round_date == round_date)
+            .group_by(NeedReport.care_home_id)
+        ).all()
+    counts = Counter(n for _home, n in versions)
+    ok = len(versions) == homes and set(counts) == {2}
+    return f"{'ok' if ok else 'WRONG'}: {len(versions)} homes, versions per home {dict(counts)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the burst once and print the figures; exit 1 if the target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--size", choices=sorted(SIZES), default="county")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("FORDELA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+    )
+    args = parser.parse_args(argv)
+    with new_schema(args.postgres_url) as engine, tempfile.TemporaryDirectory() as folder:
+        seeded = seed(engine, args.size)
+        port = free_port()
+        url = engine.url.render_as_string(hide_password=False)
+        server = start_server(url, port, args.workers, Path(folder) / "server.log")
+        try:
+            submissions, reads, wall = asyncio.run(
+                burst(f"http://127.0.0.1:{port}", seeded, args.clients)
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        verdict = check_database(engine, len(seeded.homes))
+    count = len(submissions.latencies)
+    rate = count / wall
+    errors = sum(submissions.errors.values()) + sum(reads.errors.values())
+    print(
+        f"size {args.size}: {len(seeded.homes)} homes × {len(seeded.items)} lines, "
+        f"{args.workers} workers, {args.clients} clients, PostgreSQL"
+    )
+    print(f"need submissions: {count} in {wall:.1f} s = {rate:.0f}/s")
+    print(
+        "  latency p50 {:.0f} ms, p95 {:.0f} ms, p99 {:.0f} ms, mean {:.0f} ms".format(
+            submissions.percentile(50),
+            submissions.percentile(95),
+            submissions.percentile(99),
+            1000 * statistics.fmean(submissions.latencies) if count else float("nan"),
+        )
+    )
+    print(
+        f"coordinator reads: {len(reads.latencies)}, p50 {reads.percentile(50):.0f} ms, "
+        f"p95 {reads.percentile(95):.0f} ms"
+    )
+    print(f"errors: {errors} {dict(submissions.errors + reads.errors)}")
+    print(f"database: {verdict}")
+    met = rate >= TARGET_RATE and submissions.percentile(95) <= TARGET_P95_MS and errors == 0
+    print(
+        f"target ≥ {TARGET_RATE:.0f}/s, p95 ≤ {TARGET_P95_MS:.0f} ms, 0 errors: "
+        f"{'met' if met else 'NOT met'}"
+    )
+    return 0 if met and verdict.startswith("ok") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
