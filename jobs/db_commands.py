@@ -7,16 +7,18 @@ Each command opens its own engine from the settings (``FORDELA_DATABASE_URL``) a
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import click
 from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from allocation import AllocationError
 from data.clock import utcnow
 from data.db import make_engine, session_scope
 from data.demo import DEMO_USERS, seed_demo
-from data.errors import Conflict
+from data.errors import Conflict, DataError
 from data.models import Municipality, NeedReport
 from data.reference_data import load_reference_data
 from data.rounds import open_round
@@ -24,6 +26,7 @@ from data.schema import head_revision, upgrade_database
 from data.settings import Settings
 from data.summary import RoundSummary, round_summary
 from data.users import get_user_by_username
+from jobs.demo_cycle import run_demo_day
 
 __all__ = ["db_group", "seed_command", "up_command"]
 
@@ -127,6 +130,14 @@ def seed_command(demo: bool, seed: int, round_date: str | None) -> None:
         engine.dispose()
 
 
+def _documents_dir(settings: Settings) -> Path:
+    """Where `up` writes the day's documents: beside a SQLite file, else ./var/manifests."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "manifests"
+    return Path.cwd() / "var" / "manifests"
+
+
 def _round_to_show(session: Session, open_day: date) -> date:
     """The open round if it has reports, otherwise the latest round that has (or the open one)."""
     if session.scalar(select(exists().where(NeedReport.round_date == open_day))):
@@ -138,10 +149,12 @@ def _round_to_show(session: Session, open_day: date) -> date:
 @click.command("up")
 @click.option("--seed", "seed", type=int, default=2020, show_default=True, help="Demo seed.")
 def up_command(seed: int) -> None:
-    """Create the database, seed a demo round if it is empty, and summarise the round.
+    """Create the database, seed a demo round if it is empty, summarise it and run its day.
 
     The demo round is the round open now (Europe/Stockholm): today's before the cut-off,
-    tomorrow's from it on. A database that already holds data is never seeded.
+    tomorrow's from it on. A database that already holds data is never seeded. The day is then
+    run (allocate → approve → manifests → escalate; resumed if already run) and its pick lists,
+    delivery notes and requests for support are written beside the SQLite file (``manifests/``).
     """
     settings = Settings()
     engine = _engine(settings)
@@ -160,6 +173,11 @@ def up_command(seed: int) -> None:
             day = _round_to_show(session, open_day)
             click.echo(format_summary(round_summary(session, round_date=day)))
             demo = get_user_by_username(session, username=DEMO_USERS[0].username) is not None
+        try:
+            for line in run_demo_day(engine, round_date=day, out_dir=_documents_dir(settings)):
+                click.echo(line)
+        except (DataError, AllocationError) as exc:
+            click.echo(f"The day was not run for {day.isoformat()}: {exc}")
         if demo:
             click.echo(format_sign_ins())
     finally:

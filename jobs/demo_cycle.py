@@ -2,7 +2,8 @@
 
 ``run_demo_day`` loads the routes (idempotent), runs ``run_day`` for the round (resumable: a round
 already approved goes straight to its manifests) and writes the pick lists, delivery notes and
-escalations under ``out_dir/<round>/``. It returns the lines to print.
+escalations under ``out_dir/<round>/`` (once: a folder that already holds them is left as it is).
+It returns the lines to print.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ def run_demo_day(engine: Engine, *, round_date: date, out_dir: Path) -> list[str
     with session_scope(engine) as session:
         load_routes(session, actor=DEMO_DAY_ACTOR)
     summary = run_day(engine, round_date=round_date, actor=DEMO_DAY_ACTOR)
-    files = write_round_documents(engine, round_date=round_date, out_dir=out_dir)
     folder = (out_dir / round_date.isoformat()).resolve()
+    # An approved run's pick lists and delivery notes do not change: rendered once.
+    earlier = sorted(folder.glob("*.pdf")) if folder.is_dir() else []
+    files = earlier or write_round_documents(engine, round_date=round_date, out_dir=out_dir)
     timing = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in summary.seconds.items())
     short = ", ".join(summary.items_short) or "none"
     return [

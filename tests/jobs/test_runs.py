@@ -41,6 +41,7 @@ from data.runs import (
 )
 from data.stock import withdraw
 from jobs.cli import main
+from jobs.db_commands import up_command
 from jobs.demo_cycle import run_demo_day
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run, edit_line
@@ -509,3 +510,28 @@ def test_a_solve_the_checker_rejects_stores_no_run_and_is_audited(
         failed = list_audit_entries(session, entity="round", entity_id=D.isoformat())
     assert [a.action for a in failed] == ["allocation_run.failed"]
     assert failed[0].details["violations"] == ["supply at IIR: exceeded by 50"]
+
+
+@pytest.mark.slow
+def test_up_runs_the_demo_day_and_says_where_the_manifests_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORDELA_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'fordela.db'}")
+    rendered: list[date] = []
+
+    def render(engine: Engine, *, round_date: date, out_dir: Path) -> list[Path]:
+        rendered.append(round_date)  # the PDFs themselves are tested with the manifests
+        folder = out_dir / round_date.isoformat()
+        folder.mkdir(parents=True)
+        (folder / "R1-plocklista.pdf").write_bytes(b"%PDF")
+        return [folder / "R1-plocklista.pdf"]
+
+    monkeypatch.setattr("jobs.demo_cycle.write_round_documents", render)
+    result = CliRunner().invoke(up_command, [])
+    assert result.exit_code == 0, result.output
+    assert "Ran the day for" in result.output and "approved run-" in result.output
+    folders = list((tmp_path / "var" / "manifests").iterdir())
+    assert len(folders) == 1 and "Manifests (pick lists" in result.output
+    assert str(folders[0]) in result.output and rendered == [date.fromisoformat(folders[0].name)]
+    again = CliRunner().invoke(up_command, [])  # resumes the approved day; renders nothing again
+    assert again.exit_code == 0 and str(folders[0]) in again.output and len(rendered) == 1
