@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from api import pages
 from api.auth import SESSION_COOKIE
 from api.body_limit import BodySizeLimit
+from api.docs import install_local_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.openapi import install_problem_openapi
@@ -64,7 +65,8 @@ def create_app(
         title="Fördela",
         version="1",
         description=DESCRIPTION,
-        docs_url="/docs" if config.docs else None,
+        docs_url=None,  # served by install_local_docs: no CDN
+        redoc_url=None,
     )
     app.state.engine = engine if engine is not None else make_engine(settings=cycle)
     app.state.data_settings = cycle
@@ -72,6 +74,8 @@ def create_app(
     app.state.session_factory = make_session_factory(app.state.engine)
     install_error_handlers(app)
     install_problem_openapi(app)
+    if config.docs:
+        install_local_docs(app)
     app.include_router(api_router())
     # Web pages (api/pages): server-rendered, Swedish; CSS and scripts served from here.
     app.include_router(pages.router)
