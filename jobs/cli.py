@@ -1,43 +1,80 @@
 """The `fordela` command line: one entry point for every part of the system.
 
-Each command lives in a small module beside this one; this module only gathers them.
+Each command lives in a small module beside this one; this module only names them. A command's
+module is imported when that command runs (or when help lists it), not at startup: importing
+every command (SQLAlchemy, Alembic, ReportLab, httpx…) cost about 3.6 s of CPU before
+`fordela solve` could start, more than its whole budget at county size.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from jobs.backup_commands import backup_command, restore_command
-from jobs.db_commands import db_group, seed_command, up_command
-from jobs.escalation_commands import discrepancies_command, escalation_group
-from jobs.manifest_commands import (
-    deliver_command,
-    dispatch_command,
-    manifests_command,
-    outbox_group,
-)
-from jobs.run_commands import run_group, scheduler_command
-from jobs.solve_command import solve_command
+__all__ = ["COMMANDS", "LazyGroup", "main"]
 
-__all__ = ["main"]
+# name -> "module:attribute" of the command, imported on first use. Only jobs modules here
+# (the import direction is api → jobs → data → allocation); api/cli.py adds its own.
+COMMANDS: dict[str, str] = {
+    "solve": "jobs.solve_command:solve_command",
+    "db": "jobs.db_commands:db_group",
+    "seed": "jobs.db_commands:seed_command",
+    "up": "jobs.db_commands:up_command",
+    "manifests": "jobs.manifest_commands:manifests_command",
+    "dispatch": "jobs.manifest_commands:dispatch_command",
+    "deliver": "jobs.manifest_commands:deliver_command",
+    "outbox": "jobs.manifest_commands:outbox_group",
+    "escalation": "jobs.escalation_commands:escalation_group",
+    "discrepancies": "jobs.escalation_commands:discrepancies_command",
+    "run": "jobs.run_commands:run_group",
+    "scheduler": "jobs.run_commands:scheduler_command",
+}
+
+# Subcommands added to a group from another module when that group is loaded:
+# fordela db backup / restore live in jobs.backup_commands.
+SUBCOMMANDS: dict[str, dict[str, str]] = {
+    "db": {
+        "backup": "jobs.backup_commands:backup_command",
+        "restore": "jobs.backup_commands:restore_command",
+    },
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _load(target: str) -> click.Command:
+    """The command that ``"module:attribute"`` names.
+
+    The one place this package imports by name (rather than with an import statement at the top):
+    it is what keeps `fordela solve` from importing every other command at startup.
+    """
+    module_name, _, attribute = target.partition(":")
+    command = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{target} is not a click command")
+    return command
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported from `lazy` (name -> "module:attribute") when
+    they are first looked up."""
+
+    def __init__(self, *args: object, lazy: dict[str, str] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy: dict[str, str] = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            command = _load(self.lazy[cmd_name])
+            if isinstance(command, click.Group):
+                for name, target in SUBCOMMANDS.get(cmd_name, {}).items():
+                    command.add_command(_load(target), name)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Fördela: fair daily allocation of protective equipment to care homes."""
-
-
-main.add_command(solve_command)
-main.add_command(db_group)
-db_group.add_command(backup_command)  # fordela db backup / restore (jobs.backup_commands)
-db_group.add_command(restore_command)
-main.add_command(seed_command)
-main.add_command(up_command)
-main.add_command(manifests_command)
-main.add_command(dispatch_command)
-main.add_command(deliver_command)
-main.add_command(outbox_group)
-main.add_command(escalation_group)
-main.add_command(discrepancies_command)
-main.add_command(run_group)
-main.add_command(scheduler_command)
