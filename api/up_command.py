@@ -1,0 +1,52 @@
+"""``fordela up``: the whole system on one machine (web pages' owner).
+
+Apart from ``api/cli.py`` so that the entry point imports the database layer only when ``up``
+runs (``api.cli`` names this module in its table of lazily loaded commands).
+"""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from api.cli import APP_FACTORY, _start_scheduler, _stop
+from data.db import make_engine, session_scope
+from data.routes import load_routes
+from jobs.db_commands import up_command as jobs_up_command
+
+__all__ = ["up_command"]
+
+
+def _load_routes() -> None:
+    engine = make_engine()
+    try:
+        with session_scope(engine) as session:
+            load_routes(session, actor="cli:up")
+    finally:
+        engine.dispose()
+
+
+@click.command("up")
+@click.option("--seed", "seed", type=int, default=2020, show_default=True, help="Demo seed.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Only set up and seed, then stop (for scripts).")
+@click.pass_context
+def up_command(ctx: click.Context, seed: int, host: str, port: int, no_serve: bool) -> None:
+    """Set up the database with the demo round, then run the scheduler and the web server.
+
+    The database is created (or upgraded) and, when empty, seeded with the demo round open now;
+    the delivery routes are loaded. Then ``fordela scheduler`` starts as a child process and the
+    web server runs in the foreground on http://HOST:PORT until Ctrl-C, which stops both.
+    """
+    ctx.invoke(jobs_up_command, seed=seed)
+    _load_routes()
+    if no_serve:
+        return
+    scheduler = _start_scheduler()
+    click.echo(f"Scheduler started (pid {scheduler.pid}).")
+    click.echo(f"Fördela: http://{host}:{port}/  (sign in above; Ctrl-C stops web and scheduler)")
+    try:
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="info")
+    finally:
+        _stop(scheduler)
