@@ -13,7 +13,7 @@ Every error body has ``type``, ``title``, ``status``, ``detail`` and ``errors`` 
 - The database: a lost connection, a serialisation failure or deadlock, SQLite busy
   (``data.retry.is_transient``) → 503 with ``Retry-After`` (the transaction was rolled back; retry
   with the same ``Idempotency-Key``); a value out of the database's range (``DataError``, e.g. an
-  id above 2³¹ on PostgreSQL) → 422. Any other database error stays a 500.
+  id above 2³¹ on PostgreSQL, or an ``OverflowError`` binding one above 2⁶³ on SQLite) → 422. Any other database error stays a 500.
 """
 
 from __future__ import annotations
@@ -218,13 +218,21 @@ def database_unavailable() -> JSONResponse:
     )
 
 
+def _out_of_range() -> JSONResponse:
+    issue: Issue = {"field": "request", "line": None, "message": "a value is out of range"}
+    return problem_response(422, "a value is out of the database's range", errors=[issue])
+
+
 async def _on_database_error(_request: Request, exc: Exception) -> JSONResponse:
     if is_transient(exc):
         return database_unavailable()
     if isinstance(exc, DatabaseDataError):
-        issue: Issue = {"field": "request", "line": None, "message": "a value is out of range"}
-        return problem_response(422, "a value is out of the database's range", errors=[issue])
+        return _out_of_range()
     raise exc
+
+
+async def _on_overflow(_request: Request, _exc: Exception) -> JSONResponse:
+    return _out_of_range()
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -236,3 +244,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(OverflowError, _on_overflow)
