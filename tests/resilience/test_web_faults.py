@@ -2,7 +2,7 @@
 
 The real server (``fordela serve``: uvicorn, a subprocess on a free localhost port) runs on a
 PostgreSQL schema of its own seeded with the demo data; clients are httpx threads filing need
-reports for 80 care homes with the county's bearer token, each with its own ``Idempotency-Key``.
+reports for 60 care homes with the county's bearer token, each with its own ``Idempotency-Key``.
 
 - **The web process killed mid-stream**: SIGKILL while submissions are in flight, a restart, and
   the clients send every submission whose answer they did not get again with the SAME key. A key
@@ -54,7 +54,7 @@ from tests.resilience.helpers import SETTINGS, active_homes
 
 pytestmark = pytest.mark.postgres
 
-HOMES = 80
+HOMES = 60
 CLIENTS = 8
 APP_NAME_PREFIX = "fordela-web-fault"
 OPEN_ROUND = open_round(utcnow(), settings=SETTINGS)
