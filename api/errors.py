@@ -13,7 +13,8 @@ Every error body has ``type``, ``title``, ``status``, ``detail`` and ``errors`` 
 - The database: a lost connection, a serialisation failure or deadlock, SQLite busy
   (``data.retry.is_transient``) → 503 with ``Retry-After`` (the transaction was rolled back; retry
   with the same ``Idempotency-Key``); a value out of the database's range (``DataError``, e.g. an
-  id above 2³¹ on PostgreSQL, or an ``OverflowError`` binding one above 2⁶³ on SQLite) → 422. Any other database error stays a 500.
+  id above 2³¹ on PostgreSQL, or an ``OverflowError`` binding one above 2⁶³ on SQLite) → 422.
+  Any other database error stays a 500.
 """
 
 from __future__ import annotations
