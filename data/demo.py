@@ -37,6 +37,7 @@ from data.models import CareHome, Item, NeedReport, Role, Situation
 from data.needs import submit_need_report
 from data.reference_data import load_reference_data
 from data.rounds import cutoff_at
+from data.routes import load_routes
 from data.settings import Settings
 from data.stock import record_receipt
 from data.users import create_user, get_user_by_username
@@ -275,6 +276,7 @@ def seed_demo(
     closes = cutoff_at(round_date, settings=settings)
     opens = closes - timedelta(hours=20)
     load_reference_data(session, actor=DEMO_ACTOR, now=opens)
+    load_routes(session, actor=DEMO_ACTOR, now=opens)
     homes = list(
         session.scalars(select(CareHome).where(CareHome.active.is_(True)).order_by(CareHome.id))
     )

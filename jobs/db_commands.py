@@ -22,6 +22,7 @@ from data.errors import Conflict, DataError
 from data.models import Municipality, NeedReport
 from data.reference_data import load_reference_data
 from data.rounds import open_round
+from data.routes import load_routes
 from data.schema import head_revision, upgrade_database
 from data.settings import Settings
 from data.summary import RoundSummary, round_summary
@@ -110,8 +111,10 @@ def seed_command(demo: bool, seed: int, round_date: str | None) -> None:
         if not demo:
             with session_scope(engine) as session:
                 result = load_reference_data(session, actor="cli:seed")
+                routes_changed = load_routes(session, actor="cli:seed")
             click.echo(
-                f"Reference data loaded: inserted {result.inserted}, updated {result.updated}."
+                f"Reference data loaded: inserted {result.inserted}, updated {result.updated}; "
+                f"routes changed: {routes_changed}."
             )
             return
         day = _round_date(round_date, settings, utcnow())
