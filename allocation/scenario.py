@@ -11,6 +11,7 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from json.decoder import JSONDecodeError
 from json.decoder import scanstring as _scanstring  # type: ignore[attr-defined]
 from json.encoder import encode_basestring
@@ -504,7 +505,10 @@ def write_result(result: AllocationResult, path: Path | str) -> None:
     """Write the result JSON to `path` (via a temporary file, so no half-written result)."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
+    chunks = iter_result_json(result)
     with paused_gc(), partial.open("w", encoding="utf-8") as out:
-        for chunk in iter_result_json(result):
-            out.write(chunk)
+        # Joined a few thousand records at a time: one write per record costs more than the
+        # formatting, and joining everything would hold a national result twice in memory.
+        while batch := "".join(islice(chunks, 4096)):
+            out.write(batch)
     partial.replace(path)
