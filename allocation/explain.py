@@ -81,9 +81,20 @@ def item_levels(table: LineTable, q_cont: FloatArray) -> list[float | None]:
 
 
 def _numbers(values: FloatArray, digits: int) -> tuple[list[str], list[str]]:
-    """English and Swedish (decimal comma) renderings of `values` with fixed decimals."""
-    en = list(map(f"{{:.{digits}f}}".format, values.tolist()))
-    return en, ([x.replace(".", ",") for x in en] if digits else en)
+    """English and Swedish (decimal comma) renderings of `values` with fixed decimals.
+
+    Each distinct value is formatted once (quantities, requests and common levels repeat across
+    lines); values are told apart by their bits, so -0.0 keeps its own rendering.
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+    unique, inverse = np.unique(bits, return_inverse=True)
+    en_unique = list(map(f"{{:.{digits}f}}".format, unique.view(np.float64).tolist()))
+    at = inverse.ravel().tolist()
+    en = list(map(en_unique.__getitem__, at))
+    if not digits:
+        return en, en
+    sv_unique = [x.replace(".", ",") for x in en_unique]
+    return en, list(map(sv_unique.__getitem__, at))
 
 
 def _limit_texts(
