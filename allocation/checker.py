@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +60,15 @@ def _tol(x: FloatArray | float) -> FloatArray:
 
 def _answered(problem: Problem, lines: Sequence[_Line]) -> tuple[FloatArray, list[Violation]]:
     """Quantities in need order; violations for missing, duplicate or unknown lines."""
+    wanted_keys = [(n.care_home, n.item) for n in problem.needs]
+    answered = {(line.care_home, line.item): line for line in lines}
+    if len(answered) == len(lines) == len(wanted_keys) == len(set(wanted_keys)):
+        # The common case, checked in bulk: every need answered once, nothing else answered.
+        chosen = [answered.get(key) for key in wanted_keys]
+        if None not in chosen:
+            q = np.array([float(line.quantity) for line in chosen if line is not None])
+            if np.isfinite(q).all():
+                return q, []
     found: dict[tuple[str, str], float] = {}
     out: list[Violation] = []
     for line in lines:
@@ -102,7 +111,9 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     item_idx = {c: k for k, c in enumerate(codes)}
     home_of = {h.id: h for h in problem.care_homes}
     group_idx = {m: k for k, g in enumerate(problem.capacity) for m in g.municipalities}
-    names = [f"{n.care_home}/{n.item}" for n in needs]
+
+    def name(k: int | np.integer[Any]) -> str:
+        return f"{needs[k].care_home}/{needs[k].item}"
 
     size = np.array([item_of[n.item].pack_size for n in needs], dtype=float)
     asked = np.array([n.requested for n in needs], dtype=float)
@@ -116,12 +127,12 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
 
     # Bounds and whole packs.
     for k in np.flatnonzero((q < -_tol(r)) | (q > r + _tol(r))):
-        out.append(Violation("bounds", names[k], f"q = {q[k]:g} outside [0, {r[k]:g}]"))
+        out.append(Violation("bounds", name(k), f"q = {q[k]:g} outside [0, {r[k]:g}]"))
     if packs_on:
         in_packs = q / size
         for k in np.flatnonzero(np.abs(in_packs - np.round(in_packs)) > 1e-9):
             out.append(
-                Violation("packs", names[k], f"q = {q[k]:g} is not whole packs of {size[k]:g}")
+                Violation("packs", name(k), f"q = {q[k]:g} is not whole packs of {size[k]:g}")
             )
 
     # Item supply, after the reserve and rounded down to whole packs.
@@ -181,13 +192,13 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     for j in np.flatnonzero(short & ~by_item & ~by_group).tolist():
         if not (item_full[j] or group_full[j]):
             why = "no limit is used up, yet it is not met in full"
-            out.append(Violation("fairness", names[j], why))
+            out.append(Violation("fairness", name(j), why))
             continue
         # Mixed pack sizes: a line may be short although lines above it receive, when even all
         # the whole packs those lines could give while staying above its present level would
         # not make room for one of its packs (no such transfer can serve it).
         if not packs_on:
-            out.append(Violation("fairness", names[j], "not the highest on a used-up limit"))
+            out.append(Violation("fairness", name(j), "not the highest on a used-up limit"))
             continue
         above = (q + base - scale * level[j]) / pack  # in packs, above j's present level
         excess = np.maximum(0.0, np.ceil(above - 1e-9) - 1.0) * pack
@@ -203,5 +214,5 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
             if freed < need_l[j] - 1e-9 * max(1.0, need_l[j]):
                 continue
         why = f"level {level[j]:.6g} is not the highest on a limit that is used up"
-        out.append(Violation("fairness", names[j], why))
+        out.append(Violation("fairness", name(j), why))
     return out
