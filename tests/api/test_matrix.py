@@ -213,7 +213,14 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 # Routes outside the API: the schema and docs (public), and the pages (tests/web cover them).
-NON_API = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
+NON_API = {
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/static",
+    "/static/swagger-ui",  # Swagger UI assets, served locally (api/docs.py)
+}
 
 
 def _path_ids(world: World, role: str) -> dict[str, Any]:
