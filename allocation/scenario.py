@@ -455,17 +455,36 @@ def _json_num(value: float | None) -> str:
 
 def _allocation_records(lines: tuple[LineResult, ...]) -> Iterator[str]:
     """Each line as `json.dumps(_line_dict(line), ensure_ascii=False)` would write it, but
-    formatted directly: at 275k lines the generic encoder path costs seconds."""
+    formatted directly: at 275k lines the generic encoder path costs seconds.
+
+    Names, codes and most numbers repeat from line to line: each distinct one is encoded once
+    (equal numbers encode alike, -0.0 and 0.0 included, see `_num`).
+    """
+    texts: dict[str | None, str] = {None: "null"}
+    numbers: dict[float | None, str] = {None: "null"}
+
+    def text(value: str | None) -> str:
+        done = texts.get(value)
+        if done is None:
+            done = texts[value] = "null" if value is None else _STR(value)
+        return done
+
+    def number(value: float | None) -> str:
+        done = numbers.get(value)
+        if done is None:
+            done = numbers[value] = _json_num(value)
+        return done
+
     for x in lines:
-        group = "null" if x.capacity_group is None else _STR(x.capacity_group)
         packs = "null" if x.packs is None else str(x.packs)
         yield (
-            f'{{"care_home": {_STR(x.care_home)}, "item": {_STR(x.item)}, '
-            f'"municipality": {_STR(x.municipality)}, "requested": {x.requested}, '
-            f'"requested_rounded": {x.requested_rounded}, "quantity": {_json_num(x.quantity)}, '
-            f'"packs": {packs}, "unmet": {_json_num(x.unmet)}, "level": {_json_num(x.level)}, '
-            f'"item_level": {_json_num(x.item_level)}, "binding": {_STR(x.binding)}, '
-            f'"capacity_group": {group}, "explanation": {{"sv": {_STR(x.explanation_sv)}, '
+            f'{{"care_home": {text(x.care_home)}, "item": {text(x.item)}, '
+            f'"municipality": {text(x.municipality)}, "requested": {x.requested}, '
+            f'"requested_rounded": {x.requested_rounded}, "quantity": {number(x.quantity)}, '
+            f'"packs": {packs}, "unmet": {number(x.unmet)}, "level": {number(x.level)}, '
+            f'"item_level": {number(x.item_level)}, "binding": {text(x.binding)}, '
+            f'"capacity_group": {text(x.capacity_group)}, '
+            f'"explanation": {{"sv": {_STR(x.explanation_sv)}, '
             f'"en": {_STR(x.explanation_en)}}}}}'
         )
 
