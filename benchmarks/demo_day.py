@@ -53,7 +53,7 @@ from data.schema import upgrade_database  # noqa: E402
 from data.stock import record_receipt  # noqa: E402
 from jobs.steps.day import DaySummary, run_day  # noqa: E402
 
-__all__ = ["main", "seed_national"]
+__all__ = ["main", "new_schema", "seed_national"]
 
 ROUND = date(2026, 11, 24)
 ACTOR = "bench:day"
@@ -74,7 +74,14 @@ def new_database(kind: str, postgres_url: str) -> Iterator[Engine]:
             finally:
                 engine.dispose()
         return
-    schema = f"fordela_bench_{uuid.uuid4().hex[:10]}"
+    with new_schema(postgres_url, prefix="fordela_bench") as engine:
+        yield engine
+
+
+@contextmanager
+def new_schema(postgres_url: str, *, prefix: str) -> Iterator[Engine]:
+    """A new, migrated PostgreSQL schema named ``prefix_<random>``, dropped afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(postgres_url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))

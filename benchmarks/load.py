@@ -41,10 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -56,15 +53,13 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 import httpx  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.demo_day import seed_national  # noqa: E402
+from benchmarks.demo_day import new_schema, seed_national  # noqa: E402
 from data.clock import utcnow  # noqa: E402
-from data.db import make_engine, session_scope  # noqa: E402
+from data.db import session_scope  # noqa: E402
 from data.demo import seed_demo  # noqa: E402
 from data.models import CareHome, Item, NeedReport, Role, User  # noqa: E402
 from data.rounds import open_round  # noqa: E402
-from data.schema import upgrade_database  # noqa: E402
 from data.settings import Settings  # noqa: E402
 from data.tokens import create_api_token  # noqa: E402
 from data.users import create_user  # noqa: E402
@@ -101,25 +96,6 @@ class Stats:
             return float("nan")
         ordered = sorted(self.latencies)
         return 1000 * ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
-
-
-@contextmanager
-def new_schema(postgres_url: str) -> Iterator[Engine]:
-    """A new, migrated PostgreSQL schema, dropped afterwards."""
-    schema = f"fordela_load_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        upgrade_database(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def seed(engine: Engine, size: str) -> Seeded:
@@ -324,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("FORDELA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
     )
     args = parser.parse_args(argv)
-    with new_schema(args.postgres_url) as engine, tempfile.TemporaryDirectory() as folder:
+    with (
+        new_schema(args.postgres_url, prefix="fordela_load") as engine,
+        tempfile.TemporaryDirectory() as folder,
+    ):
         seeded = seed(engine, args.size)
         port = free_port()
         url = engine.url.render_as_string(hide_password=False)
