@@ -4,6 +4,8 @@
   the response is sent (``Depends(..., scope="function")``; without it FastAPI would commit after
   the response, fastapi#3620), so a 2xx means committed. It rolls back when the route raises —
   except for ``api.errors.CommitThenRaise`` problems (a refused sign-in), whose changes are kept.
+  For a POST with an ``Idempotency-Key`` the middleware (``api.idempotency``) owns the
+  transaction instead and commits it with the stored response, before the response is sent.
 - ``CurrentUser``: the user of the bearer token (``Authorization: Bearer …``) or of the session
   cookie ``fordela_session``; 401 without one. A cookie-authenticated request that changes state
   (POST/PUT/PATCH/DELETE) must carry the session's CSRF token (header ``X-CSRF-Token`` or form
@@ -33,6 +35,7 @@ from api.settings import ApiSettings
 from data.models import Role, User
 
 __all__ = [
+    "REQUEST_SESSION",
     "AdminUser",
     "CountyUser",
     "CsrfToken",
@@ -52,6 +55,10 @@ __all__ = [
 ]
 
 
+REQUEST_SESSION = "db_session"
+"""``request.state`` attribute holding a session whose transaction a middleware owns."""
+
+
 def get_engine(request: Request) -> Engine:
     """The engine the app was created with."""
     engine: Engine = request.app.state.engine
@@ -65,7 +72,20 @@ def get_settings(request: Request) -> ApiSettings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's one transaction: commit before the response, roll back on error."""
+    """The request's one transaction: commit before the response, roll back on error.
+
+    When the idempotency middleware owns the transaction (a keyed POST) its session is used and
+    the middleware commits, together with the stored response."""
+    owned: Session | None = getattr(request.state, REQUEST_SESSION, None)
+    if owned is not None:
+        try:
+            yield owned
+        except CommitThenRaise:
+            raise  # the middleware commits the changes of a non-2xx answer
+        except BaseException:
+            owned.rollback()
+            raise
+        return
     session: Session = request.app.state.session_factory()
     try:
         yield session

@@ -1,9 +1,14 @@
 """Idempotency keys: a POST's response stored per user and key, to replay on a retry.
 
-``reserve_key`` claims the key before the request runs (a placeholder with status 0), so a
-concurrent duplicate sees "in progress" instead of running twice; ``complete_key`` stores the
-response; ``release_key`` removes a placeholder whose request failed, so it may be retried. A
-placeholder older than ``ABANDONED_AFTER`` (its process died mid-request) is taken over.
+``reserve_key`` claims the key for the request about to run (a placeholder with status 0) with
+one ``INSERT … ON CONFLICT DO NOTHING``; ``complete_key`` stores the response in the placeholder;
+``release_key`` removes a placeholder whose request failed, so it may be retried.
+
+The web keeps the placeholder, the request's own work and the stored response in ONE transaction
+(``api.idempotency``): a concurrent duplicate's insert waits on the unique index until the first
+commits (then it is a replay) or rolls back (then it runs), and a reservation is never seen on its
+own. A committed placeholder older than ``ABANDONED_AFTER`` (left by a caller that commits the
+reservation apart from its work and then died) is taken over; a younger one is "in progress".
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from data.clock import resolve_now
@@ -26,10 +32,34 @@ ABANDONED_AFTER = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class KeyState:
-    """What a key holds: ``new`` (reserved now), ``replay``, ``mismatch`` or ``in_progress``."""
+    """What a key holds: ``new`` (reserved now), ``replay``, ``mismatch`` or ``in_progress``.
+
+    ``record`` is the stored row for the last three (None for ``new``: nothing to read)."""
 
     state: str
     record: IdempotencyRecord | None = None
+
+
+def _claim(session: Session, *, user_id: int, key: str, request_hash: str, at: datetime) -> bool:
+    """Insert the placeholder unless the key exists; True when this call inserted it."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(IdempotencyRecord)
+        .values(
+            user_id=user_id,
+            key=key,
+            request_hash=request_hash,
+            status_code=0,
+            media_type="",
+            body="",
+            headers={},
+            created_at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(IdempotencyRecord.id)
+    )
+    return session.execute(statement).first() is not None
 
 
 def reserve_key(
@@ -44,33 +74,18 @@ def reserve_key(
     """Claim ``key`` for this request, or say what an earlier request left under it.
 
     A placeholder older than ``abandoned_after`` is taken over (its request died)."""
-    query = select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-    )
-    found = session.scalars(query).one_or_none()
-    if found is None:
-        placeholder = IdempotencyRecord(
-            user_id=user_id,
-            key=key,
-            request_hash=request_hash,
-            status_code=0,
-            media_type="",
-            body="",
-            headers={},
-            created_at=resolve_now(now),
-        )
-        try:
-            with session.begin_nested():
-                session.add(placeholder)
-        except IntegrityError:
-            found = session.scalars(query).one()
-        else:
-            return KeyState("new", placeholder)
     moment = resolve_now(now)
+    if _claim(session, user_id=user_id, key=key, request_hash=request_hash, at=moment):
+        return KeyState("new")
+    found = session.scalars(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    ).one()
     if found.status_code == 0 and found.created_at < moment - abandoned_after:
         found.request_hash, found.created_at = request_hash, moment  # its request died
         session.flush()
-        return KeyState("new", found)
+        return KeyState("new")
     if found.request_hash != request_hash:
         return KeyState("mismatch", found)
     if found.status_code == 0:
@@ -89,18 +104,12 @@ def complete_key(
     headers: dict[str, Any],
 ) -> None:
     """Store the response of the request that reserved ``key``."""
-    record = session.scalars(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-        )
-    ).one_or_none()
-    if record is None:
-        return
-    record.status_code = status_code
-    record.media_type = media_type
-    record.body = body
-    record.headers = headers
-    session.flush()
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+        .values(status_code=status_code, media_type=media_type, body=body, headers=headers)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def release_key(session: Session, *, user_id: int, key: str) -> None:
@@ -112,4 +121,3 @@ def release_key(session: Session, *, user_id: int, key: str) -> None:
             IdempotencyRecord.status_code == 0,
         )
     )
-    session.flush()

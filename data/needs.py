@@ -5,6 +5,12 @@ cut-off has not passed, otherwise the next open round, marked late. Within a rou
 version counts: a revision adds version n + 1 and marks version n superseded (earlier versions are
 kept). Every submission writes one audit row. Nothing here commits.
 
+A revision may carry a ``precondition``: it is called with the version that counts now (or None),
+read under a row lock on PostgreSQL (SQLite's writers are serialised anyway), and raises to refuse
+the revision, so two clients revising from the same version cannot both win (``If-Match``). Two
+first reports of one home at the same moment: one is stored, the other gets ``Conflict`` (the
+caller's transaction must then be rolled back).
+
 Validation collects every problem and raises ``ValidationFailed`` naming field and line (1-based):
 unknown or inactive care home, unknown situation, no lines, an unknown or duplicated item, missing,
 negative, non-integer or huge (over ``MAX_QUANTITY``) quantities, unknown fields. Absurd requests
@@ -16,7 +22,7 @@ needs a month of outbreak-rate use; it is a typing error).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -227,11 +233,13 @@ def submit_need_report(
     now: datetime,
     settings: Settings | None = None,
     round_date: date | None = None,
+    precondition: Callable[[NeedReport | None], None] | None = None,
 ) -> NeedSubmission:
     """File (or revise) a care home's need report; see the module docstring for the rules.
 
     ``lines`` are mappings with ``item``, ``requested``, ``on_hand`` and optionally ``daily_use``
     (whole units). ``round_date`` is the round the reporter means (default: today's round).
+    ``precondition(current)`` may refuse the revision (see the module docstring).
     """
     settings = settings or Settings()
     moment = as_utc(now)
@@ -258,21 +266,26 @@ def submit_need_report(
         raise ValidationFailed(errors)
 
     target, late = place_report(moment, settings=settings, intended=round_date)
+    if precondition is not None and round_date is not None and target != round_date:
+        # Too late for the round revised: it is judged against that round's version, and the
+        # revision becomes the next round's report.
+        precondition(_current_version(session, care_home_id=home.id, round_date=round_date))
+        precondition = None
     try:
-        with session.begin_nested():
-            report = _store_version(
-                session,
-                home=home,
-                round_date=target,
-                situation=situation,
-                submitted_by=submitted_by.strip(),
-                submitted_at=moment,
-                late=late,
-                lines=clean,
-            )
+        report = _store_version(
+            session,
+            home=home,
+            round_date=target,
+            situation=situation,
+            submitted_by=submitted_by.strip(),
+            submitted_at=moment,
+            late=late,
+            lines=clean,
+            precondition=precondition,
+        )
     except IntegrityError as exc:
         raise Conflict(
-            f"care home {home.id} revised its report for {target} at the same moment; try again"
+            f"care home {care_home_id} revised its report for {target} at the same moment; try again"
         ) from exc
     record_audit(
         session,
@@ -294,6 +307,17 @@ def submit_need_report(
     return NeedSubmission(report=report, warnings=warnings)
 
 
+def _current_version(session: Session, *, care_home_id: str, round_date: date) -> NeedReport | None:
+    """The version of a home's report that counts in a round, or None."""
+    return session.scalars(
+        select(NeedReport).where(
+            NeedReport.care_home_id == care_home_id,
+            NeedReport.round_date == round_date,
+            NeedReport.superseded.is_(False),
+        )
+    ).one_or_none()
+
+
 def _store_version(
     session: Session,
     *,
@@ -304,6 +328,7 @@ def _store_version(
     submitted_at: datetime,
     late: bool,
     lines: list[NeedLineInput],
+    precondition: Callable[[NeedReport | None], None] | None = None,
 ) -> NeedReport:
     """Supersede the current version (if any) and add the next one with its lines."""
     earlier = session.scalars(
@@ -313,6 +338,8 @@ def _store_version(
     ).all()
     last_version = max((report.version for report in earlier), default=0)
     current = next((report for report in earlier if not report.superseded), None)
+    if precondition is not None:
+        precondition(current)
     if current is not None:
         current.superseded = True
         session.flush()

@@ -70,6 +70,18 @@ def _get_report(session: Session, user: User, report_id: int) -> NeedReport:
     return report
 
 
+def _get_report_header(session: Session, user: User, report_id: int) -> NeedReport:
+    """The report version without its lines (a revision replaces them)."""
+    report = session.scalars(
+        select(NeedReport)
+        .join(CareHome, CareHome.id == NeedReport.care_home_id)
+        .where(home_filter(user), NeedReport.id == report_id)
+    ).one_or_none()
+    if report is None:
+        raise NotFound("need report", report_id)
+    return report
+
+
 def _submitted(submission: NeedSubmission, response: Response) -> NeedSubmitted:
     response.headers["ETag"] = etag_of(submission.report)
     response.headers["Location"] = f"/api/v1/needs/{submission.report.id}"
@@ -83,7 +95,10 @@ def _lines(body: NeedUpdate) -> list[dict[str, Any]]:
     return [line.model_dump() for line in body.lines]
 
 
-def _home_for(session: Session, user: User, care_home_id: str | None) -> str:
+def _home_for(session: Session, user: User, care_home_id: str | None) -> CareHome | str:
+    """The home the report is for: its id (a manager's own home) or the visible home itself.
+
+    The route keeps the loaded home referenced, so submitting finds it in the session."""
     if user.role == Role.CARE_HOME_MANAGER:
         own = user.care_home_id or ""
         if care_home_id not in (None, own):
@@ -93,7 +108,7 @@ def _home_for(session: Session, user: User, care_home_id: str | None) -> str:
         raise ValidationFailed(
             [{"field": "care_home_id", "line": None, "message": "name the care home"}]
         )
-    return get_visible_care_home(session, user=user, care_home_id=care_home_id).id
+    return get_visible_care_home(session, user=user, care_home_id=care_home_id)
 
 
 @router.post(
@@ -106,7 +121,8 @@ def submit(
     body: NeedCreate, user: NeedsUser, session: SessionDep, request: Request, response: Response
 ) -> NeedSubmitted:
     """File a care home's need report for the open round (after the cut-off: the next round)."""
-    home_id = _home_for(session, user, body.care_home_id)
+    home = _home_for(session, user, body.care_home_id)
+    home_id = home if isinstance(home, str) else home.id
     submission = submit_need_report(
         session,
         care_home_id=home_id,
@@ -145,20 +161,22 @@ def revise(
     if_match: Annotated[str | None, Header(description='The ETag read, e.g. "2"')] = None,
 ) -> NeedSubmitted:
     """Revise a report: a new version replaces it (only if ``If-Match`` names the latest)."""
-    report = _get_report(session, user, report_id)
+    report = _get_report_header(session, user, report_id)
     if if_match is None:
         raise PreconditionRequired("send If-Match with the ETag of the version you revise")
-    versions = list_report_versions(
-        session, care_home_id=report.care_home_id, round_date=report.round_date
-    )
-    current = versions[-1]
     sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    matches = "*" in sent or bool({etag_of(current), str(current.version)} & sent)
-    if current.id != report.id or not matches:
-        raise PreconditionFailed(
-            f"the report is at version {current.version} (ETag {etag_of(current)});"
-            " read it again before revising"
-        )
+
+    def still_current(current: NeedReport | None) -> None:
+        # Checked under the report's row lock: of two revisions of one version, one wins.
+        if current is None:
+            raise NotFound("need report", report_id)
+        matches = "*" in sent or bool({etag_of(current), str(current.version)} & sent)
+        if current.id != report.id or not matches:
+            raise PreconditionFailed(
+                f"the report is at version {current.version} (ETag {etag_of(current)});"
+                " read it again before revising"
+            )
+
     submission = submit_need_report(
         session,
         care_home_id=report.care_home_id,
@@ -168,6 +186,7 @@ def revise(
         now=utcnow(),
         settings=_settings(request),
         round_date=report.round_date,
+        precondition=still_current,
     )
     return _submitted(submission, response)
 

@@ -5,12 +5,13 @@ PostgreSQL schema of its own seeded with the demo data; clients are httpx thread
 reports for 60 care homes with the county's bearer token, each with its own ``Idempotency-Key``.
 
 - **The web process killed mid-stream**: SIGKILL while submissions are in flight, a restart, and
-  the clients send every submission whose answer they did not get again with the SAME key. A key
-  whose request died with the process is taken over after
-  ``FORDELA_WEB_IDEMPOTENCY_ABANDONED_SECONDS`` (2 s here; 300 s by default; until then a retry
-  is told 409 "still running"). If that request had committed before the kill, the retry is told
-  409 "already reported" (the report is there; it is not filed twice). Finally every submission
-  is sent once more with its key: each is replayed or refused as a duplicate, never stored again.
+  the clients send every submission whose answer they did not get again with the SAME key. The
+  key's reservation, the report and the stored response commit in one transaction: a request
+  that died before its commit left nothing (the retry stores it), one that committed left its
+  response (the retry is a replay). A key left "still running" (409) by an older server that
+  committed reservations apart is taken over after ``FORDELA_WEB_IDEMPOTENCY_ABANDONED_SECONDS``.
+  Finally every submission is sent once more with its key: each is replayed or refused as a
+  duplicate, never stored again.
 - **PostgreSQL connections lost**: the server's backends (found by its ``application_name``) are
   terminated every 250 ms while the submissions go on; the shared server is never restarted.
   Clients get 503 with ``Retry-After`` (never a 500) and retry with the same key.
