@@ -15,6 +15,7 @@ from api.body_limit import BodySizeLimit
 from api.docs import install_local_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
+from api.in_flight import InFlightLimit
 from api.openapi import install_problem_openapi
 from api.routes import (
     auth,
@@ -81,5 +82,6 @@ def create_app(
     app.include_router(pages.router)
     app.mount("/static", pages.static_files(), name="static")
     app.add_middleware(IdempotencyMiddleware, session_cookie=SESSION_COOKIE)
+    app.add_middleware(InFlightLimit, limit=config.in_flight)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     return app

@@ -129,6 +129,7 @@ class IdempotencyMiddleware:
         else:
             release_key(session, user_id=user_id, key=key)
         session.commit()
+        session.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope) if scope["type"] == "http" else Headers()
@@ -150,7 +151,10 @@ class IdempotencyMiddleware:
                 raise
             await _send(send, *_unavailable())
         finally:
-            await run_in_threadpool(session.close)
+            if session.in_transaction():
+                await run_in_threadpool(session.close)  # a rollback: database work
+            else:
+                session.close()
 
     async def _keyed(
         self, session: Session, scope: Scope, send: Send, headers: Headers, key: str, body: bytes

@@ -4,7 +4,8 @@
 caps request bodies (413 above it); the ``login_*`` values set the sign-in rate limit and
 ``whatif_max_lines`` caps the size of a what-if scenario solved inside a request;
 ``idempotency_abandoned_seconds`` is when an ``Idempotency-Key`` whose request died (the process
-was killed) may be taken over by a retry.
+was killed) may be taken over by a retry. ``in_flight`` is how many requests a worker process works
+on at once (``api.in_flight``); the others wait their turn.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ApiSettings(BaseSettings):
     whatif_max_lines: int = Field(default=20_000, ge=1)
     idempotency_abandoned_seconds: float = Field(default=300.0, gt=0)
     docs: bool = True
+    in_flight: int = Field(default=4, ge=1, le=15)  # ≤ the database pool (5 + 10 overflow)
 
     @property
     def session_lifetime(self) -> timedelta:

@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
@@ -188,46 +189,56 @@ def lines(items: list[str], home_index: int, revision: int) -> list[dict[str, An
 
 
 async def file_and_revise(
-    client: httpx.AsyncClient, seeded: Seeded, index: int, stats: Stats
+    client: aiohttp.ClientSession, seeded: Seeded, index: int, stats: Stats
 ) -> None:
     """One home: POST its report, then PUT a revision with If-Match."""
     home = seeded.homes[index]
     body = {"care_home_id": home, "situation": "none", "lines": lines(seeded.items, index, 0)}
     began = time.perf_counter()
     try:
-        response = await client.post(
+        async with client.post(
             "/api/v1/needs", json=body, headers={"Idempotency-Key": f"load-{home}"}
-        )
-    except httpx.HTTPError as exc:
+        ) as response:
+            status, etag = response.status, response.headers.get("etag", "")
+            created = await response.json() if status == 201 else None
+    except (aiohttp.ClientError, TimeoutError) as exc:
         stats.errors[f"POST {type(exc).__name__}"] += 1
         return
     stats.latencies.append(time.perf_counter() - began)
-    if response.status_code != 201:
-        stats.errors[f"POST {response.status_code}"] += 1
+    if created is None:
+        stats.errors[f"POST {status}"] += 1
         return
-    report_id = response.json()["report"]["id"]
     revision = {"situation": "suspected", "lines": lines(seeded.items, index, 1)}
     began = time.perf_counter()
     try:
-        response = await client.put(
-            f"/api/v1/needs/{report_id}",
-            json=revision,
-            headers={"If-Match": response.headers["etag"]},
-        )
-    except httpx.HTTPError as exc:
+        async with client.put(
+            f"/api/v1/needs/{created['report']['id']}", json=revision, headers={"If-Match": etag}
+        ) as response:
+            status = response.status
+            await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
         stats.errors[f"PUT {type(exc).__name__}"] += 1
         return
     stats.latencies.append(time.perf_counter() - began)
-    if response.status_code != 200:
-        stats.errors[f"PUT {response.status_code}"] += 1
+    if status != 200:
+        stats.errors[f"PUT {status}"] += 1
+
+
+def _client(base: str, token: str, connections: int) -> aiohttp.ClientSession:
+    """A keep-alive client session with the bearer token."""
+    return aiohttp.ClientSession(
+        base_url=base,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=aiohttp.ClientTimeout(total=60),
+        connector=aiohttp.TCPConnector(limit=connections),
+    )
 
 
 async def reader(
     base: str, token: str, municipalities: list[str], stats: Stats, stop: asyncio.Event
 ) -> None:
     """A coordinator reading lists while the burst goes on."""
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+    async with _client(base, token, 1) as client:
         n = 0
         while not stop.is_set():
             code = municipalities[n % len(municipalities)]
@@ -235,13 +246,15 @@ async def reader(
             for path in paths:
                 began = time.perf_counter()
                 try:
-                    response = await client.get(path)
-                except httpx.HTTPError as exc:
+                    async with client.get(path) as response:
+                        status = response.status
+                        await response.read()
+                except (aiohttp.ClientError, TimeoutError) as exc:
                     stats.errors[f"GET {type(exc).__name__}"] += 1
                     continue
                 stats.latencies.append(time.perf_counter() - began)
-                if response.status_code != 200:
-                    stats.errors[f"GET {response.status_code}"] += 1
+                if status != 200:
+                    stats.errors[f"GET {status}"] += 1
             n += 1
             await asyncio.sleep(0.2)
 
@@ -257,19 +270,16 @@ async def burst(base: str, seeded: Seeded, clients: int) -> tuple[Stats, Stats, 
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(seeded.homes)):
         queue.put_nowait(index)
-    headers = {"Authorization": f"Bearer {seeded.submit_token}"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async def worker() -> None:
-        async with httpx.AsyncClient(
-            base_url=base, headers=headers, timeout=60, limits=limits
-        ) as client:
+    async with _client(base, seeded.submit_token, clients) as client:
+
+        async def worker() -> None:
             while not queue.empty():
                 await file_and_revise(client, seeded, queue.get_nowait(), submissions)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    wall = time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        wall = time.perf_counter() - started
     stop.set()
     await asyncio.gather(*readers)
     return submissions, reads, wall

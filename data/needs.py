@@ -285,7 +285,8 @@ def submit_need_report(
         )
     except IntegrityError as exc:
         raise Conflict(
-            f"care home {care_home_id} revised its report for {target} at the same moment; try again"
+            f"care home {care_home_id} revised its report for {target} at the same moment;"
+            " try again"
         ) from exc
     record_audit(
         session,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import NotFound
+from data.last_use import note_use
 from data.models import ApiToken, User
 from data.secrets import digest, new_secret
 
@@ -76,8 +77,13 @@ def resolve_api_token(
     if not user.active or (token.expires_at is not None and token.expires_at <= moment):
         return None
     if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = moment
-        session.flush()
+        note_use(
+            session,
+            token,
+            column=ApiToken.last_used_at,
+            moment=moment,
+            resolution=LAST_USED_RESOLUTION,
+        )
     return token, user
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from data.audit import record_audit
 from data.clock import resolve_now
+from data.last_use import note_use
 from data.models import User, WebSession
 from data.secrets import digest, digests_match, new_secret
 
@@ -92,8 +93,13 @@ def resolve_web_session(
         return None
     record, user = row
     if moment - record.last_seen_at >= LAST_SEEN_RESOLUTION:
-        record.last_seen_at = moment
-        session.flush()
+        note_use(
+            session,
+            record,
+            column=WebSession.last_seen_at,
+            moment=moment,
+            resolution=LAST_SEEN_RESOLUTION,
+        )
     return record, user
 
 
