@@ -14,6 +14,8 @@ from data.models import AuditEntry
 
 __all__ = ["list_audit_entries", "record_audit"]
 
+_INSERT_ENTRY = insert(AuditEntry).returning(AuditEntry)  # built once: every change runs it
+
 
 def record_audit(
     session: Session,
@@ -28,7 +30,7 @@ def record_audit(
     """Add one audit row (flushed, not committed): ``actor`` did ``action`` to an entity."""
     # A bulk INSERT … RETURNING: cheaper than the unit of work for a row nobody changes later.
     return session.scalars(
-        insert(AuditEntry).returning(AuditEntry),
+        _INSERT_ENTRY,
         [
             {
                 "at": resolve_now(now),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,26 +40,41 @@ class KeyState:
     record: IdempotencyRecord | None = None
 
 
-def _claim(session: Session, *, user_id: int, key: str, request_hash: str, at: datetime) -> bool:
-    """Insert the placeholder unless the key exists; True when this call inserted it."""
-    dialect = session.get_bind().dialect.name
+def _claim_statement(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
+    return (
         insert(IdempotencyRecord)
-        .values(
-            user_id=user_id,
-            key=key,
-            request_hash=request_hash,
-            status_code=0,
-            media_type="",
-            body="",
-            headers={},
-            created_at=at,
-        )
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
         .returning(IdempotencyRecord.id)
     )
-    return session.execute(statement).first() is not None
+
+
+# Built once per dialect: every keyed POST runs these two.
+_CLAIM = {dialect: _claim_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_COMPLETE = (
+    update(IdempotencyRecord)
+    .where(
+        IdempotencyRecord.user_id == bindparam("match_user_id"),
+        IdempotencyRecord.key == bindparam("match_key"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+def _claim(session: Session, *, user_id: int, key: str, request_hash: str, at: datetime) -> bool:
+    """Insert the placeholder unless the key exists; True when this call inserted it."""
+    values = {
+        "user_id": user_id,
+        "key": key,
+        "request_hash": request_hash,
+        "status_code": 0,
+        "media_type": "",
+        "body": "",
+        "headers": {},
+        "created_at": at,
+    }
+    statement = _CLAIM[session.get_bind().dialect.name]
+    return session.execute(statement, values).first() is not None
 
 
 def reserve_key(
@@ -105,10 +120,15 @@ def complete_key(
 ) -> None:
     """Store the response of the request that reserved ``key``."""
     session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-        .values(status_code=status_code, media_type=media_type, body=body, headers=headers)
-        .execution_options(synchronize_session=False)
+        _COMPLETE,
+        {
+            "match_user_id": user_id,
+            "match_key": key,
+            "status_code": status_code,
+            "media_type": media_type,
+            "body": body,
+            "headers": headers,
+        },
     )
 
 

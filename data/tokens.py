@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from data.audit import record_audit
@@ -27,6 +27,14 @@ __all__ = [
 ]
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Built once: every API request runs it, and a prebuilt statement skips construction and
+# cache-key generation (half its cost in SQLAlchemy).
+_LIVE_TOKEN = (
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
 
 
 def create_api_token(
@@ -66,11 +74,7 @@ def resolve_api_token(
 ) -> tuple[ApiToken, User] | None:
     """The live token with that secret and its active user, or None; notes when it was used."""
     moment = resolve_now(now)
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest(secret), ApiToken.revoked_at.is_(None))
-    ).one_or_none()
+    row = session.execute(_LIVE_TOKEN, {"token_hash": digest(secret)}).one_or_none()
     if row is None:
         return None
     token, user = row
