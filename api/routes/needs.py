@@ -70,16 +70,20 @@ def _get_report(session: Session, user: User, report_id: int) -> NeedReport:
     return report
 
 
-def _get_report_header(session: Session, user: User, report_id: int) -> NeedReport:
-    """The report version without its lines (a revision replaces them)."""
-    report = session.scalars(
-        select(NeedReport)
+def _get_report_header(
+    session: Session, user: User, report_id: int
+) -> tuple[NeedReport, CareHome]:
+    """The report version without its lines (a revision replaces them) and its home.
+
+    The caller keeps the home referenced, so submitting finds it in the session."""
+    row = session.execute(
+        select(NeedReport, CareHome)
         .join(CareHome, CareHome.id == NeedReport.care_home_id)
         .where(home_filter(user), NeedReport.id == report_id)
     ).one_or_none()
-    if report is None:
+    if row is None:
         raise NotFound("need report", report_id)
-    return report
+    return row[0], row[1]
 
 
 def _submitted(submission: NeedSubmission, response: Response) -> NeedSubmitted:
@@ -161,7 +165,7 @@ def revise(
     if_match: Annotated[str | None, Header(description='The ETag read, e.g. "2"')] = None,
 ) -> NeedSubmitted:
     """Revise a report: a new version replaces it (only if ``If-Match`` names the latest)."""
-    report = _get_report_header(session, user, report_id)
+    report, _home = _get_report_header(session, user, report_id)
     if if_match is None:
         raise PreconditionRequired("send If-Match with the ETag of the version you revise")
     sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
