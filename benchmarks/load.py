@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -260,50 +261,74 @@ async def reader(
             await asyncio.sleep(0.2)
 
 
-async def warm_up(client: aiohttp.ClientSession, clients: int) -> None:
-    """Reads over every client connection before the clock starts, as a server that has been up
+async def _read(client: aiohttp.ClientSession, path: str) -> None:
+    async with client.get(path) as response:
+        await response.read()
+        response.raise_for_status()
+
+
+async def warm_up(clients: list[aiohttp.ClientSession]) -> None:
+    """Reads over every client's connection before the clock starts, as a server that has been up
     since the morning would have had: workers with their database connections open and their
-    code loaded. Nothing is written, so the burst itself starts from an empty round."""
+    code loaded. Nothing is written, so the burst itself starts from an empty round.
 
-    async def read(path: str) -> None:
-        async with client.get(path) as response:
-            await response.read()
-            response.raise_for_status()
-
+    The connections are opened one at a time: opened all at once, the first worker process to
+    wake accepts every one of them and the other worker sits idle through the burst."""
+    for client in clients:
+        await _read(client, "/api/v1/items?limit=1")
     for _ in range(WARM_UP_ROUNDS):
         await asyncio.gather(
             *(
-                read("/api/v1/items?limit=50" if n % 2 else "/api/v1/needs?limit=5")
-                for n in range(clients)
+                _read(client, "/api/v1/items?limit=50" if n % 2 else "/api/v1/needs?limit=5")
+                for n, client in enumerate(clients)
             )
         )
 
 
-async def burst(base: str, seeded: Seeded, clients: int) -> tuple[Stats, Stats, float]:
-    """Every home files and revises; returns (submissions, reads, wall seconds)."""
+def connections_per_process(port: int) -> list[int]:
+    """How many established connections each server process holds on ``port`` (from ``ss``)."""
+    try:
+        listing = subprocess.run(
+            ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return sorted(Counter(re.findall(r"pid=(\d+)", listing)).values(), reverse=True)
+
+
+async def burst(
+    base: str, seeded: Seeded, clients: int, port: int
+) -> tuple[Stats, Stats, float, list[int]]:
+    """Every home files and revises; (submissions, reads, wall seconds, connections per worker)."""
     submissions, reads = Stats(), Stats()
-    stop = asyncio.Event()
-    readers = [
-        asyncio.create_task(reader(base, token, seeded.municipalities, reads, stop))
-        for token in seeded.read_tokens
-    ]
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(seeded.homes)):
         queue.put_nowait(index)
+    sessions = [_client(base, seeded.submit_token, 1) for _ in range(clients)]
+    try:
+        await warm_up(sessions)
+        spread = connections_per_process(port)
+        stop = asyncio.Event()
+        readers = [
+            asyncio.create_task(reader(base, token, seeded.municipalities, reads, stop))
+            for token in seeded.read_tokens
+        ]
 
-    async with _client(base, seeded.submit_token, clients) as client:
-
-        async def worker() -> None:
+        async def worker(client: aiohttp.ClientSession) -> None:
             while not queue.empty():
                 await file_and_revise(client, seeded, queue.get_nowait(), submissions)
 
-        await warm_up(client, clients)
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
+        await asyncio.gather(*(worker(client) for client in sessions))
         wall = time.perf_counter() - started
-    stop.set()
-    await asyncio.gather(*readers)
-    return submissions, reads, wall
+        stop.set()
+        await asyncio.gather(*readers)
+    finally:
+        await asyncio.gather(*(client.close() for client in sessions))
+    return submissions, reads, wall, spread
 
 
 def check_database(engine: Engine, homes: int) -> str:
@@ -340,8 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         url = engine.url.render_as_string(hide_password=False)
         server = start_server(url, port, args.workers, Path(folder) / "server.log")
         try:
-            submissions, reads, wall = asyncio.run(
-                burst(f"http://127.0.0.1:{port}", seeded, args.clients)
+            submissions, reads, wall, spread = asyncio.run(
+                burst(f"http://127.0.0.1:{port}", seeded, args.clients, port)
             )
         finally:
             server.terminate()
@@ -354,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         f"size {args.size}: {len(seeded.homes)} homes × {len(seeded.items)} lines, "
         f"{args.workers} workers, {args.clients} clients, PostgreSQL"
     )
+    print(f"client connections per server process: {spread}")
     print(f"need submissions: {count} in {wall:.1f} s = {rate:.0f}/s")
     print(
         "  latency p50 {:.0f} ms, p95 {:.0f} ms, p99 {:.0f} ms, mean {:.0f} ms".format(
