@@ -21,13 +21,15 @@ What it does:
 
 Target on the 2-core machine: ≥ 300 submissions/s, p95 ≤ 200 ms, zero errors.
 
-Measured 2026-11-23 (2 workers, 32 clients, PostgreSQL 15 on the same 2 cores, while other test
-runs kept the load average at 8–16): county 766 submissions in 32.6 s = 24/s, p50 1,085 ms,
-p95 2,284 ms, p99 5,432 ms, 0 errors; national 4,600 in 197 s = 23/s, p95 2,546 ms, 0 errors,
-every home with exactly its two versions. The target is NOT met. A POST costs 18 statements in
-four transactions (token lookup and key reservation in the idempotency middleware, the route, the
-key's completion), each with a pool pre-ping; the time is mostly waiting on PostgreSQL, which
-shares the two cores.
+Measured 2026-12-01 on a quiet machine (2 workers, 32 clients, PostgreSQL 15 on the same two
+cores; the client takes about a tenth of a core): county 766 submissions in 2.9–3.1 s =
+247–260/s, p50 111–125 ms, p95 178–198 ms, p99 224–281 ms, 0 errors; national 4,600 in 19.9 s =
+231/s, p50 135 ms, p95 196 ms, p99 255 ms, 0 errors, every home with exactly its two versions.
+The rate target is NOT met (about 83 % of it); p95 and errors are. The two cores are saturated:
+each worker spends about 6 ms of CPU on a POST (half of it in SQLAlchemy and psycopg for its 11
+round trips: pre-ping, token, key claim, home, items, locked versions, report, lines, audit, key
+completion, commit), PostgreSQL about 1.5 ms. A 2026-11-23 run, with four transactions a POST,
+httpx as the client and a loaded machine, gave 24/s.
 """
 
 from __future__ import annotations
