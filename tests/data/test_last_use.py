@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from data.db import session_scope
-from data.models import ApiToken, Role, WebSession
+from data.models import ApiToken, Role, User, WebSession
 from data.tokens import LAST_USED_RESOLUTION, create_api_token, resolve_api_token
 from data.users import create_user
 from data.web_sessions import create_web_session, resolve_web_session
@@ -17,16 +17,19 @@ from data.web_sessions import create_web_session, resolve_web_session
 T0 = datetime(2026, 11, 30, 9, 50, tzinfo=UTC)
 
 
-def _token(session: Session, username: str = "bench") -> str:
-    user = create_user(
+def _user(session: Session, username: str) -> User:
+    return create_user(
         session,
         username=username,
-        full_name="Bench",
+        full_name=username.title(),
         password="long-enough-1",
         role=Role.COUNTY_COORDINATOR.value,
         actor="test",
     )
-    _record, secret = create_api_token(session, user=user, name="t", now=T0)
+
+
+def _token(session: Session, username: str = "bench") -> str:
+    _record, secret = create_api_token(session, user=_user(session, username), name="t", now=T0)
     return secret
 
 
@@ -48,16 +51,12 @@ def test_token_use_is_noted_at_most_once_a_minute(session: Session) -> None:
 
 
 def test_web_session_use_is_noted(session: Session) -> None:
-    user = create_user(
-        session,
-        username="seen",
-        full_name="Seen",
-        password="long-enough-1",
-        role=Role.LOGISTICS.value,
-        actor="test",
-    )
     started = create_web_session(
-        session, user=user, client_ip="127.0.0.1", lifetime=timedelta(hours=12), now=T0
+        session,
+        user=_user(session, "seen"),
+        client_ip="127.0.0.1",
+        lifetime=timedelta(hours=12),
+        now=T0,
     )
     later = T0 + timedelta(minutes=5)
     assert resolve_web_session(session, cookie_value=started.cookie_value, now=later)
