@@ -70,9 +70,7 @@ def _get_report(session: Session, user: User, report_id: int) -> NeedReport:
     return report
 
 
-def _get_report_header(
-    session: Session, user: User, report_id: int
-) -> tuple[NeedReport, CareHome]:
+def _get_report_header(session: Session, user: User, report_id: int) -> tuple[NeedReport, CareHome]:
     """The report version without its lines (a revision replaces them) and its home.
 
     The caller keeps the home referenced, so submitting finds it in the session."""
