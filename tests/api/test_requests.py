@@ -3,17 +3,23 @@ and that a 2xx is committed before the answer arrives."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from api.routes import stock as stock_routes
 from api.settings import ApiSettings
 from data.db import session_scope
 from data.models import AuditEntry, Job, StockEntry
+from data.stock import record_receipt
 from data.needs import submit_need_report
 from data.rounds import cutoff_at
 from jobs.worker import run_pending_jobs
@@ -208,3 +214,32 @@ def test_streamed_body_over_the_limit_is_413(as_role: Callable[[str], TestClient
     )
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
+
+
+def test_the_same_key_sent_twice_at_once_is_stored_once_and_replayed(
+    committed_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two copies of one keyed POST in flight together: the second waits for the first to commit
+    (the key, the work and the answer are one transaction) and is then given the same answer."""
+
+    def slow_receipt(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # hold the first request inside its transaction
+        return record_receipt(*args, **kwargs)
+
+    monkeypatch.setattr(stock_routes, "record_receipt", slow_receipt)
+    with TestClient(committed_app) as client:
+        token = bearer_token(client, "lansstyrelsen")
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "receipt-at-once"}
+    receipt = {**RECEIPT, "lot": "AT-ONCE-1"}
+
+    def post() -> tuple[int, dict[str, Any], bool]:
+        with TestClient(committed_app) as client:
+            answer = client.post("/api/v1/stock/receipts", json=receipt, headers=headers)
+        return answer.status_code, answer.json(), "idempotent-replayed" in answer.headers
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: post(), range(2)))
+    assert [status for status, _body, _replayed in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
+    assert sorted(replayed for _status, _body, replayed in answers) == [False, True]
+    assert _entries(committed_app, "AT-ONCE-1") == 1
