@@ -25,11 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from data.audit import record_audit
@@ -62,9 +62,13 @@ LINE_FIELDS = ("item", "requested", "on_hand", "daily_use")
 
 # The statements of the submission path, built once (construction and cache-key generation are
 # half of a statement's cost in SQLAlchemy, and the 09:50 burst runs them thousands of times).
-# Only what validation reads, as plain rows: loading whole Item entities costs twice as much.
-_ITEMS = select(Item.code, Item.unit, Item.max_daily_per_place).where(
-    Item.code.in_(bindparam("codes", expanding=True))
+# Those on tables (not mapped classes) run on the session's connection as plain Core: a quarter of
+# the CPU of the ORM's bulk path. Validation reads only the item columns it needs.
+_ITEM_TABLE = cast(Table, Item.__table__)
+_REPORT_TABLE = cast(Table, NeedReport.__table__)
+_LINE_TABLE = cast(Table, NeedLine.__table__)
+_ITEMS = select(_ITEM_TABLE.c.code, _ITEM_TABLE.c.unit, _ITEM_TABLE.c.max_daily_per_place).where(
+    _ITEM_TABLE.c.code.in_(bindparam("codes", expanding=True))
 )
 _VERSIONS_LOCKED = (
     select(NeedReport)
@@ -77,13 +81,12 @@ _VERSIONS_LOCKED = (
     .execution_options(populate_existing=True)
 )
 _SUPERSEDE = (
-    update(NeedReport)
-    .where(NeedReport.id == bindparam("report_id"))
+    update(_REPORT_TABLE)
+    .where(_REPORT_TABLE.c.id == bindparam("report_id"))
     .values(superseded=True)
-    .execution_options(synchronize_session=False)
 )
-_INSERT_REPORT = insert(NeedReport).returning(NeedReport)
-_INSERT_LINES = insert(NeedLine).returning(NeedLine, sort_by_parameter_order=True)
+_INSERT_REPORT = insert(_REPORT_TABLE).returning(_REPORT_TABLE.c.id)
+_INSERT_LINES = insert(_LINE_TABLE).returning(_LINE_TABLE.c.id, sort_by_parameter_order=True)
 _REQUIRED = ("item", "requested", "on_hand")
 
 
@@ -296,7 +299,7 @@ def submit_need_report(
     home = _home_or_errors(session, care_home_id, errors)
     codes = {str(raw.get("item", "")).strip() for raw in lines if isinstance(raw, Mapping)}
     items: dict[str, ItemLimits] = {
-        row.code: row for row in session.execute(_ITEMS, {"codes": list(codes)})
+        row.code: row for row in session.connection().execute(_ITEMS, {"codes": list(codes)})
     }
     clean, line_errors, warnings = validate_need_lines(
         lines, items=items, places=home.places if home else 1
@@ -382,38 +385,54 @@ def _store_version(
     current = next((report for report in earlier if not report.superseded), None)
     if precondition is not None:
         precondition(current)
+    connection = session.connection()
     if current is not None:
-        session.execute(_SUPERSEDE, {"report_id": current.id})
+        connection.execute(_SUPERSEDE, {"report_id": current.id})
         set_committed_value(current, "superseded", True)
-    report = session.scalars(
-        _INSERT_REPORT,
-        [
-            {
-                "care_home_id": home.id,
-                "round_date": round_date,
-                "version": last_version + 1,
-                "situation": situation,
-                "submitted_at": submitted_at,
-                "submitted_by": submitted_by,
-                "late": late,
-                "superseded": False,
-            }
+    columns = {
+        "care_home_id": home.id,
+        "round_date": round_date,
+        "version": last_version + 1,
+        "situation": situation,
+        "submitted_at": submitted_at,
+        "submitted_by": submitted_by,
+        "late": late,
+        "superseded": False,
+    }
+    report_id: int = connection.execute(_INSERT_REPORT, columns).scalar_one()
+    line_rows = [
+        {
+            "report_id": report_id,
+            "item_code": line.item,
+            "requested": line.requested,
+            "on_hand": line.on_hand,
+            "daily_use": line.daily_use,
+        }
+        for line in lines
+    ]
+    line_ids: list[int] = list(connection.execute(_INSERT_LINES, line_rows).scalars())
+    return _detached_snapshot(report_id, columns, line_ids, line_rows)
+
+
+def _detached_snapshot(
+    report_id: int,
+    columns: dict[str, Any],
+    line_ids: Sequence[int],
+    line_rows: list[dict[str, Any]],
+) -> NeedReport:
+    """The stored version as ORM objects outside the session, with their database identities.
+
+    They read like a loaded report; adding them to a session attaches them without an INSERT."""
+    report = NeedReport(
+        id=report_id,
+        **columns,
+        lines=[
+            NeedLine(id=line_id, **row) for line_id, row in zip(line_ids, line_rows, strict=True)
         ],
-    ).one()
-    stored_lines = session.scalars(
-        _INSERT_LINES,
-        [
-            {
-                "report_id": report.id,
-                "item_code": line.item,
-                "requested": line.requested,
-                "on_hand": line.on_hand,
-                "daily_use": line.daily_use,
-            }
-            for line in lines
-        ],
-    ).all()
-    set_committed_value(report, "lines", list(stored_lines))
+    )
+    for line in report.lines:
+        make_transient_to_detached(line)
+    make_transient_to_detached(report)
     return report
 
 

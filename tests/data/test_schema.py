@@ -131,11 +131,11 @@ def test_ledger_sign_must_match_kind(session: Session) -> None:
 
 def test_timestamps_are_stored_and_read_as_utc(session: Session) -> None:
     stockholm_noon = datetime(2026, 3, 29, 12, 0, tzinfo=timezone(timedelta(hours=2)))
-    entry = record_audit(
+    entry_id = record_audit(
         session, actor="t", action="a", entity="e", entity_id="1", now=stockholm_noon
     )
     session.expire_all()
-    again = session.get(AuditEntry, entry.id)
+    again = session.get(AuditEntry, entry_id)
     assert again is not None
     assert again.at == datetime(2026, 3, 29, 10, 0, tzinfo=UTC)
     assert again.at.utcoffset() == timedelta(0)

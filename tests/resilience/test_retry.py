@@ -52,7 +52,7 @@ def audit_rows(engine: Engine) -> int:
 
 
 def write(session: Session, action: str = "test.write") -> int:
-    return record_audit(session, actor="t", action=action, entity="t", entity_id="1").id
+    return record_audit(session, actor="t", action=action, entity="t", entity_id="1")
 
 
 def test_what_is_transient() -> None:
