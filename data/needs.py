@@ -47,6 +47,7 @@ __all__ = [
     "ItemLimits",
     "NeedLineInput",
     "NeedSubmission",
+    "ReportVersion",
     "get_need_report",
     "list_report_versions",
     "list_round_reports",
@@ -71,14 +72,12 @@ _ITEMS = select(_ITEM_TABLE.c.code, _ITEM_TABLE.c.unit, _ITEM_TABLE.c.max_daily_
     _ITEM_TABLE.c.code.in_(bindparam("codes", expanding=True))
 )
 _VERSIONS_LOCKED = (
-    select(NeedReport)
+    select(_REPORT_TABLE.c.id, _REPORT_TABLE.c.version, _REPORT_TABLE.c.superseded)
     .where(
-        NeedReport.care_home_id == bindparam("care_home_id"),
-        NeedReport.round_date == bindparam("round_date"),
+        _REPORT_TABLE.c.care_home_id == bindparam("care_home_id"),
+        _REPORT_TABLE.c.round_date == bindparam("round_date"),
     )
     .with_for_update()
-    # The locked read is the truth: a version loaded before the lock may be stale.
-    .execution_options(populate_existing=True)
 )
 _SUPERSEDE = (
     update(_REPORT_TABLE)
@@ -88,6 +87,15 @@ _SUPERSEDE = (
 _INSERT_REPORT = insert(_REPORT_TABLE).returning(_REPORT_TABLE.c.id)
 _INSERT_LINES = insert(_LINE_TABLE).returning(_LINE_TABLE.c.id, sort_by_parameter_order=True)
 _REQUIRED = ("item", "requested", "on_hand")
+
+
+class ReportVersion(Protocol):
+    """What a precondition sees of the version that counts (a ``NeedReport`` or a row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
 
 
 class ItemLimits(Protocol):
@@ -274,7 +282,7 @@ def submit_need_report(
     now: datetime,
     settings: Settings | None = None,
     round_date: date | None = None,
-    precondition: Callable[[NeedReport | None], None] | None = None,
+    precondition: Callable[[ReportVersion | None], None] | None = None,
 ) -> NeedSubmission:
     """File (or revise) a care home's need report; see the module docstring for the rules.
 
@@ -372,23 +380,26 @@ def _store_version(
     submitted_at: datetime,
     late: bool,
     lines: list[NeedLineInput],
-    precondition: Callable[[NeedReport | None], None] | None = None,
+    precondition: Callable[[ReportVersion | None], None] | None = None,
 ) -> NeedReport:
     """Supersede the current version (if any) and add the next one with its lines.
 
     Written with bulk statements (one INSERT for the report, one for all its lines) rather than
     the unit of work: this is the path of the 09:50 burst."""
-    earlier = session.scalars(
+    connection = session.connection()
+    # Read under the lock, as rows: the truth even when a version was loaded before the lock.
+    earlier = connection.execute(
         _VERSIONS_LOCKED, {"care_home_id": home.id, "round_date": round_date}
     ).all()
     last_version = max((report.version for report in earlier), default=0)
     current = next((report for report in earlier if not report.superseded), None)
     if precondition is not None:
         precondition(current)
-    connection = session.connection()
     if current is not None:
         connection.execute(_SUPERSEDE, {"report_id": current.id})
-        set_committed_value(current, "superseded", True)
+        loaded = session.identity_map.get(session.identity_key(NeedReport, current.id))
+        if loaded is not None:  # keep a version the caller holds in step with the database
+            set_committed_value(loaded, "superseded", True)
     columns = {
         "care_home_id": home.id,
         "round_date": round_date,

@@ -32,7 +32,12 @@ from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.models import CareHome, Municipality, NeedReport, Role, User
 from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
-from data.needs import NeedSubmission, list_report_versions, submit_need_report
+from data.needs import (
+    NeedSubmission,
+    ReportVersion,
+    list_report_versions,
+    submit_need_report,
+)
 from data.rounds import open_round
 from data.settings import Settings
 
@@ -44,7 +49,7 @@ UploadUser = Annotated[User, require_roles(Role.MUNICIPAL_COORDINATOR, Role.COUN
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def etag_of(report: NeedReport) -> str:
+def etag_of(report: ReportVersion) -> str:
     """The ETag of a report version: its version number, quoted."""
     return f'"{report.version}"'
 
@@ -168,7 +173,7 @@ def revise(
         raise PreconditionRequired("send If-Match with the ETag of the version you revise")
     sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
 
-    def still_current(current: NeedReport | None) -> None:
+    def still_current(current: ReportVersion | None) -> None:
         # Checked under the report's row lock: of two revisions of one version, one wins.
         if current is None:
             raise NotFound("need report", report_id)
