@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,24 +40,24 @@ class KeyState:
     record: IdempotencyRecord | None = None
 
 
+# Built once, on the table, and run on the session's connection as plain Core: every keyed POST
+# runs both, and the ORM's bulk path costs about four times the CPU.
+_TABLE = cast(Table, IdempotencyRecord.__table__)
+
+
 def _claim_statement(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(IdempotencyRecord)
+        insert(_TABLE)
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(IdempotencyRecord.id)
+        .returning(_TABLE.c.id)
     )
 
 
-# Built once per dialect: every keyed POST runs these two.
 _CLAIM = {dialect: _claim_statement(dialect) for dialect in ("postgresql", "sqlite")}
-_COMPLETE = (
-    update(IdempotencyRecord)
-    .where(
-        IdempotencyRecord.user_id == bindparam("match_user_id"),
-        IdempotencyRecord.key == bindparam("match_key"),
-    )
-    .execution_options(synchronize_session=False)
+_COMPLETE = update(_TABLE).where(
+    _TABLE.c.user_id == bindparam("match_user_id"),
+    _TABLE.c.key == bindparam("match_key"),
 )
 
 
@@ -74,7 +74,7 @@ def _claim(session: Session, *, user_id: int, key: str, request_hash: str, at: d
         "created_at": at,
     }
     statement = _CLAIM[session.get_bind().dialect.name]
-    return session.execute(statement, values).first() is not None
+    return session.connection().execute(statement, values).first() is not None
 
 
 def reserve_key(
@@ -119,7 +119,7 @@ def complete_key(
     headers: dict[str, Any],
 ) -> None:
     """Store the response of the request that reserved ``key``."""
-    session.execute(
+    session.connection().execute(
         _COMPLETE,
         {
             "match_user_id": user_id,

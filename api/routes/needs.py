@@ -8,6 +8,7 @@ without it, 412 when another version has been filed since.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -75,18 +76,27 @@ def _get_report(session: Session, user: User, report_id: int) -> NeedReport:
     return report
 
 
-def _get_report_header(session: Session, user: User, report_id: int) -> tuple[NeedReport, CareHome]:
-    """The report version without its lines (a revision replaces them) and its home.
+@dataclass(frozen=True)
+class _Revised:
+    """The version a revision names: which report, home and round."""
+
+    id: int
+    care_home_id: str
+    round_date: date
+
+
+def _get_report_header(session: Session, user: User, report_id: int) -> tuple[_Revised, CareHome]:
+    """The version a revision names (its columns, not its lines) and its home.
 
     The caller keeps the home referenced, so submitting finds it in the session."""
     row = session.execute(
-        select(NeedReport, CareHome)
+        select(NeedReport.id, NeedReport.care_home_id, NeedReport.round_date, CareHome)
         .join(CareHome, CareHome.id == NeedReport.care_home_id)
         .where(home_filter(user), NeedReport.id == report_id)
     ).one_or_none()
     if row is None:
         raise NotFound("need report", report_id)
-    return row[0], row[1]
+    return _Revised(row[0], row[1], row[2]), row[3]
 
 
 def _submitted(submission: NeedSubmission, response: Response) -> NeedSubmitted:
