@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.errors import Issue, ValidationFailed
-from data.models import CareHome, Item, NeedReport, Situation
-from data.needs import submit_need_report, validate_need_lines
+from data.models import CareHome, Item, Situation
+from data.needs import StoredReport, submit_need_report, validate_need_lines
 from data.settings import Settings
 
 __all__ = [
@@ -213,7 +213,7 @@ def store_need_file(
     now: datetime,
     settings: Settings | None = None,
     round_date: date | None = None,
-) -> list[NeedReport]:
+) -> list[StoredReport]:
     """One report per home in the file, in one savepoint: all stored, or ``ValidationFailed``.
 
     ``round_date`` is the round the uploader meant (see ``submit_need_report``).
@@ -221,7 +221,7 @@ def store_need_file(
     errors, grouped = file_issues(session, rows=rows, municipality_code=municipality_code)
     if errors:
         raise ValidationFailed(errors)
-    reports: list[NeedReport] = []
+    reports: list[StoredReport] = []
     with session.begin_nested():
         for home_id, (situation, home_rows) in sorted(grouped.items()):
             submitted = submit_need_report(

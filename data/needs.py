@@ -29,7 +29,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from data.audit import record_audit
@@ -48,6 +48,8 @@ __all__ = [
     "NeedLineInput",
     "NeedSubmission",
     "ReportVersion",
+    "StoredLine",
+    "StoredReport",
     "get_need_report",
     "list_report_versions",
     "list_round_reports",
@@ -85,7 +87,7 @@ _SUPERSEDE = (
     .values(superseded=True)
 )
 _INSERT_REPORT = insert(_REPORT_TABLE).returning(_REPORT_TABLE.c.id)
-_INSERT_LINES = insert(_LINE_TABLE).returning(_LINE_TABLE.c.id, sort_by_parameter_order=True)
+_INSERT_LINES = insert(_LINE_TABLE)
 _REQUIRED = ("item", "requested", "on_hand")
 
 
@@ -109,11 +111,40 @@ class ItemLimits(Protocol):
     def max_daily_per_place(self) -> float: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    """A need line as stored."""
+
+    item_code: str
+    requested: int
+    on_hand: int
+    daily_use: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    """A report version as just stored: the columns of ``NeedReport`` and its lines.
+
+    Plain values, not ORM objects: building those for every line was a tenth of a submission's
+    CPU. Load the ``NeedReport`` by ``id`` to work with it further."""
+
+    id: int
+    care_home_id: str
+    round_date: date
+    version: int
+    situation: str
+    submitted_at: datetime
+    submitted_by: str
+    late: bool
+    superseded: bool
+    lines: list[StoredLine]
+
+
 @dataclass
 class NeedSubmission:
     """The stored report version and the warnings the reporter should see."""
 
-    report: NeedReport
+    report: StoredReport
     warnings: list[Issue] = field(default_factory=list)
 
     @property
@@ -381,7 +412,7 @@ def _store_version(
     late: bool,
     lines: list[NeedLineInput],
     precondition: Callable[[ReportVersion | None], None] | None = None,
-) -> NeedReport:
+) -> StoredReport:
     """Supersede the current version (if any) and add the next one with its lines.
 
     Written with bulk statements (one INSERT for the report, one for all its lines) rather than
@@ -400,7 +431,7 @@ def _store_version(
         loaded = session.identity_map.get(session.identity_key(NeedReport, current.id))
         if loaded is not None:  # keep a version the caller holds in step with the database
             set_committed_value(loaded, "superseded", True)
-    columns = {
+    columns: dict[str, Any] = {
         "care_home_id": home.id,
         "round_date": round_date,
         "version": last_version + 1,
@@ -421,30 +452,14 @@ def _store_version(
         }
         for line in lines
     ]
-    line_ids: list[int] = list(connection.execute(_INSERT_LINES, line_rows).scalars())
-    return _detached_snapshot(report_id, columns, line_ids, line_rows)
-
-
-def _detached_snapshot(
-    report_id: int,
-    columns: dict[str, Any],
-    line_ids: Sequence[int],
-    line_rows: list[dict[str, Any]],
-) -> NeedReport:
-    """The stored version as ORM objects outside the session, with their database identities.
-
-    They read like a loaded report; adding them to a session attaches them without an INSERT."""
-    report = NeedReport(
+    connection.execute(_INSERT_LINES, line_rows)
+    return StoredReport(
         id=report_id,
         **columns,
         lines=[
-            NeedLine(id=line_id, **row) for line_id, row in zip(line_ids, line_rows, strict=True)
+            StoredLine(line.item, line.requested, line.on_hand, line.daily_use) for line in lines
         ],
     )
-    for line in report.lines:
-        make_transient_to_detached(line)
-    make_transient_to_detached(report)
-    return report
 
 
 def list_round_reports(

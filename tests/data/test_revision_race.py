@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from data.db import session_scope
 from data.models import NeedReport
-from data.needs import submit_need_report
+from data.needs import ReportVersion, StoredReport, submit_need_report
 from data.reference_data import load_reference_data
 from data.settings import Settings
 
@@ -26,8 +26,8 @@ class MovedOn(Exception):
     """The version the reviser read is no longer the one that counts."""
 
 
-def _revise(session: Session, *, requested: int, read_version: int) -> NeedReport:
-    def still_current(current: NeedReport | None) -> None:
+def _revise(session: Session, *, requested: int, read_version: int) -> StoredReport:
+    def still_current(current: ReportVersion | None) -> None:
         if current is None or current.version != read_version:
             raise MovedOn(current.version if current else None)
 
