@@ -75,6 +75,7 @@ TARGET_RATE = 300.0
 TARGET_P95_MS = 200.0
 SIZES = {"county": 12, "national": 30}
 WARM_UP_ROUNDS = 10
+REBALANCE_ATTEMPTS = 200
 
 
 @dataclass
@@ -228,13 +229,16 @@ async def file_and_revise(
         stats.errors[f"PUT {status}"] += 1
 
 
-def _client(base: str, token: str, connections: int) -> aiohttp.ClientSession:
-    """A keep-alive client session with the bearer token."""
+def _client(
+    base: str, token: str, connections: int, local_port: int | None = None
+) -> aiohttp.ClientSession:
+    """A keep-alive client session with the bearer token (from ``local_port`` if given)."""
+    local = ("127.0.0.1", local_port) if local_port is not None else None
     return aiohttp.ClientSession(
         base_url=base,
         headers={"Authorization": f"Bearer {token}"},
         timeout=aiohttp.ClientTimeout(total=60),
-        connector=aiohttp.TCPConnector(limit=connections),
+        connector=aiohttp.TCPConnector(limit=connections, local_addr=local),
     )
 
 
@@ -272,12 +276,7 @@ async def _read(client: aiohttp.ClientSession, path: str) -> None:
 async def warm_up(clients: list[aiohttp.ClientSession]) -> None:
     """Reads over every client's connection before the clock starts, as a server that has been up
     since the morning would have had: workers with their database connections open and their
-    code loaded. Nothing is written, so the burst itself starts from an empty round.
-
-    The connections are opened one at a time: opened all at once, the first worker process to
-    wake accepts every one of them and the other worker sits idle through the burst."""
-    for client in clients:
-        await _read(client, "/api/v1/items?limit=1")
+    code loaded. Nothing is written, so the burst itself starts from an empty round."""
     for _ in range(WARM_UP_ROUNDS):
         await asyncio.gather(
             *(
@@ -287,8 +286,8 @@ async def warm_up(clients: list[aiohttp.ClientSession]) -> None:
         )
 
 
-def connections_per_process(port: int) -> list[int]:
-    """How many established connections each server process holds on ``port`` (from ``ss``)."""
+def _server_connections(port: int) -> dict[int, str]:
+    """Client port → server process id of every established connection on ``port`` (``ss``)."""
     try:
         listing = subprocess.run(
             ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
@@ -297,19 +296,62 @@ def connections_per_process(port: int) -> list[int]:
             check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
-        return []
-    return sorted(Counter(re.findall(r"pid=(\d+)", listing)).values(), reverse=True)
+        return {}
+    owners: dict[int, str] = {}
+    for line in listing.splitlines():
+        fields = line.split()
+        found = re.search(r"pid=(\d+)", line)
+        if len(fields) >= 4 and found:
+            owners[int(fields[3].rpartition(":")[2])] = found.group(1)
+    return owners
+
+
+def connections_per_process(port: int) -> list[int]:
+    """How many established connections each server process holds on ``port``."""
+    return sorted(Counter(_server_connections(port).values()).values(), reverse=True)
+
+
+async def _connect(base: str, token: str) -> tuple[aiohttp.ClientSession, int]:
+    """A client with its one keep-alive connection open, from a local port known beforehand."""
+    local_port = free_port()
+    client = _client(base, token, 1, local_port)
+    await _read(client, "/api/v1/items?limit=1")
+    return client, local_port
+
+
+async def open_balanced(
+    base: str, token: str, port: int, count: int, workers: int
+) -> list[aiohttp.ClientSession]:
+    """``count`` clients whose connections are spread evenly over the ``workers`` processes.
+
+    The processes share one listening socket and whichever wakes first accepts, so 32
+    connections can land 20/12 and leave a worker short of work. A load balancer in front
+    would spread them; here a connection on a crowded worker is closed and opened again until
+    the spread is even (each at most one apart)."""
+    clients = [await _connect(base, token) for _ in range(count)]
+    for _attempt in range(REBALANCE_ATTEMPTS):
+        owners = _server_connections(port)
+        if not owners:
+            break  # no ss: leave the spread to chance (it is printed)
+        by_worker = Counter(owners.get(local, "?") for _client, local in clients)
+        if len(by_worker) == workers and max(by_worker.values()) - min(by_worker.values()) <= 1:
+            break
+        crowded = by_worker.most_common(1)[0][0]
+        index = next(n for n, (_c, local) in enumerate(clients) if owners.get(local) == crowded)
+        await clients[index][0].close()
+        clients[index] = await _connect(base, token)
+    return [client for client, _local in clients]
 
 
 async def burst(
-    base: str, seeded: Seeded, clients: int, port: int
+    base: str, seeded: Seeded, clients: int, port: int, workers: int
 ) -> tuple[Stats, Stats, float, list[int]]:
     """Every home files and revises; (submissions, reads, wall seconds, connections per worker)."""
     submissions, reads = Stats(), Stats()
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(seeded.homes)):
         queue.put_nowait(index)
-    sessions = [_client(base, seeded.submit_token, 1) for _ in range(clients)]
+    sessions = await open_balanced(base, seeded.submit_token, port, clients, workers)
     try:
         await warm_up(sessions)
         spread = connections_per_process(port)
@@ -368,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(url, port, args.workers, Path(folder) / "server.log")
         try:
             submissions, reads, wall, spread = asyncio.run(
-                burst(f"http://127.0.0.1:{port}", seeded, args.clients, port)
+                burst(f"http://127.0.0.1:{port}", seeded, args.clients, port, args.workers)
             )
         finally:
             server.terminate()
