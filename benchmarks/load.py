@@ -19,7 +19,8 @@ What it does:
    their p50/p95/p99 latency, the reads' latency and every non-2xx or transport error; checks in
    the database that every home has exactly its two versions. Drops the schema.
 
-Target on the 2-core machine: ≥ 300 submissions/s, p95 ≤ 200 ms, zero errors.
+Target on the 2-core machine: ≥ 300 submissions/s, p95 ≤ 200 ms, zero errors at county size; the
+national size sustained without errors.
 
 Measured 2026-12-01 on a quiet machine (2 workers, 32 clients, PostgreSQL 15 on the same two
 cores; the client takes about a tenth of a core): county 766 submissions in 2.9–3.1 s =
@@ -439,11 +440,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"errors: {errors} {dict(submissions.errors + reads.errors)}")
     print(f"database: {verdict}")
-    met = rate >= TARGET_RATE and submissions.percentile(95) <= TARGET_P95_MS and errors == 0
-    print(
-        f"target ≥ {TARGET_RATE:.0f}/s, p95 ≤ {TARGET_P95_MS:.0f} ms, 0 errors: "
-        f"{'met' if met else 'NOT met'}"
-    )
+    if args.size == "county":
+        met = rate >= TARGET_RATE and submissions.percentile(95) <= TARGET_P95_MS and errors == 0
+        target = f"≥ {TARGET_RATE:.0f}/s, p95 ≤ {TARGET_P95_MS:.0f} ms, 0 errors"
+    else:  # the national size is to be sustained without errors
+        met = errors == 0
+        target = "sustained with 0 errors"
+    print(f"target {target}: {'met' if met else 'NOT met'}")
     return 0 if met and verdict.startswith("ok") else 1
 
 
