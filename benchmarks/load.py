@@ -22,15 +22,14 @@ What it does:
 Target on the 2-core machine: ≥ 300 submissions/s, p95 ≤ 200 ms, zero errors at county size; the
 national size sustained without errors.
 
-Measured 2026-12-01 on a quiet machine (2 workers, 32 clients, PostgreSQL 15 on the same two
-cores; the client takes about a tenth of a core): county 766 submissions in 2.9–3.1 s =
-247–260/s, p50 111–125 ms, p95 178–198 ms, p99 224–281 ms, 0 errors; national 4,600 in 19.9 s =
-231/s, p50 135 ms, p95 196 ms, p99 255 ms, 0 errors, every home with exactly its two versions.
-The rate target is NOT met (about 83 % of it); p95 and errors are. The two cores are saturated:
-each worker spends about 6 ms of CPU on a POST (half of it in SQLAlchemy and psycopg for its 11
-round trips: pre-ping, token, key claim, home, items, locked versions, report, lines, audit, key
-completion, commit), PostgreSQL about 1.5 ms. A 2026-11-23 run, with four transactions a POST,
-httpx as the client and a loaded machine, gave 24/s.
+Measured 2026-12-01 on a quiet machine (2 workers, 32 clients spread 16/16, PostgreSQL 15 on the
+same two cores, the client taking about a tenth of a core): county 766 submissions in 2.2–2.5 s =
+305–347/s over seven runs, p50 87–101 ms, p95 115–138 ms, p99 135–244 ms, 0 errors (one earlier
+run with the connections spread 19/13 gave 291/s); national 4,600 in 16.7 s = 276/s, p95 151 ms,
+0 errors, every home with exactly its two versions. Target met. A keyed POST is one transaction
+of nine statements (token, key claim, home, items, locked versions, report, lines, audit row, key
+completion) besides BEGIN, the pool's ping and COMMIT; a worker spends about 4 ms of CPU on it.
+A 2026-11-23 run (four transactions a POST, httpx as the client, a loaded machine) gave 24/s.
 """
 
 from __future__ import annotations
