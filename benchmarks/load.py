@@ -23,12 +23,13 @@ Target on the 2-core machine: ≥ 300 submissions/s, p95 ≤ 200 ms, zero errors
 national size sustained without errors.
 
 Measured 2026-12-01 on a quiet machine (2 workers, 32 clients spread 16/16, PostgreSQL 15 on the
-same two cores, the client taking about a tenth of a core): county 766 submissions in 2.2–2.5 s =
-305–347/s over seven runs, p50 87–101 ms, p95 115–138 ms, p99 135–244 ms, 0 errors (one earlier
-run with the connections spread 19/13 gave 291/s); national 4,600 in 16.7 s = 276/s, p95 151 ms,
-0 errors, every home with exactly its two versions. Target met. A keyed POST is one transaction
-of nine statements (token, key claim, home, items, locked versions, report, lines, audit row, key
-completion) besides BEGIN, the pool's ping and COMMIT; a worker spends about 4 ms of CPU on it.
+same two cores, the client taking about a tenth of a core): county 766 submissions in 2.2–2.6 s =
+292–347/s over nine runs (eight of them ≥ 300/s), p50 87–108 ms, p95 115–152 ms, p99 135–246 ms,
+0 errors (before the spread was evened, a 19/13 run gave 291/s); national 4,600 in 16.7 s =
+276/s, p95 151 ms, 0 errors, every home with exactly its two versions. Target met, with little
+margin. A keyed POST is one transaction of nine statements (token, key claim, home, items, locked
+versions, report, lines, audit row, key completion) besides BEGIN, the pool's ping and COMMIT; a
+worker spends about 4.3 ms of CPU on a POST and 3.7 ms on a PUT.
 A 2026-11-23 run (four transactions a POST, httpx as the client, a loaded machine) gave 24/s.
 """
 
