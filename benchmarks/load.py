@@ -314,10 +314,16 @@ def connections_per_process(port: int) -> list[int]:
 
 async def _connect(base: str, token: str) -> tuple[aiohttp.ClientSession, int]:
     """A client with its one keep-alive connection open, from a local port known beforehand."""
-    local_port = free_port()
-    client = _client(base, token, 1, local_port)
-    await _read(client, "/api/v1/items?limit=1")
-    return client, local_port
+    for _attempt in range(5):
+        local_port = free_port()
+        client = _client(base, token, 1, local_port)
+        try:
+            await _read(client, "/api/v1/items?limit=1")
+        except aiohttp.ClientConnectorError:  # the port was taken in between: another one
+            await client.close()
+            continue
+        return client, local_port
+    raise SystemExit("could not open a client connection from a free local port")
 
 
 async def open_balanced(
