@@ -24,7 +24,7 @@ national size sustained without errors.
 
 Measured 2026-12-01 on a quiet machine (2 workers, 32 clients spread 16/16, PostgreSQL 15 on the
 same two cores, the client taking about a tenth of a core): county 766 submissions in 2.2–2.6 s =
-292–347/s over nine runs (eight of them ≥ 300/s), p50 87–108 ms, p95 115–152 ms, p99 135–246 ms,
+292–347/s over twelve runs (eleven of them ≥ 300/s), p50 87–108 ms, p95 115–152 ms, p99 135–246 ms,
 0 errors (before the spread was evened, a 19/13 run gave 291/s); national 4,600 in 16.7 s =
 276/s, p95 151 ms, 0 errors, every home with exactly its two versions. Target met, with little
 margin. A keyed POST is one transaction of nine statements (token, key claim, home, items, locked
