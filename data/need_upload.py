@@ -14,13 +14,10 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import islice
-from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +25,7 @@ from data.errors import Issue, ValidationFailed
 from data.models import CareHome, Item, Situation
 from data.needs import StoredReport, submit_need_report, validate_need_lines
 from data.settings import Settings
+from data.upload_table import Table, TableLimits, read_table
 
 __all__ = [
     "COLUMNS",
@@ -54,19 +52,8 @@ class UploadRow:
     values: dict[str, str]
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _rows(table: list[list[Any]]) -> list[UploadRow]:
-    if not table:
-        raise ValidationFailed([{"field": "file", "line": None, "message": "filen är tom"}])
-    header = [_text(cell).lower() for cell in table[0]]
-    missing = [name for name in REQUIRED if name not in header]
+def _rows(table: Table) -> list[UploadRow]:
+    missing = [name for name in REQUIRED if name not in table.header]
     if missing:
         raise ValidationFailed(
             [
@@ -78,69 +65,23 @@ def _rows(table: list[list[Any]]) -> list[UploadRow]:
                 for name in missing
             ]
         )
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
-        values = {
-            name: _text(cells[i]) if i < len(cells) else ""
-            for i, name in enumerate(header)
-            if name in COLUMNS
-        }
-        if any(values.values()):
-            rows.append(UploadRow(number, values))
-    return rows
-
-
-def _file_problem(message: str) -> ValidationFailed:
-    return ValidationFailed([{"field": "file", "line": None, "message": message}])
-
-
-def _bounded(rows: Iterator[list[Any]]) -> list[list[Any]]:
-    """At most ``MAX_FILE_ROWS`` data rows (plus the header), else a clear refusal."""
-    table = list(islice(rows, MAX_FILE_ROWS + 2))
-    if len(table) > MAX_FILE_ROWS + 1:
-        raise _file_problem(
-            f"filen har fler än {MAX_FILE_ROWS} datarader; dela upp den (en kommun i taget)"
-        )
-    return table
-
-
-def _decode(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _file_problem("filen är UTF-16-kodad; spara den som CSV (UTF-8)")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _file_problem(
-            f"filen är inte UTF-8-kodad (byte {exc.start + 1}); spara den som CSV (UTF-8)"
-        ) from exc
+    return [UploadRow(number, values) for number, values in table.rows]
 
 
 def parse_need_file(filename: str, content: bytes) -> list[UploadRow]:
     """The data rows of an uploaded .csv or .xlsx; ``ValidationFailed`` if it cannot be read.
 
     CSV must be UTF-8 (latin-1 and UTF-16 are refused naming the encoding); more than
-    ``MAX_FILE_ROWS`` data rows are refused. Cells are text: a formula (``=…``) is never
-    evaluated (an .xlsx is read for its stored values only).
+    ``MAX_FILE_ROWS`` data rows are refused, and so is any file that would take more memory or
+    time than a municipality's real file (``data.upload_table``). Cells are text: a formula
+    (``=…``) is never evaluated (an .xlsx is read for its stored values only).
     """
-    name = filename.lower()
-    try:
-        if name.endswith(".xlsx"):
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-            return _rows(_bounded(list(row) for row in sheet.iter_rows(values_only=True)))
-        text = _decode(content)
-        if "\x00" in text:
-            raise _file_problem("filen är inte en textfil (CSV); använd mallen (.csv eller .xlsx)")
-        first = text.splitlines()[0] if text else ","
-        try:
-            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        return _rows(_bounded(list(row) for row in csv.reader(io.StringIO(text), dialect)))
-    except ValidationFailed:
-        raise
-    except Exception as exc:
-        message = f"filen kunde inte läsas ({type(exc).__name__}); använd mallen (.csv eller .xlsx)"
-        raise _file_problem(message) from exc
+    return _rows(read_table(filename, content, COLUMNS, TableLimits(rows=MAX_FILE_ROWS + 1)))
+
+
+def _shown(value: str) -> str:
+    """A value as an error message quotes it: short, so an error report stays small."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
 def _home_lines(
@@ -161,11 +102,11 @@ def _home_lines(
         home_id = row.values.get("care_home_id", "")
         situation = row.values.get("situation", "").lower()
         if home_id not in homes:
-            message = f"boendet {home_id!r} finns inte bland kommunens aktiva boenden"
+            message = f"boendet {_shown(home_id)} finns inte bland kommunens aktiva boenden"
             errors.append({"field": "care_home_id", "line": row.number, "message": message})
             continue
         if situation not in allowed:
-            message = f"{situation!r} är inte en av {', '.join(sorted(allowed))}"
+            message = f"{_shown(situation)} är inte en av {', '.join(sorted(allowed))}"
             errors.append({"field": "situation", "line": row.number, "message": message})
         elif situations.setdefault(home_id, situation) != situation:
             message = f"boendet har redan läget {situations[home_id]} på en tidigare rad"

@@ -166,9 +166,18 @@ def _quantity(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    digits = value.strip().removeprefix("-") if isinstance(value, str) else ""
+    # isdigit() alone lets "²" and other Unicode digits through to int(), which refuses them;
+    # 19 digits keep int() far from its digit limit and any value inside a 64-bit column.
+    if isinstance(value, str) and digits.isascii() and digits.isdigit() and len(digits) <= 19:
         return int(value.strip())
     return None
+
+
+def _shown(value: object) -> str:
+    """A refused value as a message quotes it: short, so an error never echoes a huge input."""
+    text = repr(value)
+    return text if len(text) <= 42 else text[:40] + "…"
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,11 @@ def _check_quantity(
     value = _quantity(raw[name])
     if value is None:
         errors.append(
-            {"field": name, "line": number, "message": f"must be a whole number, got {raw[name]!r}"}
+            {
+                "field": name,
+                "line": number,
+                "message": f"must be a whole number, got {_shown(raw[name])}",
+            }
         )
         return None
     if value < 0:
@@ -227,7 +240,9 @@ def validate_need_lines(
         if not isinstance(code, str) or not code.strip():
             errors.append({"field": "item", "line": number, "message": "is required"})
         elif (item := items.get(code.strip())) is None:
-            errors.append({"field": "item", "line": number, "message": f"unknown item {code!r}"})
+            errors.append(
+                {"field": "item", "line": number, "message": f"unknown item {_shown(code)}"}
+            )
         elif code.strip() in seen:
             errors.append(
                 {
