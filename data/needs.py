@@ -3,7 +3,9 @@
 A report lands in a round by ``data.rounds.place_report``: the round the reporter meant if its
 cut-off has not passed, otherwise the next open round, marked late. Within a round the home's last
 version counts: a revision adds version n + 1 and marks version n superseded (earlier versions are
-kept). Every submission writes one audit row. Nothing here commits.
+kept). A round with an approved run is closed: a report for it is refused (``RoundClosed``, naming
+the next round) rather than stored where no run would see it. Every submission writes one audit
+row. Nothing here commits.
 
 A revision may carry a ``precondition``: it is called with the version that counts now (or None),
 read under a row lock on PostgreSQL (SQLite's writers are serialised anyway), and raises to refuse
@@ -36,6 +38,7 @@ from data.audit import record_audit
 from data.errors import Conflict, Issue, NotFound, ValidationFailed
 from data.models import CareHome, Item, NeedLine, NeedReport, Situation
 from data.models.base import as_utc
+from data.round_choice import RoundClosed, is_closed, next_open_round
 from data.rounds import place_report
 from data.settings import Settings
 
@@ -363,6 +366,8 @@ def submit_need_report(
         raise ValidationFailed(errors)
 
     target, late = place_report(moment, settings=settings, intended=round_date)
+    if is_closed(session, round_date=target):
+        raise RoundClosed(target, next_open_round(session, after=target))
     if precondition is not None and round_date is not None and target != round_date:
         # Too late for the round revised: it is judged against that round's version, and the
         # revision becomes the next round's report.

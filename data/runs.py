@@ -28,6 +28,7 @@ from allocation import AllocationResult
 from data.audit import record_audit
 from data.errors import Conflict, NotFound
 from data.models import AllocationLine, AllocationRun, Base, StockEntry, StockKind
+from data.round_choice import reports_after_run
 from data.run_snapshot import Snapshot, policy_to_dict
 from data.stock import withdraw
 
@@ -332,6 +333,13 @@ def approve_run(
         raise NotApprovable(f"run {run.id} is {run.status}; only the current draft is approved")
     if not run.check_ok:
         raise NotApprovable(f"run {run.id} failed its check and cannot be approved")
+    newer = reports_after_run(session, run=run)
+    if newer:
+        # Approving closes the round: a report the run has not seen would never be allocated.
+        raise NotApprovable(
+            f"{newer} need report(s) for {round_date.isoformat()} came in after run {run.id}"
+            " was computed; run the round again before approving"
+        )
     try:
         with session.begin_nested():
             changed = session.execute(

@@ -1,8 +1,9 @@
 """The county coordinator's overview (``/lan``), stock receipts (``/lan/lager``) and policy.
 
-The overview sets the open round's needs against the stock per item, counts each municipality's
-reporting homes by days of supply (0, 1–3, 4–14, 15+) and shows each municipality's fill from the
-round's run — as server-rendered SVG charts with the numbers in tables beside them.
+The overview of one round (picked with ``?datum=``, default the round needing action) sets its
+needs against the stock per item, counts each municipality's reporting homes by days of supply
+(0, 1–3, 4–14, 15+) and shows each municipality's fill from the round's run — as server-rendered
+SVG charts with the numbers in tables beside them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from api.charts import bucket_chart, fill_chart, need_stock_chart
 from api.deps import OptionalUser, SessionDep
-from api.pages.common import page_user, render, see_other, this_round
+from api.pages.common import page_user, render, see_other
+from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import (
     BUCKETS,
@@ -48,10 +50,13 @@ POLICY_ERRORS = {
 
 
 @router.get("/lan", response_class=HTMLResponse)
-def dashboard(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    """Needs against stock, days of supply and fill per municipality."""
+def dashboard(
+    request: Request, session: SessionDep, user: OptionalUser, datum: str | None = None
+) -> Response:
+    """A round's needs against stock, days of supply and fill per municipality."""
     me = page_user(user, *COUNTY)
-    round_date, cutoff = this_round(request)
+    chosen = choose_round(request, session, datum)
+    round_date, cutoff = chosen.round_date, chosen.cutoff
     run = round_run(session, round_date=round_date)
     approved = run.id if run and run.status == "approved" else None
     items = item_positions(session, round_date=round_date, approved_run_id=approved)
@@ -62,6 +67,10 @@ def dashboard(request: Request, session: SessionDep, user: OptionalUser) -> Resp
         request,
         "pages/dashboard.html",
         me,
+        status_code=chosen.status_code,
+        problem=chosen.problem,
+        chosen=chosen,
+        picker_path="/lan",
         round_date=round_date,
         cutoff=cutoff,
         summary=round_summary(session, round_date=round_date),

@@ -1,26 +1,29 @@
 """Escalations (``/lan/eskaleringar``): the requests for support to the national agency.
 
-The list shows each request (item, total unmet, homes with confirmed cases, days of supply, the
-region's stock) with its status; the county coordinator moves the status forward as the agency
-answers, and downloads each request as JSON (what the outbox sends), CSV or PDF.
+The list shows one round's requests (``?datum=``; default the latest round that escalated), each
+(item, total unmet, homes with confirmed cases, days of supply, the region's stock) with its
+status; the county coordinator moves the status forward as the agency answers, and downloads each
+request as JSON (what the outbox sends), CSV or PDF.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render, see_other
+from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.escalations import get_escalation, list_escalations, set_escalation_status
-from data.models import Item, Role, User
+from data.models import Escalation, Item, Role, User
 from data.models.cycle import ESCALATION_STATUSES
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
 from jobs.escalation_documents import escalation_request
@@ -32,16 +35,28 @@ router = APIRouter()
 ROLES = (Role.COUNTY_COORDINATOR,)
 
 
-def _page(request: Request, session: Session, me: User, problem: str | None = None) -> Response:
-    escalations = sorted(
-        list_escalations(session), key=lambda e: (e.round_date, e.reference), reverse=True
-    )
+def _latest_escalated(session: Session) -> date | None:
+    return session.scalar(select(func.max(Escalation.round_date)))
+
+
+def _page(
+    request: Request,
+    session: Session,
+    me: User,
+    problem: str | None = None,
+    datum: str | None = None,
+) -> Response:
+    chosen = choose_round(request, session, datum, default=_latest_escalated(session))
+    escalations = list_escalations(session, round_date=chosen.round_date)
     return render(
         request,
         "pages/escalations.html",
         me,
-        status_code=409 if problem else 200,
-        problem=problem,
+        status_code=409 if problem else chosen.status_code,
+        problem=problem or chosen.problem,
+        chosen=chosen,
+        picker_path="/lan/eskaleringar",
+        round_date=chosen.round_date,
         escalations=escalations,
         items={item.code: item for item in session.scalars(select(Item))},
         statuses=ESCALATION_STATUSES,
@@ -49,9 +64,11 @@ def _page(request: Request, session: Session, me: User, problem: str | None = No
 
 
 @router.get("/lan/eskaleringar", response_class=HTMLResponse)
-def escalations_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    """Every escalation, latest round first."""
-    return _page(request, session, page_user(user, *ROLES))
+def escalations_page(
+    request: Request, session: SessionDep, user: OptionalUser, datum: str | None = None
+) -> Response:
+    """A round's escalations (``datum``; default the latest round that escalated anything)."""
+    return _page(request, session, page_user(user, *ROLES), datum=datum)
 
 
 @router.get("/lan/eskaleringar/{reference}.{kind}")
@@ -101,4 +118,7 @@ def change_status(
             )
     except (Conflict, ValidationFailed) as exc:
         return _page(request, session, me, problem=f"Status ändrades inte: {exc}")
-    return see_other("/lan/eskaleringar?klart=eskalering")
+    except NotFound:
+        return _page(request, session, me, problem=f"Status ändrades inte: {reference} finns inte.")
+    changed = get_escalation(session, reference=reference)
+    return see_other(f"/lan/eskaleringar?datum={changed.round_date.isoformat()}&klart=eskalering")

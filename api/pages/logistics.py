@@ -2,7 +2,8 @@
 and the proof-of-delivery form per stop (accepted / short / damaged per line, with a reason).
 
 The day shown is the first delivery day from today on that has manifests (else the latest), or the
-one picked with ``?dag=``. Documents are the same PDFs ``fordela manifests`` writes.
+one picked with ``?datum=`` (``?dag=`` still works). Documents are the same PDFs
+``fordela manifests`` writes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import ZONE_SETTINGS, page_user, render, see_other, swedish
+from api.pages.round_picker import parse_round
 from data.clock import utcnow
 from data.dashboard import manifest_days, municipality_names
 from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
@@ -34,11 +36,10 @@ ROLES = (Role.LOGISTICS, Role.COUNTY_COORDINATOR)
 
 
 def _day(session: Session, dag: str | None) -> date | None:
-    if dag:
-        try:
-            return date.fromisoformat(dag)
-        except ValueError:
-            return None
+    """The day asked for (``ValueError`` in Swedish when it is not a date), else the default."""
+    asked = parse_round(dag)
+    if asked is not None:
+        return asked
     days = manifest_days(session)
     today = utcnow().astimezone(ZONE_SETTINGS.zone).date()
     upcoming = [d for d in days if d >= today]
@@ -47,16 +48,26 @@ def _day(session: Session, dag: str | None) -> date | None:
 
 @router.get("/logistik", response_class=HTMLResponse)
 def routes_page(
-    request: Request, session: SessionDep, user: OptionalUser, dag: str | None = None
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    datum: str | None = None,
+    dag: str | None = None,
 ) -> Response:
-    """The day's routes with their stops, documents and status."""
+    """The day's routes with their stops, documents and status (``datum``, or the older ``dag``)."""
     me = page_user(user, *ROLES)
-    day = _day(session, dag)
+    problem = None
+    try:
+        day = _day(session, datum or dag)
+    except ValueError as exc:
+        problem, day = str(exc), _day(session, None)
     manifests = list_manifests(session, round_date=day) if day else []
     return render(
         request,
         "pages/logistics.html",
         me,
+        status_code=422 if problem else 200,
+        problem=problem,
         day=day,
         days=manifest_days(session),
         manifests=manifests,
@@ -121,7 +132,7 @@ def dispatch(manifest_id: int, session: SessionDep, user: OptionalUser) -> Respo
             )
     except Conflict:
         return see_other("/logistik")
-    return see_other(f"/logistik?dag={manifest.round_date.isoformat()}&klart=utlastad")
+    return see_other(f"/logistik?datum={manifest.round_date.isoformat()}&klart=utlastad")
 
 
 def _delivery_page(
@@ -225,4 +236,4 @@ def _record(
     if errors:
         return _delivery_page(request, session, me, stop, posted=form, errors=errors)
     manifest = get_manifest(session, manifest_id=stop.manifest_id)
-    return see_other(f"/logistik?dag={manifest.round_date.isoformat()}&klart=levererad")
+    return see_other(f"/logistik?datum={manifest.round_date.isoformat()}&klart=levererad")

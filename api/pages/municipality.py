@@ -9,19 +9,22 @@ coordinator may pick one with ``?kommun=``); a home of another municipality is a
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
-from api.pages.common import data_settings, page_user, render, see_other, swedish_issue, this_round
+from api.pages.common import data_settings, page_user, render, see_other, swedish_issue
+from api.pages.round_picker import report_round
 from data.clock import utcnow
 from data.dashboard import home_report_status, municipality_fill, round_run
 from data.errors import Issue, NotFound, ValidationFailed
 from data.models import Municipality, Role, User
 from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
+from data.round_choice import RoundClosed
 
 __all__ = ["router"]
 
@@ -50,7 +53,7 @@ def municipality_page(
     """The homes and their report status for the open round; the municipality's fill."""
     me = page_user(user, *ROLES)
     place = _municipality(session, me, kommun)
-    round_date, cutoff = this_round(request)
+    round_date, cutoff = report_round(request, session)
     homes = home_report_status(session, round_date=round_date, municipality_code=place.code)
     run = round_run(session, round_date=round_date)
     fill = municipality_fill(session, run_id=run.id, municipality_code=place.code) if run else []
@@ -75,7 +78,7 @@ def upload_form(
     """The upload form with links to the templates."""
     me = page_user(user, *ROLES)
     place = _municipality(session, me, kommun)
-    round_date, cutoff = this_round(request)
+    round_date, cutoff = report_round(request, session)
     return render(
         request, "pages/upload.html", me, place=place, round_date=round_date, cutoff=cutoff
     )
@@ -106,13 +109,19 @@ def upload(
     session: SessionDep,
     user: OptionalUser,
     fil: Annotated[UploadFile | None, File()] = None,
+    round_date: Annotated[str, Form()] = "",
     kommun: str | None = None,
 ) -> Response:
-    """Check every row; store all homes' reports, or none and show the errors row by row."""
+    """Check every row; store all homes' reports, or none and show the errors row by row.
+
+    The file is for the round the form showed (a round closed since is refused, never moved).
+    """
     me = page_user(user, *ROLES)
     upload = fil
     place = _municipality(session, me, kommun)
-    round_date, cutoff = this_round(request)
+    shown, cutoff = report_round(request, session)
+    meant = _round_posted(round_date, shown)
+    closed: RoundClosed | None = None
     if upload is None or not upload.filename:
         errors: list[Issue] = [
             {"field": "fil", "line": None, "message": "välj en fil att ladda upp"}
@@ -130,8 +139,10 @@ def upload(
                 submitted_by=me.username,
                 now=utcnow(),
                 settings=data_settings(request),
-                round_date=round_date,
+                round_date=meant,
             )
+        except RoundClosed as exc:
+            closed, errors = exc, []
         except ValidationFailed as exc:
             errors = [swedish_issue(issue) for issue in exc.errors]
         else:
@@ -141,11 +152,22 @@ def upload(
         request,
         "pages/upload.html",
         me,
-        status_code=422,
+        status_code=409 if closed else 422,
         place=place,
-        round_date=round_date,
+        round_date=shown,
         cutoff=cutoff,
         filename=filename,
         errors=errors,
-        problem=f"Inget sparades: {len(errors)} fel i filen. Rätta raderna och ladda upp igen.",
+        closed=closed,
+        problem=f"Inget sparades. {closed.swedish}"
+        if closed
+        else f"Inget sparades: {len(errors)} fel i filen. Rätta raderna och ladda upp igen.",
     )
+
+
+def _round_posted(raw: str, shown: date) -> date:
+    """The round the form showed when loaded, at most the one taking reports now."""
+    try:
+        return min(date.fromisoformat(raw), shown)
+    except ValueError:
+        return shown

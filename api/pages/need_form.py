@@ -27,14 +27,15 @@ from api.pages.common import (
     render,
     see_other,
     swedish,
-    this_round,
 )
+from api.pages.round_picker import report_round
 from data.clock import utcnow
 from data.errors import Issue, NotFound, ValidationFailed
 from data.home_view import home_allocation, latest_report
 from data.models import CareHome, Item, NeedReport, Role, Situation, User
 from data.needs import submit_need_report
 from data.policy import get_policy_values
+from data.round_choice import RoundClosed
 
 __all__ = ["router", "suggested_quantity"]
 
@@ -114,9 +115,10 @@ def _page(
     problem: str | None = None,
     warnings: list[Issue] | None = None,
     notice: str | None = None,
+    status_code: int | None = None,
 ) -> HTMLResponse:
     home = _home(session, user)
-    round_date, cutoff = this_round(request)
+    round_date, cutoff = report_round(request, session)
     report = latest_report(session, care_home_id=home.id, round_date=round_date)
     this_round_report = report if report and report.round_date == round_date else None
     policy = get_policy_values(session)
@@ -127,7 +129,7 @@ def _page(
         request,
         "pages/need_form.html",
         user,
-        status_code=422 if errors or problem else 200,
+        status_code=status_code or (422 if errors or problem else 200),
         home=home,
         round_date=round_date,
         cutoff=cutoff,
@@ -226,8 +228,10 @@ def _submit(request: Request, session: Session, me: User, form: dict[str, str]) 
             submitted_by=me.username,
             now=utcnow(),
             settings=data_settings(request),
-            round_date=_round_shown(form.get("round_date", ""), this_round(request)[0]),
+            round_date=_round_shown(form.get("round_date", ""), report_round(request, session)[0]),
         )
+    except RoundClosed as exc:
+        return _page(request, session, me, posted=form, problem=exc.swedish, status_code=409)
     except ValidationFailed as exc:
         return _page(
             request,

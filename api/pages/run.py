@@ -10,6 +10,7 @@ produces the manifests and escalates what is still unmet.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -18,15 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
-from api.pages.common import page_user, render, see_other, this_round
+from api.pages.common import data_settings, page_user, render, see_other
+from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import latest_job, municipality_fill, municipality_names, round_run, run_lines
-from data.errors import Conflict, ValidationFailed
+from data.errors import Conflict, NotFound, ValidationFailed
 from data.job_queue import JOB_KINDS, enqueue_job, get_job
 from data.models import Item, Role, User
 from data.policy import get_policy_values
+from data.round_choice import next_open_round, reports_after_run
+from data.rounds import cutoff_at
 from data.run_edits import edit_line
-from data.runs import list_round_runs
+from data.runs import get_run, list_round_runs
 
 __all__ = ["router"]
 
@@ -38,13 +42,16 @@ def _run_page(
     session: Session,
     me: User,
     *,
+    datum: str | None = None,
     artikel: str | None = None,
     kommun: str | None = None,
     problem: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    round_date, cutoff = this_round(request)
+    chosen = choose_round(request, session, datum)
+    round_date, cutoff = chosen.round_date, chosen.cutoff
     run = round_run(session, round_date=round_date)
+    now = utcnow()
     job = latest_job(session, kinds=JOB_KINDS)
     lines, total = (
         run_lines(session, run_id=run.id, item_code=artikel, municipality_code=kommun)
@@ -56,9 +63,14 @@ def _run_page(
         request,
         "pages/run.html",
         me,
-        status_code=status_code,
-        problem=problem,
+        status_code=max(status_code, chosen.status_code),
+        problem=problem or chosen.problem,
+        chosen=chosen,
+        picker_path="/lan/korning",
         round_date=round_date,
+        early=run is not None and run.status == "draft" and now < cutoff,
+        stale=reports_after_run(session, run=run) if run and run.status == "draft" else 0,
+        next_round=next_open_round(session, after=round_date),
         cutoff=cutoff,
         run=run,
         runs=list_round_runs(session, round_date=round_date),
@@ -79,22 +91,39 @@ def run_page(
     request: Request,
     session: SessionDep,
     user: OptionalUser,
+    datum: str | None = None,
     artikel: str | None = None,
     kommun: str | None = None,
 ) -> Response:
-    """The open round's run: levels per item and municipality, the short lines and why."""
+    """A round's run (``datum``, default the round needing action): levels, short lines, why."""
     me = page_user(user, Role.COUNTY_COORDINATOR)
-    return _run_page(request, session, me, artikel=artikel, kommun=kommun)
+    return _run_page(request, session, me, datum=datum, artikel=artikel, kommun=kommun)
+
+
+def _round_url(round_date: date, notice: str, extra: str = "") -> str:
+    return f"/lan/korning?datum={round_date.isoformat()}&klart={notice}{extra}"
 
 
 @router.post("/lan/korning/starta")
-def start_run(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    """Queue a run of the open round; it uses the stored policy (a new draft replaces the old)."""
+def start_run(
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    datum: Annotated[str, Form()] = "",
+) -> Response:
+    """Queue a run of the round shown; it uses the stored policy (a new draft replaces the old)."""
     me = page_user(user, Role.COUNTY_COORDINATOR)
-    round_date, _cutoff = this_round(request)
+    chosen = choose_round(request, session, datum)
+    if chosen.problem:
+        return _run_page(request, session, me, problem=chosen.problem, status_code=422)
+    round_date = chosen.round_date
+    run = round_run(session, round_date=round_date)
+    if run is not None and run.status == "approved":
+        problem = f"Omgången {round_date.isoformat()} är redan godkänd och körs inte om."
+        return _run_page(request, session, me, datum=datum, problem=problem, status_code=409)
     params = {"round_date": round_date.isoformat(), "rerun": True}
     enqueue_job(session, kind="allocate", params=params, actor=me.username, now=utcnow())
-    return see_other("/lan/korning?klart=korning")
+    return see_other(_round_url(round_date, "korning"))
 
 
 @router.get("/lan/korning/jobb/{job_id}")
@@ -115,6 +144,7 @@ def edit_run_line(
     item_code: Annotated[str, Form()] = "",
     quantity: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    datum: Annotated[str, Form()] = "",
     artikel: Annotated[str, Form()] = "",
     kommun: Annotated[str, Form()] = "",
 ) -> Response:
@@ -142,11 +172,18 @@ def edit_run_line(
             problem = f"Raden ändrades inte: {_message(exc)}"
     if problem:
         return _run_page(
-            request, session, me, artikel=artikel, kommun=kommun, problem=problem, status_code=422
+            request,
+            session,
+            me,
+            datum=datum,
+            artikel=artikel,
+            kommun=kommun,
+            problem=problem,
+            status_code=422,
         )
     query = f"&artikel={artikel}" if artikel else ""
     query += f"&kommun={kommun}" if kommun else ""
-    return see_other(f"/lan/korning?klart=rad{query}")
+    return see_other(f"/lan/korning?datum={datum}&klart=rad{query}")
 
 
 def _message(exc: Exception) -> str:
@@ -161,17 +198,35 @@ def approve(
     session: SessionDep,
     user: OptionalUser,
     run_id: Annotated[str, Form()] = "",
+    stang: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue the approval of the draft shown (its id is posted, so a newer one is not approved).
 
+    Before the round's cut-off the approval closes the round early: later reports for it would
+    never be allocated, so they are refused from then on. That needs the confirmation ``stang``.
     The worker reserves the stock, then produces the manifests and escalations.
     """
     me = page_user(user, Role.COUNTY_COORDINATOR)
-    round_date, _cutoff = this_round(request)
+    try:
+        shown = get_run(session, run_id=run_id) if run_id else None
+    except NotFound:
+        shown = None
+    if shown is None:
+        return _run_page(
+            request, session, me, problem="Inte godkänd: körningen finns inte.", status_code=409
+        )
+    round_date = shown.round_date
+    datum = round_date.isoformat()
     run = round_run(session, round_date=round_date)
     if run is None or run.id != run_id or run.status != "draft":
         problem = "Inte godkänd: utkastet har ändrats eller är redan godkänt."
-        return _run_page(request, session, me, problem=problem, status_code=409)
-    params = {"round_date": round_date.isoformat(), "run_id": run_id}
+        return _run_page(request, session, me, datum=datum, problem=problem, status_code=409)
+    if utcnow() < cutoff_at(round_date, settings=data_settings(request)) and stang != "ja":
+        problem = (
+            f"Inte godkänd: brytpunkten för omgången {datum} har inte passerats. Bekräfta att "
+            "omgången stängs i förtid (senare rapporter hänvisas till nästa omgång)."
+        )
+        return _run_page(request, session, me, datum=datum, problem=problem, status_code=409)
+    params = {"round_date": datum, "run_id": run_id}
     enqueue_job(session, kind="approve", params=params, actor=me.username, now=utcnow())
-    return see_other("/lan/korning?klart=godkann")
+    return see_other(_round_url(round_date, "godkann"))

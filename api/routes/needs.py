@@ -132,7 +132,12 @@ def _home_for(session: Session, user: User, care_home_id: str | None) -> CareHom
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=NeedSubmitted,
-    responses={409: {"description": "The home already reported this round: revise it"}},
+    responses={
+        409: {
+            "description": "The home already reported this round (revise it), or the round is"
+            " closed (its allocation is approved; the answer names the next round)"
+        }
+    },
 )
 def submit(
     body: NeedCreate, user: NeedsUser, session: SessionDep, request: Request, response: Response
@@ -148,6 +153,7 @@ def submit(
         submitted_by=user.username,
         now=utcnow(),
         settings=_settings(request),
+        round_date=body.round_date,
     )
     if submission.report.version > 1:
         earlier = list_report_versions(

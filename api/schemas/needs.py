@@ -56,6 +56,14 @@ class NeedCreate(NeedUpdate):
     a coordinator names one of their municipality's homes."""
 
     care_home_id: str | None = Field(default=None, max_length=16, examples=["H0001"])
+    round_date: date | None = Field(
+        default=None,
+        description=(
+            "The round (delivery day) meant; default today's. After its cut-off the report goes"
+            " to the next round (late); a round already approved is refused with 409 naming the"
+            " next round."
+        ),
+    )
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -10,7 +10,9 @@
       .then(function (response) { return response.json(); })
       .then(function (job) {
         if (job.status === "done" || job.status === "failed") {
-          window.location.assign("/lan/korning");
+          // Back to the job's round (the default round may have moved on, e.g. after an approval).
+          var day = box.dataset.round;
+          window.location.assign("/lan/korning" + (day ? "?datum=" + encodeURIComponent(day) : ""));
           return;
         }
         if (label) { label.textContent = job.status === "running" ? "pågår" : "i kö"; }

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-def _require_chromium() -> None:
+def require_chromium() -> None:
     if CHROMIUM.exists():
         return
     reason = f"{CHROMIUM} is missing (apt-get install -y chromium); the browser tests need it"
@@ -79,13 +80,18 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """The app on a fresh demo database, served on 127.0.0.1."""
-    _require_chromium()
+    require_chromium()
     path = tmp_path_factory.mktemp("web") / "fordela.db"
     settings = Settings(database_url=f"sqlite:///{path}")
+    yield from serve_demo(settings, round_date=open_round(utcnow(), settings=settings))
+
+
+def serve_demo(settings: Settings, *, round_date: date) -> Iterator[Live]:
+    """A demo database for ``round_date`` at ``settings.database_url``, served until closed."""
     engine = make_engine(settings=settings)
     upgrade_database(engine)
     with session_scope(engine) as session:
-        seed_demo(session, round_date=open_round(utcnow(), settings=settings), settings=settings)
+        seed_demo(session, round_date=round_date, settings=settings)
         load_routes(session, actor="test:web")
     app = create_app(engine, settings=ApiSettings(), data_settings=settings)
     port = _free_port()
