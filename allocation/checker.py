@@ -1,18 +1,17 @@
-"""The independent checker: is this allocation feasible and fair? Shares no code with the solvers.
+"""The independent checker: is an allocation feasible and pack-stable? No code shared with solvers.
 
 It recomputes everything it needs from the `Problem` alone (rounded requests, supply after reserve
-and packs, volumes, levels) and checks, for the given quantities:
-- bounds: 0 ≤ q ≤ request rounded up to whole packs; every need line answered exactly once;
-- whole packs: every quantity is a whole number of packs (when whole packs are on);
+in whole units and packs, volumes, claims) and checks, for the given quantities (contract v2,
+docs/contract.md §3):
+- every need line answered exactly once; 0 ≤ q ≤ request rounded up to whole packs;
+- whole units always, and whole packs when whole packs are on;
 - item supply and capacity groups are not exceeded;
-- the fairness certificate: every line not met in full has a binding limit (its item supply, or
-  its capacity group, has less than one pack of room for it; none at all without whole packs) on
-  which it holds the highest level among the lines that receive anything, within one pack (its
-  level with one more pack ≥ the other line's level with one pack less), or, where pack sizes
-  differ, even all the whole packs that lines on that limit could give while staying above its
-  present level would not free one of its packs. (Taken literally, the first form alone has no
-  solution in some vehicles that mix pack volumes, e.g. two 2.5 l packs for one 3 l van.)
-Tolerances are relative and small; they only absorb floating-point noise.
+- the pack-stability certificate: no open line (one more pack stays within its request) could get
+  one more pack from what is free plus the top packs of other lines that rank after its next
+  pack (Sainte-Laguë claims; ties by higher weight, then line key) — of its item, to free supply,
+  and of its vehicle, to free litres. Per limit the packs are sorted once by rank and summed from
+  the top, so the check is O(n log n), not a comparison of every pair.
+Tolerances on litres are relative and small; they only absorb floating-point noise.
 """
 
 from __future__ import annotations
@@ -91,15 +90,6 @@ def _answered(problem: Problem, lines: Sequence[_Line]) -> tuple[FloatArray, lis
     return q, out
 
 
-def _worst(
-    key: npt.NDArray[np.int64], n_keys: int, value: FloatArray, mask: npt.NDArray[np.bool_]
-) -> FloatArray:
-    """Per key, the largest `value` over the masked lines (−inf when none)."""
-    best = np.full(n_keys + 1, -np.inf)
-    np.maximum.at(best, np.where(mask, key, n_keys), value)
-    return best[:n_keys]
-
-
 def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     """Every violation of the allocation contract by `lines`; an empty list means accepted."""
     policy = problem.policy
@@ -125,9 +115,11 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     )
     weight = np.array([policy.weights[home_of[n.care_home].priority] for n in needs], dtype=float)
 
-    # Bounds and whole packs.
+    # Bounds, whole units and whole packs.
     for k in np.flatnonzero((q < -_tol(r)) | (q > r + _tol(r))):
         out.append(Violation("bounds", name(k), f"q = {q[k]:g} outside [0, {r[k]:g}]"))
+    for k in np.flatnonzero(q != np.round(q)):
+        out.append(Violation("units", name(k), f"q = {q[k]!r} is not a whole number of units"))
     if packs_on:
         in_packs = q / size
         for k in np.flatnonzero(np.abs(in_packs - np.round(in_packs)) > 1e-9):
@@ -135,13 +127,13 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
                 Violation("packs", name(k), f"q = {q[k]:g} is not whole packs of {size[k]:g}")
             )
 
-    # Item supply, after the reserve and rounded down to whole packs.
+    # Item supply, after the reserve, in whole units and (when on) whole packs.
     stock = {s.item: s.quantity for s in problem.stock}
     supply = np.zeros(len(codes))
     for i, code in enumerate(codes):
         left = stock.get(code, 0) * (1.0 - policy.reserve_fraction)
-        size_i = item_of[code].pack_size
-        supply[i] = math.floor(left / size_i + 1e-9) * size_i if packs_on else left
+        size_i = item_of[code].pack_size if packs_on else 1
+        supply[i] = math.floor(left / size_i + 1e-9) * size_i
     item_room = supply - np.bincount(item, weights=q, minlength=len(codes))
     for k in np.flatnonzero(item_room < -_tol(supply)):
         out.append(Violation("supply", codes[k], f"exceeded by {-item_room[k]:g}"))
@@ -156,63 +148,98 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
         out.append(
             Violation("capacity", problem.capacity[k].key, f"exceeded by {-group_room[k]:g} l")
         )
+    if out:
+        return out  # stability is only defined for a feasible answer in whole units
 
-    # Levels, and the fairness certificate.
+    pack = size if packs_on else np.ones(len(needs))
+    # The last tie-break is the line key (care home, then item), whatever the input order.
+    line_key = np.empty(len(needs), dtype=np.int64)
+    line_key[sorted(range(len(needs)), key=lambda k: (needs[k].care_home, needs[k].item))] = (
+        np.arange(len(needs))
+    )
     if policy.fairness == "cover":
         use = np.array([n.daily_use or 0.0 for n in needs], dtype=float)
         use = np.where(use > 0, use, r)
         on_hand = np.array([n.on_hand or 0 for n in needs], dtype=float)
-        scale, base = weight * use, on_hand
+        claims = _Claims(q, pack, on_hand, weight * use, weight, line_key)
     else:
-        scale, base = weight * r, np.zeros(len(needs))
-    level = (q + base) / scale
-    pack = size if packs_on else np.zeros(len(needs))
-    one_up = (q + pack + base) / scale  # the line with one more pack
-    one_down = (q - pack + base) / scale  # a receiving line with one pack less
-    receives = q > _tol(r) * 1e-3
-    short = q < r - _tol(r)
-
-    # "Used up" for a line: less than one of its packs of room (none at all without packs).
-    if packs_on:
-        item_full = item_room[item] < pack - _tol(pack)
-    else:
-        item_full = item_room[item] <= _tol(supply[item])
-    best_item = _worst(item, len(codes), one_down, receives)[item]
-    by_item = item_full & (one_up >= best_item - _tol(best_item))
-
-    need_l = litres * pack
-    room_g = group_room[gkey]
-    if packs_on:
-        group_full = boxed & (room_g < need_l - 1e-9 * np.maximum(1.0, need_l))
-    else:
-        group_full = boxed & (room_g <= _tol(np.r_[cap, 0.0][gkey]))
-    best_group = _worst(gkey, n_groups + 1, one_down, receives & boxed)[gkey]
-    by_group = group_full & (one_up >= best_group - _tol(best_group))
-
-    for j in np.flatnonzero(short & ~by_item & ~by_group).tolist():
-        if not (item_full[j] or group_full[j]):
-            why = "no limit is used up, yet it is not met in full"
-            out.append(Violation("fairness", name(j), why))
-            continue
-        # Mixed pack sizes: a line may be short although lines above it receive, when even all
-        # the whole packs those lines could give while staying above its present level would
-        # not make room for one of its packs (no such transfer can serve it).
-        if not packs_on:
-            out.append(Violation("fairness", name(j), "not the highest on a used-up limit"))
-            continue
-        above = (q + base - scale * level[j]) / pack  # in packs, above j's present level
-        excess = np.maximum(0.0, np.ceil(above - 1e-9) - 1.0) * pack
-        excess = np.minimum(excess, q)
-        excess[j] = 0.0  # it cannot make room for itself
-        if item_full[j] and item_room[item[j]] + excess[item == item[j]].sum() < pack[j] - _tol(
-            pack[j]
-        ):
-            continue
-        if group_full[j]:
-            members = gkey == gkey[j]
-            freed = room_g[j] + (litres[members] * excess[members]).sum()
-            if freed < need_l[j] - 1e-9 * max(1.0, need_l[j]):
-                continue
-        why = f"level {level[j]:.6g} is not the highest on a limit that is used up"
+        claims = _Claims(q, pack, np.zeros(len(needs)), weight * r, weight, line_key)
+    is_open = q + claims.pack <= r + 0.5
+    supply_ok = np.zeros(len(needs), dtype=bool)
+    for i in range(len(codes)):
+        members = np.flatnonzero(item == i)
+        supply_ok[members] = _can_free(claims, members, is_open, item_room[i], claims.pack)
+    vehicle_ok = np.ones(len(needs), dtype=bool)
+    for g in range(n_groups):
+        members = np.flatnonzero(gkey == g)
+        vehicle_ok[members] = _can_free(
+            claims, members, is_open, group_room[g], litres * claims.pack
+        )
+    for j in np.flatnonzero(is_open & supply_ok & vehicle_ok).tolist():
+        claim = claims.next_claim(j)
+        why = (
+            f"not pack-stable: its next pack (claim {claim:.6g}) could be served from what is free"
+            " and top packs of lines that rank after it"
+        )
         out.append(Violation("fairness", name(j), why))
     return out
+
+
+@dataclass(frozen=True)
+class _Claims:
+    """What a pack's Sainte-Laguë claim needs: (2·(s + q) ± p) / (2·a), ties by weight then line."""
+
+    q: FloatArray
+    pack: FloatArray
+    s: FloatArray
+    a: FloatArray
+    weight: FloatArray
+    line_key: npt.NDArray[np.int64]
+
+    def next_claim(self, j: int) -> float:
+        return float((2.0 * (self.s[j] + self.q[j]) + self.pack[j]) / (2.0 * self.a[j]))
+
+
+def _can_free(
+    c: _Claims,
+    members: npt.NDArray[np.int64],
+    is_open: npt.NDArray[np.bool_],
+    free: float,
+    amount: FloatArray,
+) -> npt.NDArray[np.bool_]:
+    """For each member, whether `free` plus the packs of other members ranked after its next pack
+    make room for one more of its packs (`amount` per pack: units of an item or litres).
+
+    A member asks for one pack; a donor gives at most as many of its top packs as the largest
+    ask can use, so the lists stay short. Ranking is by claim, then higher weight, then line.
+    """
+    ok = np.zeros(members.size, dtype=bool)
+    ask = amount[members]
+    short = ask - free
+    tol = 1e-9 * np.maximum(1.0, ask)
+    ok[short <= tol] = True
+    asking = members[is_open[members] & (short > tol)]
+    if asking.size == 0:
+        return ok
+    largest = float(np.max(amount[asking] - free))
+    held = np.rint(c.q[members] / c.pack[members])
+    count = np.minimum(held, np.ceil(largest / np.maximum(amount[members], 1e-300))).astype(int)
+    donor = np.repeat(members, count)
+    nth = np.arange(donor.size) - np.repeat(np.cumsum(count) - count, count)
+    donor_claim = (2.0 * (c.s[donor] + c.q[donor] - nth * c.pack[donor]) - c.pack[donor]) / (
+        2.0 * c.a[donor]
+    )
+    ask_claim = (2.0 * (c.s[asking] + c.q[asking]) + c.pack[asking]) / (2.0 * c.a[asking])
+    who = np.r_[donor, asking]
+    gives = np.r_[amount[donor], np.zeros(asking.size)]
+    order = np.lexsort((c.line_key[who], -c.weight[who], np.r_[donor_claim, ask_claim]))
+    # Amount given by everything ranked after each position.
+    ranked = gives[order]
+    after = np.cumsum(ranked[::-1])[::-1] - ranked
+    position = np.empty(order.size, dtype=np.int64)
+    position[order] = np.arange(order.size)
+    freed = free + after[position[donor.size :]]
+    room_ok = freed >= amount[asking] - 1e-9 * np.maximum(1.0, amount[asking])
+    where = np.searchsorted(members, asking)
+    ok[where] = room_ok
+    return ok

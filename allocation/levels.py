@@ -4,7 +4,8 @@ Every line's quantity as a function of a common level L is q_j(L) = clamp(a_j·L
 - `fill`:  level = q/(w·r)        → a = w·r, b = 0
 - `cover`: level = (s + q)/(w·u)  → a = w·u, b = s (no or zero daily use: u = r, one day's use)
 with r the request rounded up to whole packs when whole packs are on. Lines are sorted by
-(care_home, item), which is also the tie-break order ("line key") everywhere.
+(care_home, item), which is also the last tie-break ("line key") everywhere. Supplies are whole
+units, and whole packs when whole packs are on (contract v2).
 
 The checker deliberately does not use this module.
 """
@@ -35,6 +36,7 @@ class LineTable:
     municipality: tuple[str, ...]
     requested: IntArray  # as asked
     r: FloatArray  # rounded up to whole packs when whole packs are on
+    weight: FloatArray  # the home's priority weight
     a: FloatArray
     b: FloatArray
     on_hand: FloatArray
@@ -107,12 +109,10 @@ def build_table(problem: Problem) -> LineTable:
     supply = np.empty(len(items), dtype=np.float64)
     for k, code in enumerate(items):
         available = stock_of.get(code, 0) * (1.0 - policy.reserve_fraction)
-        if policy.whole_packs:
-            size = by_code[code].pack_size
-            # The small epsilon keeps 1000 × 0.9 = 899.9999… from losing a whole pack.
-            supply[k] = math.floor(available / size + 1e-9) * size
-        else:
-            supply[k] = available
+        # Whole units always, whole packs when they are on (contract v2). The small epsilon
+        # keeps 1000 × 0.9 = 899.9999… from losing a unit or a pack.
+        size = by_code[code].pack_size if policy.whole_packs else 1
+        supply[k] = math.floor(available / size + 1e-9) * size
 
     municipality = tuple(homes[x.care_home].municipality for x in needs)
     return LineTable(
@@ -121,6 +121,7 @@ def build_table(problem: Problem) -> LineTable:
         municipality=municipality,
         requested=requested,
         r=r,
+        weight=weight,
         a=a,
         b=b,
         on_hand=on_hand,

@@ -131,9 +131,10 @@ class Problem:
 class LineResult:
     """The answer for one need line.
 
-    `quantity` and `unmet` are in units (whole numbers when whole packs are on); `packs` is None
-    without whole packs. `level` is the line's weighted level after allocation, `item_level` the
-    common level of its item at the continuous fair point (None when every line of it is met).
+    `quantity` and `unmet` are whole units (contract v2), `quantity` whole packs when whole packs
+    are on; `packs` is None without whole packs. `level` is the line's weighted level after
+    allocation, `item_level` the common level of its item at the continuous fair point (None when
+    every line of it is met), `fair_share` the line's continuous fair share in units.
     """
 
     care_home: str
@@ -141,15 +142,16 @@ class LineResult:
     municipality: str
     requested: int
     requested_rounded: int
-    quantity: float
+    quantity: int
     packs: int | None
-    unmet: float
+    unmet: int
     level: float
     item_level: float | None
     binding: Binding
     capacity_group: str | None
     explanation_sv: str
     explanation_en: str
+    fair_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -158,9 +160,9 @@ class ItemSummary:
 
     item: str
     stock: int
-    supply: float
+    supply: int
     requested: int
-    allocated: float
+    allocated: int
     common_level: float | None
     homes_full: int
     homes_short: int

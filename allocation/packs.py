@@ -1,23 +1,31 @@
-"""Whole packs: round the continuous fair point to packs without giving up fairness.
+"""Whole units and whole packs: the pack-stable answer of contract v2 (docs/contract.md §3).
 
-1. Floor every line to whole packs (a small tolerance keeps 219.9999… at 220).
-2. Hand out the packs left, one at a time, to the lowest-level unmet line that still fits (item
-   supply and capacity group), ties by line key; at most one extra pack per line, so every line
-   stays within one pack of the continuous point. A line that does not fit now never fits later
-   (room only shrinks), so this is a single pass over the lines in (level, key) order.
-3. Only if a pack is still left that some unmet line could take (possible when a capacity group
-   mixes pack volumes), keep going past one extra pack, again lowest level first.
-4. With capacity groups only: repair the rare case where step 3 lets small packs fill a vehicle
-   above a line whose bigger pack no longer fits (see `_repair`), so that every short line holds
-   a used-up limit on which no receiving line is more than a pack above it.
+A line's packs are shared out the way seats are in a Swedish election (Sainte-Laguë): the claim
+of a pack is the line's weighted level at the pack's midpoint,
 
-Without capacity the pass in step 2 is vectorised per item; with capacity it is a plain loop over
-the candidate lines (a few per cent of lines in practice).
+    next claim = (2·(b + q) + p) / (2·a)      top claim = (2·(b + q) − p) / (2·a)
+
+(a, b as in `levels`; p the pack in units, 1 when whole packs are off), and a lower claim is
+served first; equal claims go to the higher weight, then the lower line key (care home, item).
+The answer is *pack-stable*: no open line can get one more pack from what is free plus the top
+packs of other lines (of its item, for supply; of its vehicle, for space) that rank after its
+next pack.
+
+- Items with no line in a vehicle that can run out: a divisor method per item, computed
+  directly (bisection on the threshold claim, then the few packs at the threshold sorted).
+- The rest (items and vehicles that limit each other): the floor of the continuous fair share,
+  then packs handed out from what is free lowest claim first, then improving moves (a pack to
+  the open line with the lowest next claim, funded by the highest-ranked packs above it) until
+  none is left. Each step raises the sorted vector of next claims, so it ends.
+
+Everything works on lines in key order and on claims, never on the input order, so the answer
+does not depend on the order of the need lines.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -28,229 +36,307 @@ __all__ = ["round_to_packs"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 _EPS = 1e-7  # in packs: absorbs float noise from the continuous solvers
+_VOL_REL = 1e-9  # relative tolerance on litres (volumes are sums of floats)
 
 
-def _rooms(table: LineTable, q: FloatArray) -> tuple[FloatArray, FloatArray]:
-    item_room = table.supply - np.bincount(table.item, weights=q, minlength=len(table.items))
-    grouped = table.group >= 0
-    used = np.bincount(
-        table.group[grouped], weights=(table.vol * q)[grouped], minlength=len(table.groups)
+def _next_claims(table: LineTable, q: FloatArray) -> FloatArray:
+    return np.asarray((2.0 * (table.b + q) + table.pack) / (2.0 * table.a), dtype=np.float64)
+
+
+def _fits_volume(room: float, need: float) -> bool:
+    return room >= need - _VOL_REL * max(1.0, need)
+
+
+# --- Items on their own: a divisor method -----------------------------------------------------
+
+
+def _packs_below(table: LineTable, lines: IntArray, theta: FloatArray) -> FloatArray:
+    """Per line, about how many of its packs have a claim below `theta` (its item's threshold)."""
+    a, b, p = table.a[lines], table.b[lines], table.pack[lines]
+    most = np.rint(table.r[lines] / p)
+    return np.asarray(
+        np.clip(np.ceil((2.0 * a * theta - 2.0 * b - p) / (2.0 * p)), 0.0, most), dtype=np.float64
     )
-    return item_room, table.cap - used
 
 
-def _fits(table: LineTable, j: int, item_room: FloatArray, group_room: FloatArray) -> bool:
-    p = table.pack[j]
-    if item_room[table.item[j]] < p - _EPS * p:
-        return False
-    g = table.group[j]
-    need = table.vol[j] * p
-    return bool(g < 0 or need <= 0 or group_room[g] >= need - 1e-9 * max(1.0, need))
-
-
-def _one_extra_vectorised(table: LineTable, q: FloatArray, order: IntArray) -> None:
-    """Step 2 when no candidate line is in a capacity group: per item, the first k in order."""
-    item_room, _ = _rooms(table, q)
-    left = np.floor(item_room / _pack_of_item(table) + _EPS).astype(np.int64)
-    items = table.item[order]
-    # Rank of each candidate within its item, in (level, key) order.
-    by_item = np.argsort(items, kind="stable")
-    sorted_items = items[by_item]
-    starts = np.r_[0, np.flatnonzero(sorted_items[1:] != sorted_items[:-1]) + 1]
-    seg_len = np.diff(np.r_[starts, sorted_items.size])
-    rank = np.arange(sorted_items.size) - np.repeat(starts, seg_len)
-    chosen = order[by_item[rank < left[sorted_items]]]
-    q[chosen] += table.pack[chosen]
-
-
-def _pack_of_item(table: LineTable) -> FloatArray:
-    size = np.ones(len(table.items), dtype=np.float64)
-    size[table.item] = table.pack
-    return size
-
-
-def _one_extra_loop(table: LineTable, q: FloatArray, order: IntArray) -> None:
-    item_room_a, group_room_a = _rooms(table, q)
-    # Lines of an item with no pack left can never take one: leave them out of the loop.
-    pack_of_item = _pack_of_item(table)
-    open_item = item_room_a >= pack_of_item * (1 - _EPS)
-    order = order[open_item[table.item[order]]]
-    # Plain Python lists: indexing them is several times cheaper than numpy scalars.
-    item_room, group_room = item_room_a.tolist(), group_room_a.tolist()
-    items, groups = table.item[order].tolist(), table.group[order].tolist()
-    packs, need = table.pack[order].tolist(), (table.vol[order] * table.pack[order]).tolist()
-    given: list[int] = []
-    for k, j in enumerate(order.tolist()):
-        i, g, p, v = items[k], groups[k], packs[k], need[k]
-        if item_room[i] < p * (1 - _EPS):
-            continue
-        if g >= 0 and v > 0:
-            if group_room[g] < v - 1e-9 * max(1.0, v):
-                continue
-            group_room[g] -= v
-        item_room[i] -= p
-        given.append(j)
-    chosen = np.array(given, dtype=np.int64)
-    q[chosen] += table.pack[chosen]
-
-
-def _fitting(table: LineTable, q: FloatArray) -> IntArray:
-    """Unmet lines with room for one more pack in their item supply and capacity group."""
-    item_room, group_room = _rooms(table, q)
-    p = table.pack
-    ok = (q < table.r) & (item_room[table.item] >= p * (1 - _EPS))
-    need = table.vol * p
-    boxed = (table.group >= 0) & (need > 0)
-    room = np.r_[group_room, np.inf][np.where(boxed, table.group, len(table.groups))]
-    ok &= room >= need - 1e-9 * np.maximum(1.0, need)
-    return np.flatnonzero(ok)
-
-
-def _keep_going(table: LineTable, q: FloatArray) -> None:
-    fitting = _fitting(table, q)
-    if fitting.size == 0:
+def _divisor(table: LineTable, lines: IntArray, q: FloatArray) -> None:
+    """Sainte-Laguë per item over `lines` (all lines of their items): sets q[lines]."""
+    if lines.size == 0:
         return
-    item_room, group_room = _rooms(table, q)
-    level = table.level(q)
-    heap = [(float(level[j]), int(j)) for j in fitting]
-    heapq.heapify(heap)
-    while heap:
-        _, j = heapq.heappop(heap)
-        if not _fits(table, j, item_room, group_room):
-            continue  # rooms only shrink: it never fits again
-        q[j] += table.pack[j]
-        item_room[table.item[j]] -= table.pack[j]
-        if table.group[j] >= 0:
-            group_room[table.group[j]] -= table.vol[j] * table.pack[j]
-        if q[j] < table.r[j]:
-            heapq.heappush(heap, (float((q[j] + table.b[j]) / table.a[j]), j))
-
-
-def _unfair(table: LineTable, q: FloatArray) -> list[tuple[int, int]]:
-    """Unmet lines that hold no limit: (line, limit) pairs to repair, lowest level first.
-
-    A short line is fine when one of its limits (item supply; capacity group, coded as
-    n_items + group) has less than a pack of room for it and no line receiving on that limit is
-    more than one pack above it. Otherwise it is returned once per used-up limit.
-    """
     n_items = len(table.items)
-    item_room, group_room = _rooms(table, q)
-    p, a, b = table.pack, table.a, table.b
-    level = (q + b) / a
-    up, down = (q + p + b) / a, (q - p + b) / a
-    tol = 1e-9 * np.maximum(1.0, np.abs(level))
-    receives = q > 0
-    short = q < table.r
-    boxed = (table.group >= 0) & (table.vol > 0)
-    gkey = np.where(boxed, table.group, len(table.groups))
-    best_item = np.full(n_items, -np.inf)
-    np.maximum.at(best_item, table.item[receives], down[receives])
-    best_group = np.full(len(table.groups) + 1, -np.inf)
-    np.maximum.at(best_group, gkey[receives & boxed], down[receives & boxed])
-    item_full = item_room[table.item] < p * (1 - _EPS)
-    need = table.vol * p
-    room = np.r_[group_room, np.inf][gkey]
-    group_full = boxed & (room < need - 1e-9 * np.maximum(1.0, need))
-    ok_item = item_full & (up >= best_item[table.item] - tol)
-    ok_group = group_full & (up >= best_group[gkey] - tol)
-    bad = np.flatnonzero(short & ~ok_item & ~ok_group & (item_full | group_full))
-    bad = bad[np.lexsort((bad, level[bad]))]
-    out: list[tuple[int, int]] = []
-    for j in bad.tolist():
-        # The whole packs lines could give while staying above j's present level: if even all of
-        # them would not free a pack for j, j cannot be served there: nothing to repair.
-        above = (q + b - a * level[j]) / p
-        excess = np.minimum(np.maximum(0.0, np.ceil(above - 1e-9) - 1.0) * p, q)
-        excess[j] = 0.0  # it cannot make room for itself
-        helpable = []
-        if group_full[j]:
-            members = gkey == gkey[j]
-            freed = room[j] + float((table.vol[members] * excess[members]).sum())
-            if freed >= need[j] - 1e-9 * max(1.0, need[j]):
-                helpable.append(n_items + int(table.group[j]))
-        if item_full[j]:
-            freed = item_room[table.item[j]] + float(excess[table.item == table.item[j]].sum())
-            if freed >= p[j] * (1 - _EPS):
-                helpable.append(int(table.item[j]))
-        if len(helpable) == int(group_full[j]) + int(item_full[j]):
-            out.extend((j, limit) for limit in helpable)
-    return out
+    item = table.item[lines]
+    p = table.pack[lines]
+    most = np.rint(table.r[lines] / p)
+    pack_of_item = np.ones(n_items)
+    pack_of_item[item] = p
+    available = np.floor(table.supply / pack_of_item + _EPS)
+    demand = np.bincount(item, weights=most, minlength=n_items)
+    scarce = demand > available
+    q[lines] = table.r[lines]
+    if not scarce.any():
+        return
+    lines = lines[scarce[item]]
+    item, p, most = table.item[lines], table.pack[lines], most[scarce[item]]
+    a, b = table.a[lines], table.b[lines]
+    # Bisection on each scarce item's threshold: fewer than `available` packs below `lo`, more
+    # than `available` below `hi`.
+    lo = np.zeros(n_items)
+    hi = np.zeros(n_items)
+    np.maximum.at(hi, item, (2.0 * (b + (most - 1.0) * p) + p) / (2.0 * a))
+    hi = hi * 2.0 + 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        below = np.bincount(item, weights=_packs_below(table, lines, mid[item]), minlength=n_items)
+        few = below <= available
+        lo = np.where(scarce & few, mid, lo)
+        hi = np.where(scarce & ~few, mid, hi)
+        if not np.any(scarce & (hi - lo > 1e-14 * hi)):
+            break
+    # Packs surely given (one below the low estimate) and the few candidates around the
+    # threshold, ranked exactly by claim, weight and line key.
+    base = np.maximum(_packs_below(table, lines, lo[item]) - 1.0, 0.0)
+    top = np.minimum(_packs_below(table, lines, hi[item]) + 1.0, most)
+    count = np.maximum(top - base, 0.0).astype(np.int64)
+    left = available - np.bincount(item, weights=base, minlength=n_items)
+    owner = np.repeat(np.arange(lines.size), count)
+    starts = np.cumsum(count) - count
+    t = base[owner] + (np.arange(owner.size) - starts[owner])
+    claim = (2.0 * (b[owner] + t * p[owner]) + p[owner]) / (2.0 * a[owner])
+    order = np.lexsort((lines[owner], -table.weight[lines][owner], claim, item[owner]))
+    ranked_item = item[owner][order]
+    first = np.searchsorted(ranked_item, np.arange(n_items), side="left")
+    rank = np.arange(order.size) - first[ranked_item]
+    chosen = order[rank < left[ranked_item]]
+    extra = np.bincount(owner[chosen], minlength=lines.size)
+    q[lines] = (base + extra) * p
 
 
-def _move(table: LineTable, q: FloatArray, j: int, limit: int) -> bool:
-    """Take packs from lines on `limit` that stay highest until line j's next pack fits; give it.
+# --- Items and vehicles that limit each other: greedy, then improving moves -------------------
 
-    Donors must stay above j's present level. Returns False (and changes nothing) when that
-    cannot make room.
-    """
-    n_items = len(table.items)
-    on_limit = (
-        (table.item == limit)
-        if limit < n_items
-        else ((table.group == limit - n_items) & (table.vol > 0))
-    )
-    donors = np.flatnonzero(on_limit & (q > 0))
-    donors = donors[donors != j]
-    floor = (q[j] + table.b[j]) / table.a[j]
-    trial = q.copy()
-    for _ in range(int(np.sum(q[donors] / table.pack[donors])) + 1):
-        item_room, group_room = _rooms(table, trial)
-        if _fits(table, j, item_room, group_room):
-            trial[j] += table.pack[j]
-            q[:] = trial
-            return True
-        after = (trial[donors] - table.pack[donors] + table.b[donors]) / table.a[donors]
-        # A donor must stay above j's present level: otherwise the move only swaps who is short.
-        usable = (trial[donors] > 0) & (after > floor + 1e-12)
-        if not usable.any():
+
+class _Coupled:
+    """The lines of items that share a vehicle that can run out, with their rooms left."""
+
+    def __init__(self, table: LineTable, lines: IntArray, tight: BoolArray, q: FloatArray):
+        self.table = table
+        self.lines = lines
+        self.q = q
+        n_items, n_groups = len(table.items), len(table.groups)
+        boxed = (table.group >= 0) & (table.vol > 0)
+        boxed[boxed] = tight[table.group[boxed]]
+        self.boxed = boxed
+        self.n_items = n_items
+        # Limit ids: items 0..n_items-1, vehicles n_items + group.
+        self.group_limit = np.where(boxed, n_items + table.group, -1)
+        self.item_room = table.supply - np.bincount(table.item, weights=q, minlength=n_items)
+        used = np.bincount(table.group[boxed], weights=(table.vol * q)[boxed], minlength=n_groups)
+        self.group_room = table.cap - used
+        self.pack_l = table.vol * table.pack
+        self.key_w = -table.weight
+        self.members = self._members()
+
+    def _members(self) -> dict[int, IntArray]:
+        """The coupled lines of every limit, in line-key order."""
+        limit = np.concatenate([self.table.item[self.lines], self.group_limit[self.lines]])
+        line = np.concatenate([self.lines, self.lines])
+        keep = limit >= 0
+        limit, line = limit[keep], line[keep]
+        order = np.lexsort((line, limit))
+        limit, line = limit[order], line[order]
+        cuts = np.flatnonzero(np.diff(limit)) + 1
+        return {
+            int(part_limit[0]): part_line
+            for part_limit, part_line in zip(
+                np.split(limit, cuts), np.split(line, cuts), strict=True
+            )
+            if part_limit.size
+        }
+
+    def key(self, j: int, q: float) -> tuple[float, float, int]:
+        """The rank of line j's pack whose lower edge is at q: claim, then weight, then line."""
+        t = self.table
+        return (
+            (2.0 * (float(t.b[j]) + q) + float(t.pack[j])) / (2.0 * float(t.a[j])),
+            float(self.key_w[j]),
+            j,
+        )
+
+    def fits(self, j: int) -> bool:
+        t = self.table
+        p = float(t.pack[j])
+        if self.q[j] + p > t.r[j] + 0.5 or self.item_room[t.item[j]] < p - 0.5:
             return False
-        # Take from the donor that stays highest after giving a pack (ties by line key).
-        pick = donors[usable][np.lexsort((donors[usable], -after[usable]))[0]]
-        trial[pick] -= table.pack[pick]
-    return False
+        return not self.boxed[j] or _fits_volume(
+            float(self.group_room[t.group[j]]), float(self.pack_l[j])
+        )
+
+    def change(self, j: int, packs: int) -> None:
+        t = self.table
+        units = packs * float(t.pack[j])
+        self.q[j] += units
+        self.item_room[t.item[j]] -= units
+        if self.boxed[j]:
+            self.group_room[t.group[j]] -= units * float(t.vol[j])
+
+    def greedy(self) -> None:
+        """Hand out what is free, one pack at a time, to the open line with the lowest claim."""
+        q = self.q
+        heap = [self.key(j, float(q[j])) for j in self.lines.tolist() if self.fits(j)]
+        heapq.heapify(heap)
+        while heap:
+            j = heapq.heappop(heap)[2]
+            if not self.fits(j):
+                continue  # rooms only shrink while handing out: it never fits again
+            self.change(j, 1)
+            if self.fits(j):
+                heapq.heappush(heap, self.key(j, float(q[j])))
+
+    def improvable(self) -> list[int]:
+        """Open lines that could get one more pack by taking packs ranked after it (key order)."""
+        t, q = self.table, self.q
+        lines = self.lines
+        p = t.pack[lines]
+        is_open = q[lines] + p <= t.r[lines] + 0.5
+        queries = lines[is_open]
+        if queries.size == 0:
+            return []
+        # Donor packs per limit: for an item one top pack is enough (the same pack size as the
+        # line it would serve); for a vehicle, as many top packs as the largest space needed.
+        donors = lines[q[lines] > 0.5]
+        item_ev_line, item_ev_q = donors, q[donors]
+        boxed_donors = donors[self.boxed[donors]]
+        need_g = np.zeros(len(t.groups))
+        boxed_q = queries[self.boxed[queries]]
+        np.maximum.at(
+            need_g, t.group[boxed_q], self.pack_l[boxed_q] - self.group_room[t.group[boxed_q]]
+        )
+        per_pack = self.pack_l[boxed_donors]
+        held = np.rint(q[boxed_donors] / t.pack[boxed_donors])
+        wanted = np.ceil(np.maximum(need_g[t.group[boxed_donors]], 0.0) / per_pack)
+        reps = np.minimum(held, wanted).astype(np.int64)
+        g_line = np.repeat(boxed_donors, reps)
+        starts = np.cumsum(reps) - reps
+        step = np.arange(g_line.size) - np.repeat(starts, reps)
+        g_q = q[g_line] - step * t.pack[g_line]
+        ev_line = np.concatenate([item_ev_line, g_line])
+        ev_q = np.concatenate([item_ev_q, g_q])
+        ev_limit = np.concatenate([t.item[item_ev_line], self.group_limit[g_line]])
+        ev_amount = np.concatenate([t.pack[item_ev_line], self.pack_l[g_line]])
+        # Top claim of a pack ending at q equals the next claim of the pack starting at q − p.
+        ev_claim = (2.0 * (t.b[ev_line] + ev_q) - t.pack[ev_line]) / (2.0 * t.a[ev_line])
+        q_claim = _next_claims(t, q)[queries]
+        claim = np.concatenate([ev_claim, q_claim])
+        line = np.concatenate([ev_line, queries])
+        rank = np.empty(claim.size, dtype=np.int64)
+        rank[np.lexsort((line, self.key_w[line], claim))] = np.arange(claim.size)
+        n_ev = ev_line.size
+        span = claim.size + 1
+        ev_key = ev_limit * span + rank[:n_ev]
+        order = np.argsort(ev_key, kind="stable")
+        ev_key, amount = ev_key[order], ev_amount[order]
+        after = np.r_[np.cumsum(amount[::-1])[::-1], 0.0]  # sum from each position to the end
+
+        def above(limit: IntArray) -> FloatArray:
+            """Sum of donor amounts on `limit` ranked after each query's next pack."""
+            at = np.searchsorted(ev_key, limit * span + rank[n_ev:], side="right")
+            end = np.searchsorted(ev_key, (limit + 1) * span, side="left")
+            return np.asarray(after[at] - after[end], dtype=np.float64)
+
+        item = t.item[queries]
+        supply_ok = self.item_room[item] + above(item) >= t.pack[queries] - 0.5
+        boxed = self.boxed[queries]
+        group_ok = np.ones(queries.size, dtype=bool)
+        g_limit = self.group_limit[queries]
+        free_g = np.where(boxed, self.group_room[np.maximum(t.group[queries], 0)], 0.0)
+        freed = free_g + above(np.where(boxed, g_limit, 0))
+        need = self.pack_l[queries]
+        group_ok[boxed] = (freed >= need - _VOL_REL * np.maximum(1.0, need))[boxed]
+        found = np.flatnonzero(supply_ok & group_ok)
+        found = found[np.lexsort((queries[found], self.key_w[queries[found]], q_claim[found]))]
+        return [int(j) for j in queries[found]]
+
+    def _top_key(self, k: int) -> tuple[float, float, int]:
+        return self.key(k, float(self.q[k]) - float(self.table.pack[k]))
+
+    def move(self, j: int) -> bool:
+        """Give line j one pack, taking the highest-ranked packs above its next one as needed."""
+        t, q = self.table, self.q
+        mine = self.key(j, float(q[j]))
+        p = float(t.pack[j])
+        taken: list[int] = []
+
+        def take_highest(donors: list[int], enough: Callable[[], bool]) -> bool:
+            heap = [(_neg(self._top_key(k)), k) for k in donors if q[k] > 0.5 and k != j]
+            heap = [entry for entry in heap if self._top_key(entry[1]) > mine]
+            heapq.heapify(heap)
+            while not enough():
+                if not heap:
+                    return False
+                k = heapq.heappop(heap)[1]
+                self.change(k, -1)
+                taken.append(k)
+                if q[k] > 0.5 and self._top_key(k) > mine:
+                    heapq.heappush(heap, (_neg(self._top_key(k)), k))
+            return True
+
+        ok = take_highest(
+            self.members[int(t.item[j])].tolist(),
+            lambda: bool(self.item_room[t.item[j]] >= p - 0.5),
+        )
+        if ok and self.boxed[j]:
+            g = int(t.group[j])
+            ok = take_highest(
+                self.members[int(self.group_limit[j])].tolist(),
+                lambda: _fits_volume(float(self.group_room[g]), float(self.pack_l[j])),
+            )
+        if not ok:
+            for k in taken:
+                self.change(k, 1)
+            return False
+        self.change(j, 1)
+        return True
 
 
-def _repair(table: LineTable, q: FloatArray) -> None:
-    """Repair the rare unfair roundings that mixed pack volumes in one vehicle can cause.
+def _neg(key: tuple[float, float, int]) -> tuple[float, float, int]:
+    """A key whose order is reversed (heapq is a min-heap; donors give highest first)."""
+    return (-key[0], -key[1], -key[2])
 
-    Handing out packs lowest level first can leave a line with a big pack blocked by a vehicle
-    that lines with small packs then keep filling. Each step moves packs from the highest lines
-    on that vehicle to the blocked line, then hands out what fits again. A step never repeats a
-    state and the number of steps is capped; what remains unfair is left to the checker.
-    """
-    seen: set[bytes] = set()
-    for _ in range(4 * table.n + 16):
-        todo = _unfair(table, q)
-        if not todo:
-            return
-        state = q.tobytes()
-        if state in seen:
-            return
-        seen.add(state)
-        if not any(_move(table, q, j, limit) for j, limit in todo):
-            return
-        _keep_going(table, q)
+
+def _tight_groups(table: LineTable) -> BoolArray:
+    """Vehicles whose lines, all met in full, would not fit: only these can limit anyone."""
+    boxed = (table.group >= 0) & (table.vol > 0)
+    demand = np.bincount(
+        table.group[boxed], weights=(table.vol * table.r)[boxed], minlength=len(table.groups)
+    )
+    return np.asarray(demand > table.cap * (1 + 1e-12) + 1e-9, dtype=np.bool_)
 
 
 def round_to_packs(table: LineTable, q_cont: FloatArray) -> FloatArray:
-    """Whole-pack quantities (units) within one pack of `q_cont`, using every pack that fits."""
-    pack = table.pack
-    q = np.floor(np.minimum(q_cont, table.r) / pack + _EPS) * pack
-    q = np.maximum(q, 0.0)
-    candidates = np.flatnonzero(q < table.r)
-    if candidates.size == 0:
+    """The pack-stable whole answer (units) near the continuous fair share `q_cont`."""
+    q = np.zeros(table.n, dtype=np.float64)
+    if table.n == 0:
         return q
-    level = table.level(q)
-    # (level, key) order; the key is the line index since lines are sorted by (care_home, item).
-    order = candidates[np.lexsort((candidates, level[candidates]))]
-    boxed = (table.group[order] >= 0) & (table.vol[order] > 0)
-    if boxed.any():
-        _one_extra_loop(table, q, order)
-        _keep_going(table, q)
-        _repair(table, q)
-    else:
-        _one_extra_vectorised(table, q, order)
-        _keep_going(table, q)
-    return q
+    tight = _tight_groups(table)
+    boxed = (table.group >= 0) & (table.vol > 0)
+    boxed[boxed] = tight[table.group[boxed]]
+    coupled_item = np.zeros(len(table.items), dtype=bool)
+    coupled_item[table.item[boxed]] = True
+    coupled = coupled_item[table.item]
+    _divisor(table, np.flatnonzero(~coupled), q)
+    lines = np.flatnonzero(coupled)
+    if lines.size == 0:
+        return q
+    pack = table.pack[lines]
+    q[lines] = np.floor(np.clip(q_cont[lines], 0.0, table.r[lines]) / pack + _EPS) * pack
+    state = _Coupled(table, lines, tight, q)
+    state.greedy()
+    while True:
+        moved = False
+        for j in state.improvable():
+            moved |= state.move(j)
+        state.greedy()
+        if not moved:
+            return q

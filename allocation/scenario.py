@@ -398,9 +398,10 @@ def _line_dict(line: LineResult) -> dict[str, Any]:
         "municipality": line.municipality,
         "requested": line.requested,
         "requested_rounded": line.requested_rounded,
-        "quantity": _num(line.quantity),
+        "quantity": line.quantity,
         "packs": line.packs,
-        "unmet": _num(line.unmet),
+        "unmet": line.unmet,
+        "fair_share": _num(line.fair_share),
         "level": _num(line.level),
         "item_level": _opt(line.item_level),
         "binding": line.binding,
@@ -413,9 +414,9 @@ def _item_dict(s: ItemSummary) -> dict[str, Any]:
     return {
         "item": s.item,
         "stock": s.stock,
-        "supply": _num(s.supply),
+        "supply": s.supply,
         "requested": s.requested,
-        "allocated": _num(s.allocated),
+        "allocated": s.allocated,
         "common_level": _opt(s.common_level),
         "homes_full": s.homes_full,
         "homes_short": s.homes_short,
@@ -480,8 +481,9 @@ def _allocation_records(lines: tuple[LineResult, ...]) -> Iterator[str]:
         yield (
             f'{{"care_home": {text(x.care_home)}, "item": {text(x.item)}, '
             f'"municipality": {text(x.municipality)}, "requested": {x.requested}, '
-            f'"requested_rounded": {x.requested_rounded}, "quantity": {number(x.quantity)}, '
-            f'"packs": {packs}, "unmet": {number(x.unmet)}, "level": {number(x.level)}, '
+            f'"requested_rounded": {x.requested_rounded}, "quantity": {x.quantity}, '
+            f'"packs": {packs}, "unmet": {x.unmet}, "fair_share": {number(x.fair_share)}, '
+            f'"level": {number(x.level)}, '
             f'"item_level": {number(x.item_level)}, "binding": {text(x.binding)}, '
             f'"capacity_group": {text(x.capacity_group)}, '
             f'"explanation": {{"sv": {_STR(x.explanation_sv)}, '

@@ -75,7 +75,8 @@ def _solve(
         point, solver = _lp_module().solve_lp(
             table, time_limit_s=time_limit_s, keep_lp_dir=keep_lp_dir
         )
-    q = round_to_packs(table, point.q) if table.whole_packs else point.q
+    # Whole units always: without whole packs a pack is one unit (contract v2).
+    q = round_to_packs(table, point.q)
     lines, items = describe(problem, table, point.q, q)
     violations = check(problem, lines)
     if violations:

@@ -55,10 +55,49 @@ def test_an_unfair_split_is_caught() -> None:
     assert "fairness" in kinds(p, with_quantities(lines, B=400, C=100))
 
 
-def test_one_pack_off_the_fair_point_is_accepted() -> None:
-    # B 240 / C 260 is also within one pack of the fair point (223.2 / 276.8): fair enough.
+def test_one_pack_off_the_sainte_lague_order_is_caught() -> None:
+    # B 240 / C 260 is within one pack of the fair point (223.2 / 276.8), which v1 accepted; but
+    # C's next pack (claim 270/620 = 0.435) ranks before B's top pack (230/500 = 0.46).
     p, lines = packs_example()
-    assert check(p, with_quantities(lines, B=240, C=260)) == []
+    violations = check(p, with_quantities(lines, B=240, C=260))
+    assert [(v.kind, v.where) for v in violations] == [("fairness", "C/FFP2")]
+
+
+def test_packs_by_home_id_are_caught() -> None:
+    # v1 gave example 05's three packs to the first ids; the homes with cases claim them first.
+    p = load_scenario(SCENARIOS / "05-packs-follow-need.scenario.json")
+    lines = list(solve(p).lines)
+    assert check(p, lines) == []
+    by_id = [replace(x, quantity=10 if x.care_home in ("H1", "H2", "H3") else 0) for x in lines]
+    unstable = {v.where for v in check(p, by_id) if v.kind == "fairness"}
+    assert unstable == {"H4/FFP3", "H5/FFP3", "H6/FFP3"}
+
+
+def test_a_visor_pack_to_the_lower_claim_in_a_van_is_caught() -> None:
+    # Example 06: S3's first visor pack (claim 0.25) ranks after S1's third (0.208); giving S3 the
+    # pack instead (and S1 one FFP3 pack more) fits the van but is not pack-stable.
+    p = load_scenario(SCENARIOS / "06-van-mixed-packs.scenario.json")
+    lines = list(solve(p).lines)
+    assert check(p, lines) == []
+    swapped = [
+        replace(
+            x,
+            quantity={"VISIR": {"S1": 50, "S3": 25}, "FFP3": {}}[x.item].get(
+                x.care_home, x.quantity
+            ),
+        )
+        for x in lines
+    ]
+    assert "capacity" not in {v.kind for v in check(p, swapped)}
+    assert "S1/VISIR" in {v.where for v in check(p, swapped) if v.kind == "fairness"}
+
+
+def test_fractions_of_a_unit_are_caught() -> None:
+    p = problem([need("A", "X", 100), need("B", "X", 100)], {"X": 101})
+    lines = list(solve(p).lines)
+    assert sorted(x.quantity for x in lines) == [50, 51]
+    halves = [replace(x, quantity=50.5) for x in lines]
+    assert "units" in {v.kind for v in check(p, halves)}
 
 
 def test_missing_and_duplicate_lines_are_caught() -> None:
@@ -78,7 +117,7 @@ def test_continuous_unfairness_is_caught() -> None:
     p = problem([need("A", "X", 100), need("B", "X", 100)], {"X": 100})
     lines = list(solve(p).lines)
     assert check(p, lines) == []
-    skewed = [replace(x, quantity=60.0 if x.care_home == "A" else 40.0) for x in lines]
+    skewed = [replace(x, quantity=60 if x.care_home == "A" else 40) for x in lines]
     assert {v.kind for v in check(p, skewed)} == {"fairness"}
     assert "B/X" in str(check(p, skewed)[0])
 

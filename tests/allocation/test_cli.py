@@ -40,7 +40,7 @@ def test_method_flag_and_explanations(tmp_path: Path, method: str) -> None:
     result = run(EXAMPLE, "-o", tmp_path / "r.json", "--method", method, "--explain")
     assert result.exit_code == 0, result.output
     assert f"method {method}" in result.output
-    assert "B / FFP2: Allocated 220 of 500" in result.output
+    assert "B / FFP2: You got 11 of 25 packs of Andningsskydd FFP2 (220 of 500 st)" in result.output
 
 
 def test_keeps_lp_files_on_request(tmp_path: Path) -> None:
