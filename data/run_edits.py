@@ -1,10 +1,13 @@
-"""The coordinator's edit of one line of a draft run, re-checked by the core's independent checker.
+"""The coordinator's edits of a draft run, re-checked by the core's independent checker.
 
-An edit needs a reason, keeps whole packs, and is checked against the problem the run was computed
-from (rebuilt from its stored inputs) with every line as it now stands:
+``edit_line`` sets one line; ``move_packs`` moves whole packs of one item from any line (a fully
+met one too) to another. An edit needs a reason, keeps whole packs, and is checked against the
+problem the run was computed from (rebuilt from its stored inputs) with every line as it now
+stands:
 
-- an edit that breaks bounds, whole packs, item supply or vehicle capacity is refused
-  (``EditRefused``, nothing changes);
+- an edit that breaks a limit — the line's request, whole packs, the item's supply, the vehicle
+  capacity, or (for a move) the packs the giving line has — is refused (``EditRefused``, nothing
+  changes). Its ``swedish`` messages name the limit and the figures, for the pages;
 - an edit that only breaks the fairness certificate (someone gets less, or more, than the fair
   share) is the coordinator's decision: it is stored with the reason, the run stays approvable, and
   the fairness findings are recorded in the run's ``check_messages`` and in the audit row.
@@ -15,13 +18,14 @@ and explanation are updated, and so is the run's per-item summary. Nothing here 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from allocation import Problem, Violation, check
+from allocation import Item, Problem, Violation, check
 from data.audit import record_audit
 from data.errors import NotFound, ValidationFailed
 from data.models import AllocationLine, AllocationRun
@@ -32,28 +36,66 @@ __all__ = [
     "HARD_KINDS",
     "EditOutcome",
     "EditRefused",
+    "Limit",
+    "MoveOutcome",
     "check_run_lines",
     "edit_line",
     "list_edited_lines",
+    "move_packs",
 ]
 
-HARD_KINDS = frozenset({"bounds", "lines", "packs", "supply", "capacity"})
+HARD_KINDS = frozenset({"bounds", "lines", "units", "packs", "supply", "capacity", "source"})
 FAIRNESS_NOTE = "fairness (accepted on edit)"
 _EDIT_MARK_SV = " Ändrad av "
 _EDIT_MARK_EN = " Edited by "
 
 
-class EditRefused(ValidationFailed):
-    """The edited run would break a hard rule (bounds, packs, supply or capacity)."""
+@dataclass(frozen=True)
+class Limit:
+    """A limit an edit would break: its kind (as the checker names it), where, and what (sv/en)."""
 
-    def __init__(self, violations: list[Violation]) -> None:
+    kind: str
+    where: str
+    english: str
+    swedish: str
+
+
+_SWEDISH_KIND = {
+    "bounds": "Radens begäran",
+    "lines": "Raderna",
+    "units": "Hela enheter",
+    "packs": "Hela förpackningar",
+    "supply": "Lagret",
+    "capacity": "Fordonets kapacitet",
+    "source": "Det som kan flyttas",
+}
+
+
+class EditRefused(ValidationFailed):
+    """The edited run would break a hard rule (request, packs, supply, capacity or source)."""
+
+    def __init__(self, violations: list[Violation], limits: list[Limit] | None = None) -> None:
         self.violations = violations
+        self.limits = limits or [
+            Limit(
+                v.kind,
+                v.where,
+                v.message,
+                f"{_SWEDISH_KIND.get(v.kind, v.kind)} räcker inte ({v.where}): {v.message}.",
+            )
+            for v in violations
+        ]
         super().__init__(
             [
-                {"field": v.kind, "line": None, "message": f"{v.where}: {v.message}"}
-                for v in violations
+                {"field": x.kind, "line": None, "message": f"{x.where}: {x.english}"}
+                for x in self.limits
             ]
         )
+
+    @property
+    def swedish(self) -> list[str]:
+        """Each broken limit in Swedish, naming it and its figures."""
+        return [x.swedish for x in self.limits]
 
 
 @dataclass(frozen=True)
@@ -76,13 +118,98 @@ def check_run_lines(
     lines: list[AllocationLine],
     changed: AllocationLine | None = None,
     quantity: int = 0,
+    *,
+    changes: dict[tuple[str, str], int] | None = None,
 ) -> list[Violation]:
-    """The core checker's verdict on stored lines (with ``changed`` set to ``quantity``)."""
+    """The core checker's verdict on stored lines with ``changed`` set to ``quantity`` (or with
+    each ``(care home, item)`` of ``changes`` set to its quantity)."""
+    wanted = dict(changes or {})
+    if changed is not None:
+        wanted[(changed.care_home_id, changed.item_code)] = quantity
     answers = [
-        _Answer(x.care_home_id, x.item_code, quantity if x is changed else x.quantity)
+        _Answer(
+            x.care_home_id,
+            x.item_code,
+            wanted.get((x.care_home_id, x.item_code), x.quantity),
+        )
         for x in lines
     ]
     return check(problem, answers)
+
+
+def _n(value: float) -> str:
+    """A figure the Swedish way: a space between thousands, a decimal comma."""
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def _supply(problem: Problem, item: Item) -> int:
+    """The item's supply as the core counts it: stock less the reserve, in whole packs (units)."""
+    stock = sum(s.quantity for s in problem.stock if s.item == item.code)
+    size = item.pack_size if problem.policy.whole_packs else 1
+    return int(math.floor(stock * (1.0 - problem.policy.reserve_fraction) / size + 1e-9) * size)
+
+
+def _limits(
+    problem: Problem, lines: list[AllocationLine], changes: dict[tuple[str, str], int]
+) -> list[Limit]:
+    """The limits the lines break once ``changes`` are made, named with their figures."""
+    items = {i.code: i for i in problem.items}
+    homes = {h.id: h for h in problem.care_homes}
+    after = {
+        (x.care_home_id, x.item_code): changes.get((x.care_home_id, x.item_code), x.quantity)
+        for x in lines
+    }
+    found: list[Limit] = []
+    for x in lines:
+        key = (x.care_home_id, x.item_code)
+        if key not in changes:
+            continue
+        item, quantity, home = items[x.item_code], after[key], homes[x.care_home_id].name
+        if quantity > x.requested_rounded:
+            found.append(
+                Limit(
+                    "bounds",
+                    f"{x.care_home_id}/{x.item_code}",
+                    f"{quantity} is more than the line's request of {x.requested_rounded}",
+                    f"{home} har begärt {_n(x.requested_rounded)} {item.unit} {item.code}; raden "
+                    f"kan inte få mer än så (ändringen ger {_n(quantity)} {item.unit}).",
+                )
+            )
+    for code in sorted({item for _home, item in changes}):
+        item = items[code]
+        total = sum(q for (_h, i), q in after.items() if i == code)
+        supply = _supply(problem, item)
+        if total > supply:
+            found.append(
+                Limit(
+                    "supply",
+                    code,
+                    f"{total} allocated, {supply} to share out",
+                    f"Lagret räcker inte: {_n(supply)} {item.unit} {code} finns att fördela "
+                    f"(efter reserven), ändringen skulle fördela {_n(total)} {item.unit}.",
+                )
+            )
+    touched = {homes[h].municipality for h, _i in changes}
+    for group in problem.capacity:
+        if not touched & set(group.municipalities):
+            continue
+        load = sum(
+            q * items[i].pack_volume_l / items[i].pack_size
+            for (h, i), q in after.items()
+            if homes[h].municipality in group.municipalities
+        )
+        if load > group.volume_l + 1e-6:
+            found.append(
+                Limit(
+                    "capacity",
+                    group.key,
+                    f"load {load:g} l, space {group.volume_l:g} l",
+                    f"Fordonets kapacitet räcker inte: {group.key} rymmer {_n(group.volume_l)} "
+                    f"liter, lasten skulle bli {_n(round(load, 1))} liter.",
+                )
+            )
+    return found
 
 
 def _refuse(field: str, message: str) -> ValidationFailed:
@@ -143,33 +270,25 @@ def edit_line(
     if item is None or line is None:
         raise NotFound("allocation line", f"{run.id}/{care_home_id}/{item_code}")
     if problem.policy.whole_packs and quantity % item.pack_size:
-        raise _refuse("quantity", f"{quantity} is not whole packs of {item.pack_size} {item.unit}")
-    violations = check_run_lines(problem, lines, line, quantity)
-    hard = [v for v in violations if v.kind in HARD_KINDS]
-    if hard:
-        raise EditRefused(hard)
-    fairness = [str(v) for v in violations if v.kind == "fairness"]
+        raise EditRefused(
+            [],
+            [
+                Limit(
+                    "packs",
+                    f"{care_home_id}/{item_code}",
+                    f"{quantity} is not whole packs of {item.pack_size} {item.unit}",
+                    f"{_n(quantity)} {item.unit} är inte hela förpackningar: {item.code} levereras "
+                    f"i förpackningar om {_n(item.pack_size)} {item.unit}.",
+                )
+            ],
+        )
+    fairness = _checked(problem, lines, {(care_home_id, item_code): quantity})
 
     before = line.quantity
     reason = reason.strip()
-    line.quantity = quantity
-    line.packs = quantity // item.pack_size if problem.policy.whole_packs else quantity
-    line.unmet = max(0, line.requested - quantity)
-    line.level = _level(problem, line, quantity)
-    line.binding = "met" if quantity >= line.requested_rounded else "edited"
-    line.edit_reason = reason
-    line.edited_by = actor
-    line.explanation_sv = (
-        f"{_base(line.explanation_sv, _EDIT_MARK_SV)}{_EDIT_MARK_SV}{actor}: {reason}"
-        f" (beräknat {line.solver_quantity}, nu {quantity})."
-    )
-    line.explanation_en = (
-        f"{_base(line.explanation_en, _EDIT_MARK_EN)}{_EDIT_MARK_EN}{actor}: {reason}"
-        f" (computed {line.solver_quantity}, now {quantity})."
-    )
+    _apply(problem, item, line, quantity, reason=reason, actor=actor)
     _update_summary(run, lines, item_code)
-    kept = [m for m in run.check_messages if not m.startswith(FAIRNESS_NOTE)]
-    run.check_messages = kept + [f"{FAIRNESS_NOTE}: {m}" for m in fairness]
+    _note_findings(run, fairness)
     session.flush()
     record_audit(
         session,
@@ -189,6 +308,146 @@ def edit_line(
         now=now,
     )
     return EditOutcome(line=line, fairness=fairness)
+
+
+def _checked(
+    problem: Problem, lines: list[AllocationLine], changes: dict[tuple[str, str], int]
+) -> list[str]:
+    """Refuse changes that break a limit; else the fairness findings they leave."""
+    limits = _limits(problem, lines, changes)
+    violations = check_run_lines(problem, lines, changes=changes)
+    hard = [v for v in violations if v.kind in HARD_KINDS]
+    if limits or hard:
+        # Our own figures name the limit; the checker's verdict stays the last word.
+        raise EditRefused(hard, limits or None)
+    return [str(v) for v in violations if v.kind not in HARD_KINDS]
+
+
+def _apply(
+    problem: Problem, item: Item, line: AllocationLine, quantity: int, *, reason: str, actor: str
+) -> None:
+    """Set a line to ``quantity`` with its level, unmet, binding and explanation."""
+    line.quantity = quantity
+    line.packs = quantity // item.pack_size if problem.policy.whole_packs else quantity
+    line.unmet = max(0, line.requested - quantity)
+    line.level = _level(problem, line, quantity)
+    line.binding = "met" if quantity >= line.requested_rounded else "edited"
+    line.edit_reason = reason
+    line.edited_by = actor
+    line.explanation_sv = (
+        f"{_base(line.explanation_sv, _EDIT_MARK_SV)}{_EDIT_MARK_SV}{actor}: {reason}"
+        f" (beräknat {line.solver_quantity}, nu {quantity})."
+    )
+    line.explanation_en = (
+        f"{_base(line.explanation_en, _EDIT_MARK_EN)}{_EDIT_MARK_EN}{actor}: {reason}"
+        f" (computed {line.solver_quantity}, now {quantity})."
+    )
+
+
+def _note_findings(run: AllocationRun, fairness: list[str]) -> None:
+    kept = [m for m in run.check_messages if not m.startswith(FAIRNESS_NOTE)]
+    run.check_messages = kept + [f"{FAIRNESS_NOTE}: {m}" for m in fairness]
+
+
+@dataclass(frozen=True)
+class MoveOutcome:
+    """The giving and receiving lines after a move, and the fairness findings it leaves."""
+
+    source: AllocationLine
+    target: AllocationLine
+    units: int
+    fairness: list[str]
+
+    @property
+    def stable(self) -> bool:
+        """True when the run still passes the core's fairness (pack-stability) certificate."""
+        return not self.fairness
+
+
+def move_packs(
+    session: Session,
+    *,
+    run_id: str,
+    item_code: str,
+    from_home: str,
+    to_home: str,
+    packs: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> MoveOutcome:
+    """Move ``packs`` whole packs of an item from one line of a draft run to another.
+
+    Any line with packs may give, a fully met one too. Refused (``EditRefused``, nothing changes)
+    when the giving line has fewer packs, the receiving line would get more than its request, or
+    the receiving line's vehicle would be over its capacity; a move that only breaks fairness is
+    kept with its reason, its findings in the run's ``check_messages`` and the audit row.
+    """
+    if not reason or not reason.strip():
+        raise _refuse("reason", "an edit needs a reason")
+    if isinstance(packs, bool) or not isinstance(packs, int) or packs < 1:
+        raise _refuse("packs", f"must be a whole number of packs ≥ 1, got {packs!r}")
+    if from_home == to_home:
+        raise _refuse("to_home", "packs are moved between two different lines")
+    run = get_run(session, run_id=run_id)
+    session.refresh(run, with_for_update=True)  # edits (and approval) of one run queue here
+    if run.status != "draft":
+        raise NotApprovable(f"run {run.id} is {run.status}; only a draft can be edited")
+    problem = problem_from_inputs(run.inputs)
+    item = next((i for i in problem.items if i.code == item_code), None)
+    lines = list_run_lines(session, run_id=run.id)
+    by_home = {x.care_home_id: x for x in lines if x.item_code == item_code}
+    if item is None or from_home not in by_home:
+        raise NotFound("allocation line", f"{run.id}/{from_home}/{item_code}")
+    if to_home not in by_home:
+        raise NotFound("allocation line", f"{run.id}/{to_home}/{item_code}")
+    source, target = by_home[from_home], by_home[to_home]
+    size = item.pack_size if problem.policy.whole_packs else 1
+    units = packs * size
+    if units > source.quantity:
+        giver = next(h.name for h in problem.care_homes if h.id == from_home)
+        raise EditRefused(
+            [],
+            [
+                Limit(
+                    "source",
+                    f"{from_home}/{item_code}",
+                    f"the line has {source.quantity // size} packs, {packs} asked for",
+                    f"{giver} har bara {_n(source.quantity // size)} förp. {item.code} att lämna "
+                    f"({_n(source.quantity)} {item.unit}); du bad om {_n(packs)}.",
+                )
+            ],
+        )
+    changes = {
+        (from_home, item_code): source.quantity - units,
+        (to_home, item_code): target.quantity + units,
+    }
+    fairness = _checked(problem, lines, changes)
+    before = (source.quantity, target.quantity)
+    reason = reason.strip()
+    _apply(problem, item, source, changes[(from_home, item_code)], reason=reason, actor=actor)
+    _apply(problem, item, target, changes[(to_home, item_code)], reason=reason, actor=actor)
+    _update_summary(run, lines, item_code)
+    _note_findings(run, fairness)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="allocation_line.move",
+        entity="allocation_run",
+        entity_id=run.id,
+        details={
+            "item": item_code,
+            "from": {"care_home": from_home, "before": before[0], "after": source.quantity},
+            "to": {"care_home": to_home, "before": before[1], "after": target.quantity},
+            "packs": packs,
+            "units": units,
+            "reason": reason,
+            "fairness": fairness,
+        },
+        now=now,
+    )
+    return MoveOutcome(source=source, target=target, units=units, fairness=fairness)
 
 
 def list_edited_lines(session: Session, *, run_id: str) -> list[AllocationLine]:

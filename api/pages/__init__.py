@@ -17,6 +17,7 @@ from api.pages import (
     municipality,
     need_form,
     run,
+    run_move,
     start,
 )
 
@@ -25,7 +26,7 @@ __all__ = ["STATIC_DIR", "router", "static_files"]
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 router = APIRouter(include_in_schema=False)
-for module in (start, need_form, municipality, county, run, logistics, escalations):
+for module in (start, need_form, municipality, county, run, run_move, logistics, escalations):
     router.include_router(module.router)
 
 

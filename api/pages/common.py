@@ -104,6 +104,12 @@ NOTICES = {
     "korning": "Fördelningen är köad; sidan visar den när den är klar.",
     "godkann": "Godkännandet är köat; sidan visar resultatet när det är klart.",
     "rad": "Raden är ändrad.",
+    "flyttad": "Förpackningarna är flyttade. Fördelningen är fortfarande förpackningsstabil.",
+    "flyttad-instabil": (
+        "Förpackningarna är flyttade, men fördelningen är inte längre förpackningsstabil: en rad "
+        "med lägre nivå kunde ha fått en förpackning. Ändringen behålls med sitt skäl, som visas "
+        "under Ändrade rader."
+    ),
     "godkand": (
         "Fördelningen är godkänd: lagret är reserverat, följesedlar och eskaleringar gjorda."
     ),

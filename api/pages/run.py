@@ -25,11 +25,11 @@ from data.clock import utcnow
 from data.dashboard import latest_job, municipality_fill, municipality_names, round_run, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.job_queue import JOB_KINDS, enqueue_job, get_job
-from data.models import Item, Role, User
+from data.models import AllocationLine, AllocationRun, CareHome, Item, Role, User
 from data.policy import get_policy_values
 from data.round_choice import next_open_round, reports_after_run
 from data.rounds import cutoff_at
-from data.run_edits import edit_line
+from data.run_edits import FAIRNESS_NOTE, EditRefused, edit_line, list_edited_lines
 from data.runs import get_run, list_round_runs
 
 __all__ = ["router"]
@@ -70,6 +70,9 @@ def _run_page(
         round_date=round_date,
         early=run is not None and run.status == "draft" and now < cutoff,
         stale=reports_after_run(session, run=run) if run and run.status == "draft" else 0,
+        findings=[m for m in run.check_messages if m.startswith(FAIRNESS_NOTE)] if run else [],
+        edited=list_edited_lines(session, run_id=run.id) if run else [],
+        home_names=_home_names(session, run) if run else {},
         next_round=next_open_round(session, after=round_date),
         cutoff=cutoff,
         run=run,
@@ -84,6 +87,15 @@ def _run_page(
         kommun=kommun or "",
         policy=get_policy_values(session),
     )
+
+
+def _home_names(session: Session, run: AllocationRun) -> dict[str, str]:
+    query = (
+        select(CareHome.id, CareHome.name)
+        .join(AllocationLine, AllocationLine.care_home_id == CareHome.id)
+        .where(AllocationLine.run_id == run.id, AllocationLine.edit_reason.is_not(None))
+    )
+    return {home: name for home, name in session.execute(query)}
 
 
 @router.get("/lan/korning", response_class=HTMLResponse)
@@ -168,8 +180,12 @@ def edit_run_line(
                     actor=me.username,
                     now=utcnow(),
                 )
-        except (ValidationFailed, Conflict) as exc:
-            problem = f"Raden ändrades inte: {_message(exc)}"
+        except EditRefused as exc:
+            problem = "Raden ändrades inte. " + " ".join(exc.swedish)
+        except NotFound:
+            problem = "Raden ändrades inte: den finns inte i körningen."
+        except (ValidationFailed, Conflict):
+            problem = "Raden ändrades inte: körningen är inte ett utkast längre."
     if problem:
         return _run_page(
             request,
@@ -184,12 +200,6 @@ def edit_run_line(
     query = f"&artikel={artikel}" if artikel else ""
     query += f"&kommun={kommun}" if kommun else ""
     return see_other(f"/lan/korning?datum={datum}&klart=rad{query}")
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ValidationFailed):
-        return "; ".join(issue["message"] for issue in exc.errors)
-    return str(exc)
 
 
 @router.post("/lan/korning/godkann", response_class=HTMLResponse)

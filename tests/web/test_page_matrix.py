@@ -28,7 +28,7 @@ from data.db import make_engine, session_scope
 from data.demo import DEMO_USERS, seed_demo
 from data.escalations import list_escalations
 from data.job_queue import enqueue_job
-from data.models import Manifest, ManifestStop
+from data.models import AllocationLine, Manifest, ManifestStop
 from data.rounds import open_round
 from data.routes import load_routes
 from data.schema import upgrade_database
@@ -81,6 +81,10 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/lan/korning/jobb/{job_id}"): Page(frozenset({COUNTY}), "/lan/korning/jobb/{job}"),
     ("POST", "/lan/korning/rad"): Page(frozenset({COUNTY}), "/lan/korning/rad"),
     ("POST", "/lan/korning/godkann"): Page(frozenset({COUNTY}), "/lan/korning/godkann"),
+    ("GET", "/lan/korning/flytta"): Page(
+        frozenset({COUNTY}), "/lan/korning/flytta?korning={run}&artikel={item}&till={home}"
+    ),
+    ("POST", "/lan/korning/flytta"): Page(frozenset({COUNTY}), "/lan/korning/flytta"),
     ("GET", "/logistik"): Page(frozenset({LOGISTICS, COUNTY}), "/logistik"),
     ("GET", "/logistik/plocklista/{manifest_id}.pdf"): Page(
         frozenset({LOGISTICS, COUNTY}), "/logistik/plocklista/{manifest}.pdf"
@@ -131,13 +135,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         manifest = session.scalars(select(Manifest).order_by(Manifest.id)).first()
         stop = session.scalars(select(ManifestStop).order_by(ManifestStop.id)).first()
         escalation = list_escalations(session, round_date=day)[0]
-        assert manifest is not None and stop is not None
+        line = session.scalars(select(AllocationLine).order_by(AllocationLine.id)).first()
+        assert manifest is not None and stop is not None and line is not None
         job = enqueue_job(session, kind="allocate", params={"round_date": "2026-01-01"}, actor="t")
         ids = {
             "manifest": str(manifest.id),
             "stop": str(stop.id),
             "escalation": escalation.reference,
             "job": str(job.id),
+            "run": line.run_id,
+            "item": line.item_code,
+            "home": line.care_home_id,
         }
     app = create_app(engine, settings=ApiSettings(login_max_failures=1000), data_settings=settings)
     try:
