@@ -25,6 +25,7 @@ from data.errors import Issue, ValidationFailed
 from data.models import CareHome, Item, Situation
 from data.needs import StoredReport, submit_need_report, validate_need_lines
 from data.settings import Settings
+from data.upload_process import read_table_apart
 from data.upload_table import Table, TableLimits, read_table
 
 __all__ = [
@@ -68,15 +69,17 @@ def _rows(table: Table) -> list[UploadRow]:
     return [UploadRow(number, values) for number, values in table.rows]
 
 
-def parse_need_file(filename: str, content: bytes) -> list[UploadRow]:
+def parse_need_file(filename: str, content: bytes, *, apart: bool = False) -> list[UploadRow]:
     """The data rows of an uploaded .csv or .xlsx; ``ValidationFailed`` if it cannot be read.
 
     CSV must be UTF-8 (latin-1 and UTF-16 are refused naming the encoding); more than
     ``MAX_FILE_ROWS`` data rows are refused, and so is any file that would take more memory or
     time than a municipality's real file (``data.upload_table``). Cells are text: a formula
-    (``=…``) is never evaluated (an .xlsx is read for its stored values only).
+    (``=…``) is never evaluated (an .xlsx is read for its stored values only). ``apart`` reads it
+    in a child process (``data.upload_process``): what a web request does.
     """
-    return _rows(read_table(filename, content, COLUMNS, TableLimits(rows=MAX_FILE_ROWS + 1)))
+    read = read_table_apart if apart else read_table
+    return _rows(read(filename, content, COLUMNS, TableLimits(rows=MAX_FILE_ROWS + 1)))
 
 
 def _shown(value: str) -> str:

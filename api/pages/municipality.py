@@ -131,7 +131,7 @@ def upload(
         filename = upload.filename
         content = upload.file.read()
         try:
-            rows = parse_need_file(filename, content)
+            rows = parse_need_file(filename, content, apart=True)
             store_need_file(
                 session,
                 rows=rows,

@@ -292,7 +292,7 @@ def upload(
     """Reports for many homes from one CSV or Excel file: all stored, or none (422 naming
     each wrong row and column)."""
     code = _upload_municipality(user, municipality_code)
-    rows = parse_need_file(file.filename or "upload.csv", file.file.read())
+    rows = parse_need_file(file.filename or "upload.csv", file.file.read(), apart=True)
     reports = store_need_file(
         session,
         rows=rows,
