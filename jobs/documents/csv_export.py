@@ -273,6 +273,10 @@ def _text(value: str) -> str:
 def _cell(value: Value) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        # Every text cell, not only the fields known to be free text: a lot, a reference or a
+        # field added later is typed by someone too.
+        return _text(value)
     if isinstance(value, bool):
         raise TypeError("booleans have no CSV form here")
     if isinstance(value, datetime | date):

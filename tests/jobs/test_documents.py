@@ -862,6 +862,24 @@ def test_csv_quotes_commas_and_neutralises_formulas() -> None:
     assert rows[0]["municipality_code"] == "0187"
 
 
+def test_a_lot_named_like_a_formula_is_neutralised_in_both_csvs() -> None:
+    """A lot is typed in when stock arrives: free text, so a formula in it must not run."""
+    evil = '=HYPERLINK("http://evil.example/x","Klicka")'
+    notes, pick_list = build_route()
+    note = notes[0]
+    item = note.items[0]
+    lots = (dataclasses.replace(item.lots[0], lot=evil), *item.lots[1:])
+    note = dataclasses.replace(note, items=(dataclasses.replace(item, lots=lots), *note.items[1:]))
+    line = dataclasses.replace(pick_list.lines[0], lot=evil)
+    pick_list = dataclasses.replace(pick_list, lines=(line, *pick_list.lines[1:]))
+    for text in (delivery_notes_csv([note]), pick_lists_csv([pick_list])):
+        _, rows = parse_csv(text)
+        lots_written = {row["lot"] for row in rows if row["lot"]}
+        assert "'" + evil in lots_written
+        assert evil not in lots_written
+        assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
+
+
 def test_csv_is_crlf_without_bom_and_encodes_with_bom_for_excel() -> None:
     text = delivery_notes_csv(build_route()[0])
     assert text.startswith("round_date,run_id,")
