@@ -1,4 +1,4 @@
-"""Allocation runs: trigger (a queued job), jobs, preview with explanations, edit, approve.
+"""Allocation runs: trigger (a queued job), jobs, preview with explanations, edit, move, approve.
 
 No solve happens in a request: ``POST /runs`` and ``POST /runs/{id}/approve`` queue a job
 (202 with ``Location: /api/v1/jobs/{id}``) that the scheduler process's worker runs. Reading
@@ -16,13 +16,21 @@ from sqlalchemy import select
 from api.deps import CountyUser, NeedsUser, SessionDep
 from api.pagination import Paging, paginate
 from api.schemas.base import Page
-from api.schemas.runs import JobRead, LineEditIn, RunLineRead, RunRead, RunTrigger
+from api.schemas.runs import (
+    JobRead,
+    LineEditIn,
+    MoveIn,
+    MoveRead,
+    RunLineRead,
+    RunRead,
+    RunTrigger,
+)
 from data.access import home_filter
 from data.clock import utcnow
 from data.errors import Conflict
 from data.job_queue import enqueue_job, get_job
 from data.models import AllocationLine, AllocationRun, CareHome
-from data.run_edits import edit_line
+from data.run_edits import edit_line, move_packs
 from data.runs import get_run
 
 __all__ = ["router"]
@@ -123,6 +131,36 @@ def change_line(
     )
     response.headers["X-Fairness-Findings"] = str(len(outcome.fairness))
     return RunLineRead.model_validate(outcome.line)
+
+
+@router.post(
+    "/runs/{run_id}/moves",
+    response_model=MoveRead,
+    responses={
+        409: {"description": "The run is not a draft"},
+        422: {"description": "A limit stops the move (named in ``errors``)"},
+    },
+)
+def move(run_id: str, body: MoveIn, user: CountyUser, session: SessionDep) -> MoveRead:
+    """Move whole packs of an item from one line of a draft to another, with a reason."""
+    outcome = move_packs(
+        session,
+        run_id=run_id,
+        item_code=body.item_code,
+        from_home=body.from_care_home_id,
+        to_home=body.to_care_home_id,
+        packs=body.packs,
+        reason=body.reason,
+        actor=user.username,
+        now=utcnow(),
+    )
+    return MoveRead(
+        source=RunLineRead.model_validate(outcome.source),
+        target=RunLineRead.model_validate(outcome.target),
+        units=outcome.units,
+        stable=outcome.stable,
+        findings=outcome.fairness,
+    )
 
 
 @router.post(

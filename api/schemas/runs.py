@@ -12,6 +12,8 @@ from api.schemas.base import Input, Output
 __all__ = [
     "JobRead",
     "LineEditIn",
+    "MoveIn",
+    "MoveRead",
     "PolicyIn",
     "RunLineRead",
     "RunRead",
@@ -91,6 +93,27 @@ class LineEditIn(Input):
     item_code: str = Field(max_length=16, examples=["IIR"])
     quantity: int = Field(ge=0, examples=[350])
     reason: str = Field(min_length=3, max_length=500, examples=["utbrott bekräftat i morse"])
+
+
+class MoveIn(Input):
+    """Move whole packs of an item from one line of a draft to another (a fully met one may
+    give), with the reason; refused (422) when a limit stops it, naming the limit."""
+
+    item_code: str = Field(max_length=16, examples=["FFP3"])
+    from_care_home_id: str = Field(max_length=16, examples=["H0002"])
+    to_care_home_id: str = Field(max_length=16, examples=["H0001"])
+    packs: int = Field(ge=1, le=1_000_000, examples=[1])
+    reason: str = Field(min_length=3, max_length=500, examples=["utbrott bekräftat i morse"])
+
+
+class MoveRead(Output):
+    """Both lines after a move, and whether the run is still pack-stable."""
+
+    source: RunLineRead
+    target: RunLineRead
+    units: int
+    stable: bool
+    findings: list[str]
 
 
 class PolicyIn(Input):

@@ -170,6 +170,20 @@ CASES: dict[tuple[str, str], Case] = {
         request=lambda ids: {"json": {**ids["draft_line"], "quantity": 0, "reason": "test edit"}},
     ),
     ("POST", "/api/v1/runs/{draft_run}/approve"): Case(COUNTY, 202),
+    # The draft has one line per item: a move from it to itself reaches the check (422).
+    ("POST", "/api/v1/runs/{draft_run}/moves"): Case(
+        COUNTY,
+        422,
+        request=lambda ids: {
+            "json": {
+                "item_code": ids["draft_line"]["item_code"],
+                "from_care_home_id": ids["draft_line"]["care_home_id"],
+                "to_care_home_id": ids["draft_line"]["care_home_id"],
+                "packs": 1,
+                "reason": "test move",
+            }
+        },
+    ),
     ("POST", "/api/v1/what-if/scenario"): Case(COUNTY, request=lambda _: {"json": SCENARIO}),
     ("POST", "/api/v1/what-if/policy"): Case(
         COUNTY, request=lambda _: {"json": {"round_date": DEMO_ROUND.isoformat(), "policy": {}}}
@@ -256,9 +270,8 @@ def _app_routes(app: FastAPI) -> list[tuple[str, str, bool]]:
 
 def _case_key(method: str, path: str) -> tuple[str, str]:
     """The table's key for a route: editing and approving aim at a draft, not any run."""
-    if path in ("/api/v1/runs/{run_id}/lines", "/api/v1/runs/{run_id}/approve") and (
-        method != "GET"
-    ):
+    aimed = ("/api/v1/runs/{run_id}/lines", "/api/v1/runs/{run_id}/approve")
+    if (path in aimed and method != "GET") or path == "/api/v1/runs/{run_id}/moves":
         return method, path.replace("{run_id}", "{draft_run}")
     return method, path
 
