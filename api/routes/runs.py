@@ -29,7 +29,7 @@ from data.access import home_filter
 from data.clock import utcnow
 from data.errors import Conflict
 from data.job_queue import enqueue_job, get_job
-from data.models import AllocationLine, AllocationRun, CareHome
+from data.models import AllocationLine, AllocationRun, CareHome, Role, User
 from data.run_edits import edit_line, move_packs
 from data.runs import get_run
 
@@ -69,21 +69,36 @@ def read_job(job_id: int, _user: CountyUser, session: SessionDep) -> JobRead:
     return JobRead.model_validate(get_job(session, job_id=job_id))
 
 
+SUMMARY_FOR_ALL = ("item", "common_level")
+"""What of a run's per-item summary a care-home manager or municipal coordinator sees: the
+county's stock, supply, totals and counts of homes short are the county's (``/stock`` is 403 to
+them too)."""
+
+
+def _run_for(user: User, run: AllocationRun) -> RunRead:
+    read = RunRead.model_validate(run)
+    if user.role == Role.COUNTY_COORDINATOR.value:
+        return read
+    summary = [{k: s[k] for k in SUMMARY_FOR_ALL if k in s} for s in read.items_summary]
+    return read.model_copy(update={"items_summary": summary})
+
+
 @router.get("/runs", response_model=Page[RunRead])
 def list_runs(
-    _user: NeedsUser, session: SessionDep, page: Paging, round_date: date | None = None
+    user: NeedsUser, session: SessionDep, page: Paging, round_date: date | None = None
 ) -> dict[str, Any]:
-    """Runs, newest first (optionally of one round)."""
+    """Runs, newest first (optionally of one round); the per-item summary as in ``/runs/{id}``."""
     query = select(AllocationRun).order_by(AllocationRun.created_at.desc(), AllocationRun.id)
     if round_date is not None:
         query = query.where(AllocationRun.round_date == round_date)
-    return paginate(session, query, page, RunRead.model_validate)
+    return paginate(session, query, page, lambda run: _run_for(user, run))
 
 
 @router.get("/runs/{run_id}", response_model=RunRead)
-def read_run(run_id: str, _user: NeedsUser, session: SessionDep) -> RunRead:
-    """A run's policy, per-item summary (levels, homes short) and check."""
-    return RunRead.model_validate(get_run(session, run_id=run_id))
+def read_run(run_id: str, user: NeedsUser, session: SessionDep) -> RunRead:
+    """A run's policy, per-item summary and check. The summary's stock, supply, totals and homes
+    short are the county coordinator's; the other roles get each item's common level only."""
+    return _run_for(user, get_run(session, run_id=run_id))
 
 
 @router.get("/runs/{run_id}/lines", response_model=Page[RunLineRead])
