@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from api.charts import bucket_chart, fill_chart, need_stock_chart
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render, see_other
+from api.pages.form_numbers import decimal_number, whole_number
 from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import (
@@ -123,7 +124,7 @@ def _receipt_errors(form: dict[str, str]) -> tuple[dict[str, str], int, date | N
     if not form.get("supplier", "").strip():
         errors["supplier"] = "Ange leverantör."
     raw = form.get("quantity", "").strip()
-    quantity = int(raw) if raw.isdigit() else 0
+    quantity = whole_number(raw) or 0
     if quantity <= 0:
         errors["quantity"] = "Ange ett helt antal större än 0."
     expiry: date | None = None
@@ -202,10 +203,8 @@ def policy_page(request: Request, session: SessionDep, user: OptionalUser) -> Re
 
 
 def _number(raw: str, default: float) -> float:
-    try:
-        return float(raw.replace(",", "."))
-    except ValueError:
-        return default
+    value = decimal_number(raw)
+    return default if value is None else value
 
 
 @router.post("/lan/policy", response_class=HTMLResponse)

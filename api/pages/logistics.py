@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import ZONE_SETTINGS, page_user, render, see_other, swedish
+from api.pages.form_numbers import whole_number
 from api.pages.round_picker import parse_round
 from data.clock import utcnow
 from data.dashboard import manifest_days, municipality_names
@@ -175,7 +176,7 @@ def _count(raw: str) -> int | None:
     raw = raw.strip()
     if raw == "":
         return 0
-    return int(raw) if raw.isdigit() else None
+    return whole_number(raw)
 
 
 @router.post("/logistik/stopp/{stop_id}", response_class=HTMLResponse)

@@ -28,6 +28,7 @@ from api.pages.common import (
     see_other,
     swedish,
 )
+from api.pages.form_numbers import whole_number
 from api.pages.round_picker import report_round
 from data.clock import utcnow
 from data.errors import Issue, NotFound, ValidationFailed
@@ -159,10 +160,10 @@ def _whole(raw: str, field: str, errors: dict[str, str], *, required: bool) -> i
         if required:
             errors[field] = "Fyll i ett antal (0 om inget finns)."
         return None
-    if not raw.isdigit():
+    value = whole_number(raw)
+    if value is None:
         errors[field] = "Ange ett helt tal, 0 eller större."
-        return None
-    return int(raw)
+    return value
 
 
 def _lines(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other
+from api.pages.form_numbers import whole_number
 from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import latest_job, municipality_fill, municipality_names, round_run, run_lines
@@ -163,7 +164,7 @@ def edit_run_line(
     """Set one line of the draft with a reason; refused edits are shown, nothing changes."""
     me = page_user(user, Role.COUNTY_COORDINATOR)
     problem = None
-    if not quantity.strip().isdigit():
+    if whole_number(quantity) is None:
         problem = "Ange antalet som ett helt tal, 0 eller större."
     elif not reason.strip():
         problem = "Ange ett skäl till ändringen."
@@ -175,7 +176,7 @@ def edit_run_line(
                     run_id=run_id,
                     care_home_id=care_home_id,
                     item_code=item_code,
-                    quantity=int(quantity),
+                    quantity=whole_number(quantity) or 0,
                     reason=reason.strip(),
                     actor=me.username,
                     now=utcnow(),

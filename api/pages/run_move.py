@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render, see_other
+from api.pages.form_numbers import whole_number
 from data.clock import utcnow
 from data.dashboard import RunLineView, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
@@ -96,7 +97,8 @@ def move_form(
 
 def _whole(raw: str) -> int | None:
     raw = raw.strip()
-    return int(raw) if raw.isdigit() and 0 < int(raw) <= 1_000_000 else None
+    value = whole_number(raw)
+    return value if value is not None and 0 < value <= 1_000_000 else None
 
 
 @router.post("/lan/korning/flytta", response_class=HTMLResponse)

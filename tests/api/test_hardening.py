@@ -3,6 +3,7 @@
 - The county's stock reaches only the county: a run's per-item summary (stock, supply, totals,
   homes short) is the county coordinator's; managers and municipal coordinators get each item's
   common level, in the list and in one run (``/stock`` is 403 to them too).
+- A number typed with a Unicode digit ("²") or as "nan" is a named error on every form, not a 500.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import Connection, select
 
+from data.models import ManifestLine
 from tests.api.conftest import World, api_connection, api_engine, app, as_role, world
 from tests.api.testclient import TestClient
 
@@ -41,3 +44,64 @@ def test_the_county_still_sees_the_whole_summary(
 ) -> None:
     summary = as_role("county").get(f"/api/v1/runs/{world.ids['approved_run']}").json()
     assert set(summary["items_summary"][0]) >= STOCK_KEYS
+
+
+# Finding 7: "²" passes str.isdigit() and then fails int(); "nan" passes float().
+
+SUPERSCRIPT = "²"
+
+
+def _stop_line(connection: Connection) -> tuple[int, int]:
+    stop = connection.execute(
+        select(ManifestLine.stop_id, ManifestLine.id).order_by(ManifestLine.id).limit(1)
+    ).one()
+    return int(stop[0]), int(stop[1])
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "form", "message"),
+    [
+        (
+            "manager_own",
+            "/behov",
+            {"requested_IIR": SUPERSCRIPT, "on_hand_IIR": "1", "situation": "none"},
+            "Ange ett helt tal",
+        ),
+        (
+            "county",
+            "/lan/lager",
+            {"item": "IIR", "lot": "L1", "quantity": SUPERSCRIPT, "supplier": "X"},
+            "Ange ett helt antal",
+        ),
+        (
+            "county",
+            "/lan/policy",
+            {"fairness": "fill", "target_days": "nan"},
+            "Policyn sparades inte",
+        ),
+        (
+            "county",
+            "/lan/korning/rad",
+            {"quantity": SUPERSCRIPT, "reason": "test", "item_code": "IIR"},
+            "helt tal",
+        ),
+    ],
+)
+def test_unicode_digits_and_nan_in_forms_are_named_errors_not_500(
+    as_role: Callable[[str], TestClient], role: str, path: str, form: dict[str, str], message: str
+) -> None:
+    response = as_role(role).post(path, data=form)
+    assert response.status_code < 500
+    assert message in response.text
+
+
+def test_unicode_digits_in_a_delivery_receipt_are_a_named_error(
+    as_role: Callable[[str], TestClient], api_connection: Connection
+) -> None:
+    stop_id, line_id = _stop_line(api_connection)
+    response = as_role("logistics").post(
+        f"/logistik/stopp/{stop_id}",
+        data={"received_by": "Åsa", f"short_{line_id}": SUPERSCRIPT},
+    )
+    assert response.status_code < 500
+    assert "ange hela tal" in response.text
