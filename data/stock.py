@@ -29,6 +29,8 @@ from data.models import Item, StockBalance, StockEntry, StockKind
 from data.models.enums import NEGATIVE_KINDS
 
 __all__ = [
+    "MAX_LOT_UNITS",
+    "MAX_MOVEMENT",
     "LotBalance",
     "LotPick",
     "balance_mismatches",
@@ -65,6 +67,13 @@ class LotPick:
     quantity: int
 
 
+MAX_MOVEMENT = 100_000_000
+"""Units one receipt, adjustment or withdrawal may move (the county's largest delivery is a few
+million); a typing error of nine zeros is refused rather than booked."""
+MAX_LOT_UNITS = 1_000_000_000
+"""Units one lot may hold: the balances are 32-bit on PostgreSQL and their sum must not overflow."""
+
+
 def _positive_int(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValidationFailed(
@@ -75,6 +84,10 @@ def _positive_int(value: object, field: str) -> int:
                     "message": f"must be a positive integer, got {value!r}",
                 }
             ]
+        )
+    if value > MAX_MOVEMENT:
+        raise ValidationFailed(
+            [{"field": field, "line": None, "message": f"must be at most {MAX_MOVEMENT}"}]
         )
     return value
 
@@ -136,6 +149,8 @@ def _post(
             result = session.execute(
                 update(StockBalance)
                 .where(StockBalance.item_code == item, StockBalance.lot == lot)
+                # In the statement, so two receipts at once cannot both pass the cap.
+                .where(StockBalance.on_hand <= MAX_LOT_UNITS - delta)
                 .values(on_hand=StockBalance.on_hand + delta)
                 .execution_options(synchronize_session=False)
             )
@@ -145,7 +160,11 @@ def _post(
             raise InsufficientStock(item, -delta, available, lot=lot) from exc
         raise
     if getattr(result, "rowcount", 1) == 0:
-        raise NotFound("lot", f"{item}/{lot}")
+        if session.get(StockBalance, (item, lot)) is None:
+            raise NotFound("lot", f"{item}/{lot}")
+        field = "quantity" if kind == StockKind.RECEIPT else "delta"
+        message = f"the lot would hold more than {MAX_LOT_UNITS} units"
+        raise ValidationFailed([{"field": field, "line": None, "message": message}])
     expiry = session.scalar(
         select(StockBalance.expiry).where(StockBalance.item_code == item, StockBalance.lot == lot)
     )
@@ -247,6 +266,9 @@ def record_adjustment(
                 }
             ]
         )
+    if abs(delta) > MAX_MOVEMENT:
+        message = f"must be between -{MAX_MOVEMENT} and {MAX_MOVEMENT}"
+        raise ValidationFailed([{"field": "delta", "line": None, "message": message}])
     if not reason or not reason.strip():
         raise ValidationFailed(
             [{"field": "reason", "line": None, "message": "an adjustment needs a reason"}]

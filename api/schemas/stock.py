@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import Field
 
 from api.schemas.base import Input, Output
+from data.stock import MAX_MOVEMENT
 
 __all__ = ["AdjustmentCreate", "ItemBalanceRead", "LotRead", "ReceiptCreate", "StockEntryRead"]
 
@@ -17,7 +18,7 @@ class ReceiptCreate(Input):
     item: str = Field(min_length=1, max_length=16, examples=["IIR"])
     lot: str = Field(min_length=1, max_length=64, examples=["L2026-118"])
     expiry: date | None = Field(default=None, examples=["2028-06-30"])
-    quantity: int = Field(gt=0, examples=[12000])
+    quantity: int = Field(gt=0, le=MAX_MOVEMENT, examples=[12000])
     supplier: str = Field(min_length=1, max_length=200, examples=["Region Stockholm"])
     reference: str | None = Field(default=None, max_length=100, examples=["PO-4711"])
 
@@ -27,7 +28,7 @@ class AdjustmentCreate(Input):
 
     item: str = Field(min_length=1, max_length=16, examples=["IIR"])
     lot: str = Field(min_length=1, max_length=64, examples=["L2026-118"])
-    delta: int = Field(examples=[-200])
+    delta: int = Field(ge=-MAX_MOVEMENT, le=MAX_MOVEMENT, examples=[-200])
     reason: str = Field(min_length=1, max_length=500, examples=["damaged: water in the store"])
 
 

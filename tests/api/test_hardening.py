@@ -105,3 +105,21 @@ def test_unicode_digits_in_a_delivery_receipt_are_a_named_error(
     )
     assert response.status_code < 500
     assert "ange hela tal" in response.text
+
+
+def test_stock_adjustments_and_receipts_are_bounded(
+    as_role: Callable[[str], TestClient], world: World
+) -> None:
+    """Finding 8: two adjustments of 9e18 were accepted and /stock/lots then answered 500."""
+    client = as_role("county")
+    lot = world.ids["lot"]
+    for delta in (9 * 10**18, 9 * 10**18):
+        response = client.post(
+            "/api/v1/stock/adjustments", json={**lot, "delta": delta, "reason": "count"}
+        )
+        assert response.status_code == 422, response.text
+        assert "delta" in response.text
+    receipt = {**lot, "quantity": 9 * 10**18, "supplier": "X"}
+    assert client.post("/api/v1/stock/receipts", json=receipt).status_code == 422
+    assert client.get("/api/v1/stock/lots").status_code == 200
+    assert client.get("/api/v1/stock/balances").status_code == 200

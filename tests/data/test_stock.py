@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from data.errors import InsufficientStock, NotFound, ValidationFailed
 from data.models import StockBalance, StockEntry, StockKind
 from data.stock import (
+    MAX_LOT_UNITS,
+    MAX_MOVEMENT,
     LotBalance,
     balance_mismatches,
     balances,
@@ -65,6 +67,25 @@ def test_receipt_validation(session: Session) -> None:
     assert exc.value.errors[0]["field"] == "quantity"
     with pytest.raises(ValidationFailed):
         receive(session, " ", 10, None)
+
+
+def test_stock_is_bounded_so_the_ledger_cannot_overflow(session: Session) -> None:
+    """Two adjustments of 9e18 once made the ledger sum overflow and blocked the allocation."""
+    receive(session, "A1", 10, None)
+    for delta in (9 * 10**18, -(9 * 10**18), MAX_MOVEMENT + 1):
+        with pytest.raises(ValidationFailed) as exc:
+            record_adjustment(
+                session, item="IIR", lot="A1", delta=delta, reason="count", actor="x", now=NOW
+            )
+        assert exc.value.errors[0]["field"] == "delta"
+    with pytest.raises(ValidationFailed, match="at most"):
+        receive(session, "A1", 9 * 10**18, None)
+    for _ in range(MAX_LOT_UNITS // MAX_MOVEMENT - 1):
+        receive(session, "A1", MAX_MOVEMENT, None)
+    with pytest.raises(ValidationFailed, match="would hold more than"):
+        receive(session, "A1", MAX_MOVEMENT, None)
+    assert item_balances(session)["IIR"] == MAX_LOT_UNITS - MAX_MOVEMENT + 10
+    assert balance_mismatches(session) == []
 
 
 def test_adjustment_needs_a_reason_and_cannot_go_negative(session: Session) -> None:
