@@ -9,7 +9,7 @@ without it, 412 when another version has been filed since.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile, status
@@ -39,6 +39,7 @@ from data.needs import (
     list_report_versions,
     submit_need_report,
 )
+from data.round_choice import reporting_round
 from data.rounds import open_round
 from data.settings import Settings
 
@@ -58,6 +59,12 @@ def etag_of(report: ReportVersion) -> str:
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.data_settings
     return settings
+
+
+def _reporting_round(session: Session, request: Request, now: datetime) -> date:
+    """The round a report without a round date meant: the one open now, as the pages file it
+    (not today's, which after the cut-off would make the report late)."""
+    return reporting_round(session, now=now, settings=_settings(request))
 
 
 def _visible_reports(user: User) -> Select[NeedReport]:
@@ -145,15 +152,16 @@ def submit(
     """File a care home's need report for the open round (after the cut-off: the next round)."""
     home = _home_for(session, user, body.care_home_id)
     home_id = home if isinstance(home, str) else home.id
+    now = utcnow()
     submission = submit_need_report(
         session,
         care_home_id=home_id,
         lines=_lines(body),
         situation=body.situation,
         submitted_by=user.username,
-        now=utcnow(),
+        now=now,
         settings=_settings(request),
-        round_date=body.round_date,
+        round_date=body.round_date or _reporting_round(session, request, now),
     )
     if submission.report.version > 1:
         earlier = list_report_versions(
@@ -293,13 +301,15 @@ def upload(
     each wrong row and column)."""
     code = _upload_municipality(user, municipality_code)
     rows = parse_need_file(file.filename or "upload.csv", file.file.read(), apart=True)
+    now = utcnow()
     reports = store_need_file(
         session,
         rows=rows,
         municipality_code=code,
         submitted_by=user.username,
-        now=utcnow(),
+        now=now,
         settings=_settings(request),
+        round_date=_reporting_round(session, request, now),
     )
     stored = session.scalars(
         select(NeedReport)

@@ -59,9 +59,10 @@ class NeedCreate(NeedUpdate):
     round_date: date | None = Field(
         default=None,
         description=(
-            "The round (delivery day) meant; default today's. After its cut-off the report goes"
-            " to the next round (late); a round already approved is refused with 409 naming the"
-            " next round."
+            "The round (delivery day) meant; default the round open for reports now, as on the"
+            " need page (so a report without a date is never late). After the meant round's"
+            " cut-off the report goes to the next round (late); a round already approved is"
+            " refused with 409 naming the next round."
         ),
     )
 

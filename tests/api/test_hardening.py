@@ -4,18 +4,22 @@
   homes short) is the county coordinator's; managers and municipal coordinators get each item's
   common level, in the list and in one run (``/stock`` is 403 to them too).
 - A number typed with a Unicode digit ("²") or as "nan" is a named error on every form, not a 500.
+- Stock movements and lots are bounded, so the ledger's sums cannot overflow.
+- A report or upload without a round date goes to the round open now, as on the page: not late.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Connection, select
 
 from data.models import ManifestLine
-from tests.api.conftest import World, api_connection, api_engine, app, as_role, world
+from tests.api.conftest import LINES, World, api_connection, api_engine, app, as_role, world
 from tests.api.testclient import TestClient
+from tests.resilience.test_hostile_input import HEADER
 
 __all__ = ["api_connection", "api_engine", "app", "as_role", "world"]
 
@@ -123,3 +127,22 @@ def test_stock_adjustments_and_receipts_are_bounded(
     assert client.post("/api/v1/stock/receipts", json=receipt).status_code == 422
     assert client.get("/api/v1/stock/lots").status_code == 200
     assert client.get("/api/v1/stock/balances").status_code == 200
+
+
+def test_a_report_without_a_round_date_after_the_cutoff_is_not_late(
+    as_role: Callable[[str], TestClient], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 9: like the need page, the API files an undated report for the open round."""
+    afternoon = datetime(2027, 3, 10, 13, 0, tzinfo=UTC)  # 14:00 in Stockholm, after 10:00
+    monkeypatch.setattr("api.routes.needs.utcnow", lambda: afternoon)
+    body = {"situation": "none", "lines": LINES}
+    response = as_role("manager_own").post("/api/v1/needs", json=body)
+    assert response.status_code == 201, response.text
+    report = response.json()["report"]
+    assert (report["round_date"], report["late"]) == ("2027-03-11", False)
+    files = {"file": ("b.csv", f"{HEADER}{world.ids['own_home']},IIR,10,1,,none\r\n".encode())}
+    uploaded = as_role("coordinator_own").post("/api/v1/needs/upload", files=files)
+    assert uploaded.status_code == 201, uploaded.text
+    assert [(r["round_date"], r["late"]) for r in uploaded.json()["reports"]] == [
+        ("2027-03-11", False)
+    ]
