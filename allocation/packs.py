@@ -25,7 +25,6 @@ does not depend on the order of the need lines.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -53,29 +52,37 @@ def _fits_volume(room: float, need: float) -> bool:
 # --- Items on their own: a divisor method -----------------------------------------------------
 
 
-def _packs_below(table: LineTable, lines: IntArray, theta: FloatArray) -> FloatArray:
+def _packs_below(
+    table: LineTable, lines: IntArray, theta: FloatArray, most: FloatArray
+) -> FloatArray:
     """Per line, about how many of its packs have a claim below `theta` (its item's threshold)."""
     a, b, p = table.a[lines], table.b[lines], table.pack[lines]
-    most = np.rint(table.r[lines] / p)
     return np.asarray(
         np.clip(np.ceil((2.0 * a * theta - 2.0 * b - p) / (2.0 * p)), 0.0, most), dtype=np.float64
     )
 
 
-def _divisor(table: LineTable, lines: IntArray, q: FloatArray) -> None:
-    """Sainte-Laguë per item over `lines` (all lines of their items): sets q[lines]."""
+def _divisor(
+    table: LineTable, lines: IntArray, q: FloatArray, cap: FloatArray | None = None
+) -> None:
+    """Sainte-Laguë per item over `lines` (all lines of their items): sets q[lines].
+
+    `cap` (packs per line) bounds lines below their request, for a start under vehicles.
+    """
     if lines.size == 0:
         return
     n_items = len(table.items)
     item = table.item[lines]
     p = table.pack[lines]
     most = np.rint(table.r[lines] / p)
+    if cap is not None:
+        most = np.minimum(most, cap)
     pack_of_item = np.ones(n_items)
     pack_of_item[item] = p
     available = np.floor(table.supply / pack_of_item + _EPS)
     demand = np.bincount(item, weights=most, minlength=n_items)
     scarce = demand > available
-    q[lines] = table.r[lines]
+    q[lines] = most * p
     if not scarce.any():
         return
     lines = lines[scarce[item]]
@@ -89,7 +96,9 @@ def _divisor(table: LineTable, lines: IntArray, q: FloatArray) -> None:
     hi = hi * 2.0 + 1.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        below = np.bincount(item, weights=_packs_below(table, lines, mid[item]), minlength=n_items)
+        below = np.bincount(
+            item, weights=_packs_below(table, lines, mid[item], most), minlength=n_items
+        )
         few = below <= available
         lo = np.where(scarce & few, mid, lo)
         hi = np.where(scarce & ~few, mid, hi)
@@ -97,8 +106,8 @@ def _divisor(table: LineTable, lines: IntArray, q: FloatArray) -> None:
             break
     # Packs surely given (one below the low estimate) and the few candidates around the
     # threshold, ranked exactly by claim, weight and line key.
-    base = np.maximum(_packs_below(table, lines, lo[item]) - 1.0, 0.0)
-    top = np.minimum(_packs_below(table, lines, hi[item]) + 1.0, most)
+    base = np.maximum(_packs_below(table, lines, lo[item], most) - 1.0, 0.0)
+    top = np.minimum(_packs_below(table, lines, hi[item], most) + 1.0, most)
     count = np.maximum(top - base, 0.0).astype(np.int64)
     left = available - np.bincount(item, weights=base, minlength=n_items)
     owner = np.repeat(np.arange(lines.size), count)
@@ -181,10 +190,26 @@ class _Coupled:
         if self.boxed[j]:
             self.group_room[t.group[j]] -= units * float(t.vol[j])
 
+    def _fitting(self) -> IntArray:
+        """The coupled lines that have room for one more pack now (vectorised `fits`)."""
+        t, q, lines = self.table, self.q, self.lines
+        p = t.pack[lines]
+        ok = (q[lines] + p <= t.r[lines] + 0.5) & (self.item_room[t.item[lines]] >= p - 0.5)
+        boxed = self.boxed[lines]
+        need = self.pack_l[lines]
+        room = self.group_room[np.where(boxed, t.group[lines], 0)]
+        ok &= ~boxed | (room >= need - _VOL_REL * np.maximum(1.0, need))
+        return lines[ok]
+
     def greedy(self) -> None:
         """Hand out what is free, one pack at a time, to the open line with the lowest claim."""
         q = self.q
-        heap = [self.key(j, float(q[j])) for j in self.lines.tolist() if self.fits(j)]
+        fitting = self._fitting()
+        if fitting.size == 0:
+            return
+        claims = _next_claims(self.table, q)[fitting].tolist()
+        weights = self.key_w[fitting].tolist()
+        heap = list(zip(claims, weights, fitting.tolist(), strict=True))
         heapq.heapify(heap)
         while heap:
             j = heapq.heappop(heap)[2]
@@ -258,51 +283,64 @@ class _Coupled:
         found = found[np.lexsort((queries[found], self.key_w[queries[found]], q_claim[found]))]
         return [int(j) for j in queries[found]]
 
-    def _top_key(self, k: int) -> tuple[float, float, int]:
-        return self.key(k, float(self.q[k]) - float(self.table.pack[k]))
+    def _after(self, j: int, donors: IntArray, most: IntArray) -> tuple[IntArray, FloatArray]:
+        """Top packs of `donors` (at most `most` each) that rank after line j's next pack.
+
+        Returns (donor line, claim) per pack, highest rank first.
+        """
+        t, q = self.table, self.q
+        c, wj = self.key(j, float(q[j]))[:2]
+        # Only donors whose top pack ranks after j's next can give anything: filter them first.
+        top = (2.0 * (t.b[donors] + q[donors]) - t.pack[donors]) / (2.0 * t.a[donors])
+        w_top = self.key_w[donors]
+        keep = (top > c) | ((top == c) & ((w_top > wj) | ((w_top == wj) & (donors > j))))
+        donors, most = donors[keep], most[keep]
+        held = np.rint(q[donors] / t.pack[donors]).astype(np.int64)
+        reps = np.minimum(held, most)
+        line = np.repeat(donors, reps)
+        nth = np.arange(line.size) - np.repeat(np.cumsum(reps) - reps, reps)
+        claim = (2.0 * (t.b[line] + q[line] - nth * t.pack[line]) - t.pack[line]) / (
+            2.0 * t.a[line]
+        )
+        w = self.key_w[line]
+        after = (claim > c) | ((claim == c) & ((w > wj) | ((w == wj) & (line > j))))
+        line, claim = line[after], claim[after]
+        order = np.lexsort((line, w[after], claim))[::-1]
+        return line[order], claim[order]
 
     def move(self, j: int) -> bool:
         """Give line j one pack, taking the highest-ranked packs above its next one as needed."""
         t, q = self.table, self.q
-        mine = self.key(j, float(q[j]))
         p = float(t.pack[j])
+        item = int(t.item[j])
         taken: list[int] = []
-
-        def take_highest(donors: list[int], enough: Callable[[], bool]) -> bool:
-            heap = [(_neg(self._top_key(k)), k) for k in donors if q[k] > 0.5 and k != j]
-            heap = [entry for entry in heap if self._top_key(entry[1]) > mine]
-            heapq.heapify(heap)
-            while not enough():
-                if not heap:
-                    return False
-                k = heapq.heappop(heap)[1]
-                self.change(k, -1)
-                taken.append(k)
-                if q[k] > 0.5 and self._top_key(k) > mine:
-                    heapq.heappush(heap, (_neg(self._top_key(k)), k))
-            return True
-
-        ok = take_highest(
-            self.members[int(t.item[j])].tolist(),
-            lambda: bool(self.item_room[t.item[j]] >= p - 0.5),
-        )
-        if ok and self.boxed[j]:
+        if self.item_room[item] < p - 0.5:
+            donors = self.members[item]
+            donors = donors[(donors != j) & (q[donors] > 0.5)]
+            line, _ = self._after(j, donors, np.ones(donors.size, dtype=np.int64))
+            if line.size == 0:
+                return False
+            k = int(line[0])  # one pack of the same size frees enough
+            self.change(k, -1)
+            taken.append(k)
+        if self.boxed[j]:
             g = int(t.group[j])
-            ok = take_highest(
-                self.members[int(self.group_limit[j])].tolist(),
-                lambda: _fits_volume(float(self.group_room[g]), float(self.pack_l[j])),
-            )
-        if not ok:
-            for k in taken:
-                self.change(k, 1)
-            return False
+            need = float(self.pack_l[j]) - float(self.group_room[g])
+            if need > _VOL_REL * max(1.0, float(self.pack_l[j])):
+                donors = self.members[int(self.group_limit[j])]
+                donors = donors[(donors != j) & (q[donors] > 0.5)]
+                most = np.ceil(need / self.pack_l[donors] + 1e-9).astype(np.int64)
+                line, _ = self._after(j, donors, most)
+                freed = np.cumsum(self.pack_l[line])
+                enough = np.flatnonzero(freed >= need - _VOL_REL * max(1.0, need))
+                if enough.size == 0:
+                    for k in taken:
+                        self.change(k, 1)
+                    return False
+                for k in line[: int(enough[0]) + 1].tolist():
+                    self.change(k, -1)
         self.change(j, 1)
         return True
-
-
-def _neg(key: tuple[float, float, int]) -> tuple[float, float, int]:
-    """A key whose order is reversed (heapq is a min-heap; donors give highest first)."""
-    return (-key[0], -key[1], -key[2])
 
 
 def _tight_groups(table: LineTable) -> BoolArray:
@@ -312,6 +350,90 @@ def _tight_groups(table: LineTable) -> BoolArray:
         table.group[boxed], weights=(table.vol * table.r)[boxed], minlength=len(table.groups)
     )
     return np.asarray(demand > table.cap * (1 + 1e-12) + 1e-9, dtype=np.bool_)
+
+
+def _drop_highest(
+    table: LineTable,
+    q: FloatArray,
+    limit: IntArray,
+    cand: IntArray,
+    amount: FloatArray,
+    excess: FloatArray,
+) -> IntArray:
+    """Of the candidate lines, those whose top pack goes to bring each limit back within.
+
+    Per limit the top packs are taken highest rank first (claim, then lower weight, then the
+    later line key) until their `amount`s cover the limit's `excess`.
+    """
+    claim = (2.0 * (table.b[cand] + q[cand]) - table.pack[cand]) / (2.0 * table.a[cand])
+    order = np.lexsort((-cand, table.weight[cand], -claim, limit))
+    cand, limit, amount = cand[order], limit[order], amount[order]
+    done = np.cumsum(amount)
+    first = np.searchsorted(limit, limit, side="left")
+    before = done - amount - np.r_[0.0, done][first]
+    chosen: IntArray = cand[before < excess[limit] - _VOL_REL * np.maximum(1.0, excess[limit])]
+    return chosen
+
+
+def _fill_vehicles(table: LineTable, lines: IntArray, most: FloatArray) -> FloatArray:
+    """Per line (all in vehicles), the packs with claims below the highest threshold at which
+    its vehicle's litres still hold them all (bisection per vehicle, like `_divisor`)."""
+    n_groups = len(table.groups)
+    group = table.group[lines]
+    litres = table.vol[lines] * table.pack[lines]
+    lo = np.zeros(n_groups)
+    hi = np.zeros(n_groups)
+    a, b, p = table.a[lines], table.b[lines], table.pack[lines]
+    np.maximum.at(hi, group, (2.0 * (b + (most - 1.0) * p) + p) / (2.0 * a))
+    hi = hi * 2.0 + 1.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        counts = _packs_below(table, lines, mid[group], most)
+        load = np.bincount(group, weights=counts * litres, minlength=n_groups)
+        fits = load <= table.cap
+        lo = np.where(fits, mid, lo)
+        hi = np.where(fits, hi, mid)
+        if not np.any(hi - lo > 1e-12 * hi):
+            break
+    return _packs_below(table, lines, lo[group], most)
+
+
+def _start(
+    table: LineTable, lines: IntArray, boxed: BoolArray, q_cont: FloatArray, q: FloatArray
+) -> None:
+    """A start close to the answer: each item's divisor answer (right for every line that only
+    its supply holds back), with the lines in a vehicle that can run out held at their fair
+    share rounded to the nearest pack (about right where the vehicle holds them back), then each
+    vehicle brought back within its room by taking back the packs with the highest claims among
+    those above the floor of their fair share. What is left free is handed out
+    by `greedy`; whatever is not yet pack-stable is fixed by improving moves.
+    """
+    pack = table.pack[lines]
+    share = np.clip(q_cont[lines], 0.0, table.r[lines]) / pack
+    floor = np.floor(share + _EPS)
+    up = (share - floor >= 0.5) & ((floor + 1.0) * pack <= table.r[lines] + 0.5)
+    # Vehicles that the fair share uses up: their lines are held at the packs below the claim
+    # at which the vehicle is full (a divisor method on litres), never above the rounded share.
+    used_cont = np.bincount(
+        table.group[boxed], weights=(table.vol * q_cont)[boxed], minlength=len(table.groups)
+    )
+    full = used_cont >= table.cap * (1 - 1e-6) - 1e-9
+    held = boxed[lines] & full[np.maximum(table.group[lines], 0)]
+    cap = np.where(held, floor + up, np.inf)
+    in_full = lines[held]
+    if in_full.size:
+        cap[held] = _fill_vehicles(table, in_full, cap[held])
+    _divisor(table, lines, q, cap)
+    used = np.bincount(
+        table.group[boxed], weights=(table.vol * q)[boxed], minlength=len(table.groups)
+    )
+    over = used - table.cap
+    above = lines[(q[lines] > floor * pack + 0.5) & boxed[lines]]
+    above = above[over[table.group[above]] > 0]
+    if above.size:
+        amount = table.vol[above] * table.pack[above]
+        drop = _drop_highest(table, q, table.group[above], above, amount, np.maximum(over, 0.0))
+        q[drop] -= table.pack[drop]
 
 
 def round_to_packs(table: LineTable, q_cont: FloatArray) -> FloatArray:
@@ -329,8 +451,7 @@ def round_to_packs(table: LineTable, q_cont: FloatArray) -> FloatArray:
     lines = np.flatnonzero(coupled)
     if lines.size == 0:
         return q
-    pack = table.pack[lines]
-    q[lines] = np.floor(np.clip(q_cont[lines], 0.0, table.r[lines]) / pack + _EPS) * pack
+    _start(table, lines, boxed, q_cont, q)
     state = _Coupled(table, lines, tight, q)
     state.greedy()
     while True:
