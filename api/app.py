@@ -74,6 +74,7 @@ def create_app(
     app.state.settings = config
     app.state.session_factory = make_session_factory(app.state.engine)
     install_error_handlers(app)
+    pages.install_page_error_handlers(app)  # pages answer 403/404 in Swedish HTML
     install_problem_openapi(app)
     if config.docs:
         install_local_docs(app)
@@ -81,6 +82,7 @@ def create_app(
     # Web pages (api/pages): server-rendered, Swedish; CSS and scripts served from here.
     app.include_router(pages.router)
     app.mount("/static", pages.static_files(), name="static")
+    app.add_middleware(pages.NoStore)
     app.add_middleware(IdempotencyMiddleware, session_cookie=SESSION_COOKIE)
     app.add_middleware(InFlightLimit, limit=config.in_flight)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)

@@ -20,8 +20,9 @@ from api.pages import (
     run_move,
     start,
 )
+from api.pages.page_errors import NoStore, install_page_error_handlers
 
-__all__ = ["STATIC_DIR", "router", "static_files"]
+__all__ = ["STATIC_DIR", "NoStore", "install_page_error_handlers", "router", "static_files"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 

@@ -17,6 +17,7 @@ from api.auth import (
 from api.deps import OptionalUser, SessionDep, SettingsDep
 from api.errors import LoginFailed, LoginThrottled
 from api.pages.common import render, see_other
+from api.pages.page_errors import safe_next
 from data.models import Role
 
 __all__ = ["HOME_OF_ROLE", "router"]
@@ -41,11 +42,16 @@ def start(user: OptionalUser) -> RedirectResponse:
 
 
 @router.get("/logga-in", response_class=HTMLResponse, include_in_schema=False)
-def login_form(request: Request, user: OptionalUser) -> Response:
-    """The sign-in form (a signed-in user goes straight to their page)."""
+def login_form(
+    request: Request, user: OptionalUser, nasta: str | None = None, utgangen: str | None = None
+) -> Response:
+    """The sign-in form (a signed-in user goes straight on); ``nasta`` is the page to return to
+    and ``utgangen`` says the session expired."""
     if user is not None:
-        return see_other(HOME_OF_ROLE.get(user.role, "/"))
-    return render(request, "pages/login.html", None)
+        return see_other(safe_next(nasta) or HOME_OF_ROLE.get(user.role, "/"))
+    return render(
+        request, "pages/login.html", None, nasta=safe_next(nasta) or "", expired=bool(utgangen)
+    )
 
 
 @router.post("/logga-in", response_class=HTMLResponse, include_in_schema=False)
@@ -55,8 +61,11 @@ def login(
     settings: SettingsDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    nasta: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check the password (rate-limited), start a session and go to the role's page."""
+    """Check the password (rate-limited), start a session and go to the page asked for (a path
+    on this site), else the role's page."""
+    back = safe_next(nasta) or ""
     try:
         user, cookie, csrf = login_session(
             session,
@@ -72,6 +81,7 @@ def login(
             None,
             status_code=401,
             username=username,
+            nasta=back,
             problem="Fel användarnamn eller lösenord.",
         )
     except LoginThrottled as exc:
@@ -82,9 +92,10 @@ def login(
             None,
             status_code=429,
             username=username,
+            nasta=back,
             problem=f"För många misslyckade inloggningar. Försök igen om {wait} sekunder.",
         )
-    response = see_other(HOME_OF_ROLE.get(user.role, "/"))
+    response = see_other(back or HOME_OF_ROLE.get(user.role, "/"))
     set_session_cookies(response, cookie_value=cookie, csrf_token=csrf, settings=settings)
     return response
 

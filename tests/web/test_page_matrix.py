@@ -2,10 +2,10 @@
 
 The page routes come from the app (endpoints in ``api.pages``), so a new page without an entry in
 ``PAGES`` fails ``test_every_page_has_an_expectation``. Anonymous visitors are sent to the sign-in
-page (303); a role the page is not for gets 403; an allowed role is served (GET 200, or a
-redirect for ``/``). Forms are posted with the session's CSRF token and an empty or wrong body, so
-an allowed role gets a validation answer (never 401/403). A municipal coordinator asking for
-another municipality gets 404.
+page (303, told to return to the page); a role the page is not for gets 403; an allowed role is
+served (GET 200, or a redirect for ``/``). Forms are posted with the session's CSRF token and an
+empty or wrong body, so an allowed role gets a validation answer (never 401/403). A municipal
+coordinator asking for another municipality gets 404.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
@@ -199,7 +200,11 @@ def test_page_role(method: str, path: str, username: str | None, demo: Demo) -> 
         if (method, path) in OPEN_TO_ANONYMOUS:
             assert status == 200, where
         else:
-            assert status == 303 and response.headers["location"] == "/logga-in", where
+            # To the sign-in page, which returns to the page asked for (a GET) once signed in.
+            location = response.headers["location"]
+            assert status == 303 and location.startswith("/logga-in"), where
+            if method == "GET" and path != "/":
+                assert location.endswith("nasta=" + quote(url, safe="/")), where
     elif USERS[username] not in page.roles:
         assert status == 403, where
     elif method == "GET":
