@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from functools import cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -42,10 +44,21 @@ def get_user_by_username(session: Session, *, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username)).one_or_none()
 
 
+@cache
+def _stand_in_hash() -> str:
+    """The hash an unknown username's password is checked against (made once, on first use)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
-    """The active user with that username and password, or None (never says which was wrong)."""
+    """The active user with that username and password, or None (never says which was wrong).
+
+    An unknown or inactive user's password is still checked, against a stand-in hash, so the
+    answer takes as long as for a real user and its timing does not tell who exists.
+    """
     user = get_user_by_username(session, username=username)
     if user is None or not user.active:
+        verify_password(password, _stand_in_hash())
         return None
     return user if verify_password(password, user.password_hash) else None
 

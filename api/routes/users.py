@@ -1,4 +1,4 @@
-"""Users (admin): list, create, deactivate, reset a password."""
+"""Users (admin): list, create, deactivate, reset a password, unlock delayed sign-ins."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from api.deps import AdminUser, SessionDep
 from api.pagination import Paging, paginate
 from api.schemas.base import Page
 from api.schemas.users import PasswordReset, UserCreate, UserRead
+from data.login_attempts import unlock_sign_in
 from data.user_admin import deactivate_user, get_user, reset_password, users_query
 from data.users import create_user
 
@@ -50,6 +51,15 @@ def read_user(user_id: int, _admin: AdminUser, session: SessionDep) -> UserRead:
 def deactivate(user_id: int, admin: AdminUser, session: SessionDep) -> UserRead:
     """Deactivate a user; their sessions and tokens stop working at once."""
     user = deactivate_user(session, user_id=user_id, actor=admin.username)
+    return UserRead.model_validate(user)
+
+
+@router.post("/{user_id}/unlock", response_model=UserRead)
+def unlock(user_id: int, admin: AdminUser, session: SessionDep) -> UserRead:
+    """Let a user whose sign-ins are being delayed (failed passwords) try again at once, from
+    every address."""
+    user = get_user(session, user_id=user_id)
+    unlock_sign_in(session, username=user.username, actor=admin.username)
     return UserRead.model_validate(user)
 
 
