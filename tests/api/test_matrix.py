@@ -221,6 +221,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/v1/users/{user_id}"): Case(ADMIN),
     ("POST", "/api/v1/users/{user_id}/deactivate"): Case(ADMIN),
+    ("POST", "/api/v1/users/{user_id}/unlock"): Case(ADMIN),
     ("POST", "/api/v1/users/{user_id}/password"): Case(
         ADMIN, request=lambda _: {"json": {"password": "another-long-one"}}
     ),
