@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from allocation import Policy, solve
 from data.demo import DEMO_USERS, seed_demo
 from data.errors import Conflict
 from data.models import NeedReport, StockEntry, User
+from data.run_snapshot import take_snapshot
 from data.settings import Settings
 from data.stock import balance_mismatches
 from data.summary import round_summary
@@ -92,3 +94,30 @@ def test_demo_round_shape(session: Session) -> None:
     assert latest is not None and latest < datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # cut-off
     with pytest.raises(Conflict):
         seed_demo(session, round_date=DAY, settings=SETTINGS)
+
+
+@pytest.mark.slow
+def test_demo_ffp3_packs_go_to_homes_with_confirmed_cases_first(session: Session) -> None:
+    # The issue that made contract v2: v1 gave the demo's scarce FFP3 packs out by home id, so
+    # 48 homes with confirmed cases got none while homes without cases got their full request.
+    seed_demo(session, round_date=DAY, settings=SETTINGS)
+    snapshot = take_snapshot(
+        session, round_date=DAY, policy=Policy(), now=datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    )
+    result = solve(snapshot.problem)
+    priority = {h.id: h.priority for h in snapshot.problem.care_homes}
+    ffp3 = [x for x in result.lines if x.item == "FFP3"]
+    assert sum(x.quantity for x in ffp3) < sum(x.requested_rounded for x in ffp3)  # still short
+    served = {"outbreak": 0, "suspected": 0, "normal": 0}
+    asked = dict(served)
+    for x in ffp3:
+        asked[priority[x.care_home]] += 1
+        served[priority[x.care_home]] += x.quantity > 0
+    # Confirmed cases first: no home with only suspected or no cases gets a pack while a home
+    # with confirmed cases that asked has none (all ask one pack; among equals the id decides).
+    packs = sum(x.quantity for x in ffp3) // 10
+    assert asked["outbreak"] > 0
+    assert served["outbreak"] == min(asked["outbreak"], packs)
+    if served["outbreak"] < asked["outbreak"]:
+        assert served["suspected"] == served["normal"] == 0
+    assert not [x for x in ffp3 if priority[x.care_home] == "normal" and x.unmet == 0]
