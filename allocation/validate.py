@@ -12,7 +12,13 @@ import weakref
 from allocation.errors import ScenarioError
 from allocation.model import FAIRNESS_MODES, PRIORITIES, Problem
 
-__all__ = ["validate"]
+__all__ = ["MAX_PACK_SIZE", "MAX_UNITS", "MAX_VOLUME_L", "validate"]
+
+# Bounds far beyond any real round that keep every sum exact in float64 (2^53 ≈ 9·10^15): a
+# request or a stock of 10^19 is a typing error, told as such instead of overflowing.
+MAX_UNITS = 10**12
+MAX_PACK_SIZE = 10**6
+MAX_VOLUME_L = 1e9
 
 
 def _finite(value: float) -> bool:
@@ -32,13 +38,15 @@ def _check_items(problem: Problem) -> None:
         if item.code in seen:
             raise ScenarioError(f"{where}.code", f"duplicate item code {item.code!r}")
         seen.add(item.code)
-        if not _whole(item.pack_size) or item.pack_size < 1:
+        if not _whole(item.pack_size) or not 1 <= item.pack_size <= MAX_PACK_SIZE:
             raise ScenarioError(
-                f"{where}.pack_size", f"must be a whole number ≥ 1, got {item.pack_size!r}"
+                f"{where}.pack_size",
+                f"must be a whole number from 1 to {MAX_PACK_SIZE}, got {item.pack_size!r}",
             )
-        if not _finite(item.pack_volume_l) or item.pack_volume_l < 0:
+        if not _finite(item.pack_volume_l) or not 0 <= item.pack_volume_l <= MAX_VOLUME_L:
             raise ScenarioError(
-                f"{where}.pack_volume_l", f"must be a number ≥ 0, got {item.pack_volume_l!r}"
+                f"{where}.pack_volume_l",
+                f"must be a number from 0 to {MAX_VOLUME_L:g}, got {item.pack_volume_l!r}",
             )
 
 
@@ -77,9 +85,10 @@ def _check_stock(problem: Problem) -> None:
         if line.item in seen:
             raise ScenarioError(f"{where}.item", f"duplicate stock line for item {line.item!r}")
         seen.add(line.item)
-        if not _whole(line.quantity) or line.quantity < 0:
+        if not _whole(line.quantity) or not 0 <= line.quantity <= MAX_UNITS:
             raise ScenarioError(
-                f"{where}.quantity", f"must be a whole number ≥ 0, got {line.quantity!r}"
+                f"{where}.quantity",
+                f"must be a whole number from 0 to {MAX_UNITS}, got {line.quantity!r}",
             )
 
 
@@ -100,14 +109,19 @@ def _needs_sound(problem: Problem, codes: set[str], ids: set[str]) -> bool:
     requested = [need.requested for need in needs]
     if not set(map(type, requested)) <= {int} or min(requested, default=1) < 1:
         return False
+    if max(requested, default=1) > MAX_UNITS:
+        return False
     on_hand = [need.on_hand for need in needs if need.on_hand is not None]
     if not set(map(type, on_hand)) <= {int} or min(on_hand, default=0) < 0:
+        return False
+    if max(on_hand, default=0) > MAX_UNITS:
         return False
     use = [need.daily_use for need in needs if need.daily_use is not None]
     return (
         set(map(type, use)) <= {int, float}
         and all(map(math.isfinite, use))
         and min(use, default=0.0) >= 0
+        and max(use, default=0.0) <= MAX_UNITS
     )
 
 
@@ -129,17 +143,24 @@ def _check_needs(problem: Problem) -> None:
                 where, f"duplicate need line for care home {need.care_home!r}, item {need.item!r}"
             )
         seen.add(key)
-        if not _whole(need.requested) or need.requested < 1:
+        if not _whole(need.requested) or not 1 <= need.requested <= MAX_UNITS:
             raise ScenarioError(
-                f"{where}.requested", f"must be a whole number ≥ 1, got {need.requested!r}"
+                f"{where}.requested",
+                f"must be a whole number from 1 to {MAX_UNITS}, got {need.requested!r}",
             )
-        if need.on_hand is not None and (not _whole(need.on_hand) or need.on_hand < 0):
+        if need.on_hand is not None and (
+            not _whole(need.on_hand) or not 0 <= need.on_hand <= MAX_UNITS
+        ):
             raise ScenarioError(
-                f"{where}.on_hand", f"must be a whole number ≥ 0 or null, got {need.on_hand!r}"
+                f"{where}.on_hand",
+                f"must be a whole number from 0 to {MAX_UNITS} or null, got {need.on_hand!r}",
             )
-        if need.daily_use is not None and (not _finite(need.daily_use) or need.daily_use < 0):
+        if need.daily_use is not None and (
+            not _finite(need.daily_use) or not 0 <= need.daily_use <= MAX_UNITS
+        ):
             raise ScenarioError(
-                f"{where}.daily_use", f"must be a number ≥ 0 or null, got {need.daily_use!r}"
+                f"{where}.daily_use",
+                f"must be a number from 0 to {MAX_UNITS} or null, got {need.daily_use!r}",
             )
 
 
@@ -166,9 +187,10 @@ def _check_capacity(problem: Problem) -> None:
                     " (a municipality is in at most one group)",
                 )
             owner[code] = group.key
-        if not _finite(group.volume_l) or group.volume_l < 0:
+        if not _finite(group.volume_l) or not 0 <= group.volume_l <= MAX_VOLUME_L:
             raise ScenarioError(
-                f"{where}.volume_l", f"must be a number ≥ 0, got {group.volume_l!r}"
+                f"{where}.volume_l",
+                f"must be a number from 0 to {MAX_VOLUME_L:g}, got {group.volume_l!r}",
             )
 
 

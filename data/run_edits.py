@@ -235,7 +235,7 @@ def _update_summary(run: AllocationRun, lines: list[AllocationLine], item: str) 
     summary = [dict(entry) for entry in run.items_summary]
     for entry in summary:
         if entry["item"] == item:
-            entry["allocated"] = float(sum(line.quantity for line in mine))
+            entry["allocated"] = int(sum(line.quantity for line in mine))
             entry["homes_full"] = sum(line.quantity >= line.requested_rounded for line in mine)
             entry["homes_short"] = len(mine) - entry["homes_full"]
     run.items_summary = summary

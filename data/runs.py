@@ -123,9 +123,9 @@ def _summary(result: AllocationResult) -> list[dict[str, Any]]:
         {
             "item": s.item,
             "stock": s.stock,
-            "supply": float(s.supply),
+            "supply": int(s.supply),
             "requested": s.requested,
-            "allocated": float(s.allocated),
+            "allocated": int(s.allocated),
             "common_level": s.common_level,
             "homes_full": s.homes_full,
             "homes_short": s.homes_short,

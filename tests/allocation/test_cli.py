@@ -61,7 +61,30 @@ def test_bad_input_exits_2_names_field_and_line_and_writes_nothing(tmp_path: Pat
     result = run(bad, "-o", out)
     assert result.exit_code == 2
     assert "needs[2].requested (line " in result.output
-    assert "must be a whole number ≥ 1, got -5" in result.output
+    assert "must be a whole number from 1 to 1000000000000, got -5" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        ("needs", 10**19, "needs[0].requested"),
+        ("stock", 10**20, "stock[0].quantity"),
+    ],
+)
+def test_absurdly_large_numbers_exit_2_naming_the_field(
+    tmp_path: Path, where: str, value: int, field: str
+) -> None:
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data[where][0]["requested" if where == "needs" else "quantity"] = value
+    bad = tmp_path / "big.json"
+    bad.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    out = tmp_path / "r.json"
+    result = run(bad, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert field in result.output
+    assert f"got {value}" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
 

@@ -39,13 +39,14 @@ def write(tmp_path: Path, data: dict[str, Any]) -> Path:
         (
             lambda d: d["needs"][1].update(requested=-5),
             "needs[1].requested",
-            "whole number ≥ 1, got -5",
+            "whole number from 1 to 1000000000000, got -5",
         ),
         (lambda d: d["needs"][2].update(requested=2.5), "needs[2].requested", "whole number"),
         (lambda d: d["needs"][0].update(requested=True), "needs[0].requested", "whole number"),
         (lambda d: d["needs"][0].update(care_home="ZZ"), "needs[0].care_home", "unknown care home"),
         (lambda d: d["needs"][0].update(item="NOPE"), "needs[0].item", "unknown item"),
-        (lambda d: d["needs"][0].update(on_hand=-1), "needs[0].on_hand", "≥ 0"),
+        (lambda d: d["needs"][0].update(on_hand=-1), "needs[0].on_hand", "from 0 to"),
+        (lambda d: d["needs"][0].update(requested=10**19), "needs[0].requested", "from 1 to"),
         (lambda d: d["needs"][0].update(daily_use="x"), "needs[0].daily_use", "number"),
         (lambda d: d["needs"][1].pop("requested"), "needs[1].requested", "is required"),
         (lambda d: d["needs"].append(dict(d["needs"][0])), "needs[3]", "duplicate need line"),
@@ -55,15 +56,16 @@ def write(tmp_path: Path, data: dict[str, Any]) -> Path:
             "care_homes[0].municipality",
             "unknown",
         ),
-        (lambda d: d["items"][0].update(pack_size=0), "items[0].pack_size", "≥ 1"),
-        (lambda d: d["stock"][0].update(quantity=-3), "stock[0].quantity", "≥ 0"),
+        (lambda d: d["items"][0].update(pack_size=0), "items[0].pack_size", "from 1 to"),
+        (lambda d: d["stock"][0].update(quantity=-3), "stock[0].quantity", "from 0 to"),
+        (lambda d: d["stock"][0].update(quantity=10**20), "stock[0].quantity", "from 0 to"),
         (lambda d: d["policy"].update(fairness="max"), "policy.fairness", "fill, cover"),
         (lambda d: d["policy"].update(reserve_fraction=1.5), "policy.reserve_fraction", "[0, 1)"),
         (lambda d: d["policy"]["weights"].update(outbreak=0), "policy.weights.outbreak", "> 0"),
         (
             lambda d: d.update(capacity=[{"municipality": "0180", "volume_l": -1}]),
             "capacity[0].volume_l",
-            "≥ 0",
+            "from 0 to",
         ),
         (
             lambda d: d.update(
@@ -107,7 +109,9 @@ def test_the_line_is_the_exact_line_of_the_bad_value(tmp_path: Path) -> None:
         load_scenario(path)
     assert caught.value.line == want
     assert (
-        str(caught.value) == f"needs[1].requested (line {want}): must be a whole number ≥ 1, got -5"
+        str(caught.value)
+        == f"needs[1].requested (line {want}): must be a whole number from 1 to"
+        " 1000000000000, got -5"
     )
 
 
