@@ -109,8 +109,7 @@ def test_the_line_is_the_exact_line_of_the_bad_value(tmp_path: Path) -> None:
         load_scenario(path)
     assert caught.value.line == want
     assert (
-        str(caught.value)
-        == f"needs[1].requested (line {want}): must be a whole number from 1 to"
+        str(caught.value) == f"needs[1].requested (line {want}): must be a whole number from 1 to"
         " 1000000000000, got -5"
     )
 
