@@ -141,6 +141,16 @@ def test_county_coordinator_runs_and_approves_the_round(page: Page, live: Live) 
     expect(page.get_by_role("status")).to_contain_text("status är uppdaterad")
     expect(page.locator("tbody tr", has_text="SoS-2026-118")).to_contain_text("mottagen")
     shot(page, "03-eskaleringar", full_page=False)
+    # The care home's page opens with what it got and why, above the form.
+    page.context.clear_cookies()
+    sign_in(page, "boende-stockholm", PASSWORDS["boende-stockholm"])
+    page.goto("/behov")
+    headings = page.locator("h2").all_inner_texts()
+    assert headings.index("Tilldelning") < headings.index("Rapport")
+    allocation_top = page.locator("h2", has_text="Tilldelning").bounding_box()
+    form_top = page.locator("form[action='/behov']").bounding_box()
+    assert allocation_top is not None and form_top is not None
+    assert allocation_top["y"] < form_top["y"]
 
 
 def test_logistics_opens_a_delivery_note_and_records_a_delivery(page: Page, live: Live) -> None:
