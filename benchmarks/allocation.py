@@ -242,7 +242,7 @@ def main() -> None:
             runs = 1 if args.quick else runs
             result = solve(problem, "exact")
             parts: list[tuple[float, float]] = []
-            core = _median_seconds(lambda p=problem: parts.append(_exact_path(p)), runs)
+            core = _median_seconds(lambda p=problem, out=parts: out.append(_exact_path(p)), runs)
             rounding = statistics.median(x for x, _ in parts)
             checking = statistics.median(x for _, x in parts)
             exact = _median_seconds(lambda p=problem: solve(p, "exact"), runs)
