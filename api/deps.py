@@ -167,6 +167,8 @@ def require_roles(*roles: Role) -> Any:
     allowed = frozenset(role.value for role in roles)
 
     async def _check(user: CurrentUser) -> User:
+        if user.must_change_password:
+            raise Forbidden("password change required first: POST /api/v1/auth/password")
         if user.role not in allowed:
             raise Forbidden(f"role {user.role} may not do this")
         return user

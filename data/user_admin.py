@@ -15,7 +15,7 @@ from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import NotFound, ValidationFailed
 from data.models import ApiToken, User, WebSession
-from data.users import MIN_PASSWORD_LENGTH, hash_password
+from data.users import hash_password, password_issues
 
 __all__ = ["deactivate_user", "get_user", "reset_password", "users_query"]
 
@@ -70,20 +70,15 @@ def deactivate_user(
 def reset_password(
     session: Session, *, user_id: int, password: str, actor: str, now: datetime | None = None
 ) -> User:
-    """Set a new password (Argon2id) and revoke the user's sessions and tokens."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            [
-                {
-                    "field": "password",
-                    "line": None,
-                    "message": f"must be at least {MIN_PASSWORD_LENGTH} characters",
-                }
-            ]
-        )
+    """Set a new password (Argon2id) and revoke the user's sessions and tokens; the user must
+    choose their own at the next sign-in (the admin knows this one)."""
     moment = resolve_now(now)
     user = get_user(session, user_id=user_id)
+    issues = password_issues(password, username=user.username)
+    if issues:
+        raise ValidationFailed(issues)
     user.password_hash = hash_password(password)
+    user.must_change_password = True
     _revoke_credentials(session, user.id, moment)
     session.flush()
     record_audit(

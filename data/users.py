@@ -8,24 +8,26 @@ from functools import cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import Conflict, Issue, ValidationFailed
 from data.models import CareHome, Municipality, Role, User
+from data.password_policy import MIN_PASSWORD_LENGTH, PROBLEMS_EN, password_problem
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "authenticate",
+    "change_own_password",
     "create_user",
     "get_user_by_username",
     "hash_password",
+    "password_issues",
     "verify_password",
 ]
 
-MIN_PASSWORD_LENGTH = 8
 _HASHER = PasswordHash((Argon2Hasher(),))
 
 
@@ -40,8 +42,17 @@ def verify_password(password: str, password_hash: str) -> bool:
 
 
 def get_user_by_username(session: Session, *, username: str) -> User | None:
-    """The user with that username, or None."""
-    return session.scalars(select(User).where(User.username == username)).one_or_none()
+    """The user with that username, ignoring case ("Lansstyrelsen" is "lansstyrelsen"), or None."""
+    wanted = username.strip().lower()
+    return session.scalars(select(User).where(func.lower(User.username) == wanted)).first()
+
+
+def password_issues(password: str, *, username: str) -> list[Issue]:
+    """The password policy's objection (``data.password_policy``) as an issue, if any."""
+    problem = password_problem(password, username=username)
+    if problem is None:
+        return []
+    return [{"field": "password", "line": None, "message": PROBLEMS_EN[problem]}]
 
 
 @cache
@@ -106,21 +117,19 @@ def create_user(
     actor: str,
     municipality_code: str | None = None,
     care_home_id: str | None = None,
+    must_change_password: bool = False,
     now: datetime | None = None,
 ) -> User:
-    """Add a user with an Argon2id password hash; one audit row (without the password)."""
+    """Add a user with an Argon2id password hash; one audit row (without the password).
+
+    Usernames are kept in lower case and are unique ignoring case. ``must_change_password``:
+    someone else chose the password (an admin), so the user must pick their own on sign-in.
+    """
     moment = resolve_now(now)
     errors: list[Issue] = []
     if not username.strip():
         errors.append({"field": "username", "line": None, "message": "is required"})
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(
-            {
-                "field": "password",
-                "line": None,
-                "message": f"must be at least {MIN_PASSWORD_LENGTH} characters",
-            }
-        )
+    errors.extend(password_issues(password, username=username))
     try:
         parsed = Role(role)
     except ValueError:
@@ -132,16 +141,17 @@ def create_user(
         errors.extend(_scope_errors(session, parsed, municipality_code, care_home_id))
     if errors:
         raise ValidationFailed(errors)
-    if get_user_by_username(session, username=username.strip()) is not None:
+    if get_user_by_username(session, username=username) is not None:
         raise Conflict(f"user {username.strip()!r} already exists")
     user = User(
-        username=username.strip(),
+        username=username.strip().lower(),
         full_name=full_name.strip(),
         password_hash=hash_password(password),
         role=parsed.value,
         municipality_code=municipality_code,
         care_home_id=care_home_id,
         active=True,
+        must_change_password=must_change_password,
         created_at=moment,
     )
     session.add(user)
@@ -161,3 +171,35 @@ def create_user(
         now=moment,
     )
     return user
+
+
+def change_own_password(
+    session: Session, *, user: User, current: str, new: str, now: datetime | None = None
+) -> list[str]:
+    """The user sets their own password; the problems as codes (nothing changed) or [].
+
+    Codes: ``wrong_current`` (the current password does not match), ``same`` (the new one is the
+    current one), or a key of ``data.password_policy.PROBLEMS_EN``. On success the forced change
+    is lifted and one audit row is written (without either password).
+    """
+    if not verify_password(current, user.password_hash):
+        return ["wrong_current"]
+    if new == current:
+        return ["same"]
+    problem = password_problem(new, username=user.username)
+    if problem is not None:
+        return [problem]
+    moment = resolve_now(now)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    session.flush()
+    record_audit(
+        session,
+        actor=user.username,
+        action="user.change_password",
+        entity="user",
+        entity_id=str(user.id),
+        details={"username": user.username},
+        now=moment,
+    )
+    return []

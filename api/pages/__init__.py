@@ -16,6 +16,7 @@ from api.pages import (
     logistics,
     municipality,
     need_form,
+    password,
     run,
     run_move,
     start,
@@ -27,7 +28,17 @@ __all__ = ["STATIC_DIR", "NoStore", "install_page_error_handlers", "router", "st
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 router = APIRouter(include_in_schema=False)
-for module in (start, need_form, municipality, county, run, run_move, logistics, escalations):
+for module in (
+    start,
+    password,
+    need_form,
+    municipality,
+    county,
+    run,
+    run_move,
+    logistics,
+    escalations,
+):
     router.include_router(module.router)
 
 

@@ -97,6 +97,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
 }
 ZONE_SETTINGS = Settings()
 NOTICES = {
+    "losenord": "Lösenordet är bytt.",
     "behov": "Rapporten är inskickad.",
     "uppladdning": "Filen är inläst: alla rader sparades.",
     "lager": "Inleveransen är registrerad i lagret.",
@@ -147,6 +148,8 @@ def page_user(user: User | None, *roles: Role) -> User:
     """The signed-in user if their role may see the page; else redirect to sign-in, or 403."""
     if user is None:
         raise HTTPException(status_code=303, headers={"Location": "/logga-in"})
+    if user.must_change_password:  # an admin chose the password: the user picks their own first
+        raise HTTPException(status_code=303, headers={"Location": "/byt-losenord"})
     if roles and user.role not in {role.value for role in roles}:
         raise HTTPException(status_code=403, detail="Sidan är inte till för din roll.")
     return user

@@ -15,9 +15,20 @@ from api.auth import (
     set_session_cookies,
 )
 from api.deps import CurrentUser, SessionDep, SettingsDep
-from api.schemas.auth import LoginIn, MeRead, SessionRead, TokenCreate, TokenCreated, TokenRead
+from api.schemas.auth import (
+    LoginIn,
+    MeRead,
+    PasswordChange,
+    SessionRead,
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+)
+from data.errors import ValidationFailed
 from data.models import Role
+from data.password_policy import PROBLEMS_EN
 from data.tokens import create_api_token, list_api_tokens, revoke_api_token
+from data.users import change_own_password
 
 __all__ = ["router"]
 
@@ -98,3 +109,35 @@ def delete_session(
 def me(user: CurrentUser) -> MeRead:
     """Who is signed in."""
     return MeRead.model_validate(user)
+
+
+_CHANGE_PROBLEMS = {
+    **PROBLEMS_EN,
+    "wrong_current": "is not your current password",
+    "same": "must differ from the current one",
+}
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={422: {"description": "Wrong current password, or the new one is too weak"}},
+)
+def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
+    """Set your own password. Required first for a user an admin created or reset: until then
+    every other route answers 403."""
+    problems = change_own_password(
+        session, user=user, current=body.current_password, new=body.new_password
+    )
+    if problems:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "current_password" if p == "wrong_current" else "new_password",
+                    "line": None,
+                    "message": _CHANGE_PROBLEMS[p],
+                }
+                for p in problems
+            ]
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

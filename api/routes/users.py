@@ -27,7 +27,8 @@ def list_users(_admin: AdminUser, session: SessionDep, page: Paging) -> dict[str
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead)
 def add_user(body: UserCreate, admin: AdminUser, session: SessionDep) -> UserRead:
-    """Create a user with a role and scope (password stored as Argon2id)."""
+    """Create a user with a role and scope (password stored as Argon2id). The admin chose the
+    password, so the user must set their own first (``POST /auth/password``)."""
     user = create_user(
         session,
         username=body.username,
@@ -37,6 +38,7 @@ def add_user(body: UserCreate, admin: AdminUser, session: SessionDep) -> UserRea
         municipality_code=body.municipality_code,
         care_home_id=body.care_home_id,
         actor=admin.username,
+        must_change_password=True,
     )
     return UserRead.model_validate(user)
 

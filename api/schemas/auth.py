@@ -8,7 +8,15 @@ from pydantic import Field
 
 from api.schemas.base import Input, Output
 
-__all__ = ["LoginIn", "MeRead", "SessionRead", "TokenCreate", "TokenCreated", "TokenRead"]
+__all__ = [
+    "LoginIn",
+    "MeRead",
+    "PasswordChange",
+    "SessionRead",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenRead",
+]
 
 
 class LoginIn(Input):
@@ -16,6 +24,13 @@ class LoginIn(Input):
 
     username: str = Field(min_length=1, max_length=64, examples=["samordnare.0180"])
     password: str = Field(min_length=1, max_length=1024, examples=["correct horse battery"])
+
+
+class PasswordChange(Input):
+    """The current password and the new one (at least 10 characters, not a common one)."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024, examples=["tre ord som minns"])
 
 
 class TokenCreate(LoginIn):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
@@ -44,4 +44,9 @@ class User(Base):
     municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"))
     care_home_id: Mapped[str | None] = mapped_column(ForeignKey("care_homes.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    """Set when an admin chose the password (a new user, a reset): the user picks their own
+    before anything else."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -66,6 +66,8 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/logga-in"): Page(EVERYONE, "/logga-in"),
     ("POST", "/logga-in"): Page(EVERYONE, "/logga-in"),
     ("POST", "/logga-ut"): Page(EVERYONE, "/logga-ut"),
+    ("GET", "/byt-losenord"): Page(EVERYONE, "/byt-losenord"),
+    ("POST", "/byt-losenord"): Page(EVERYONE, "/byt-losenord"),
     ("GET", "/behov"): Page(frozenset({MANAGER}), "/behov"),
     ("POST", "/behov"): Page(frozenset({MANAGER}), "/behov"),
     ("GET", "/kommun"): Page(frozenset({MUNICIPAL, COUNTY}), "/kommun"),

@@ -1,0 +1,73 @@
+"""``/byt-losenord``: a signed-in user sets their own password.
+
+Every page sends a user whose password an admin chose (a new user, a reset) here first
+(``api.pages.common.page_user``); anyone may come to change theirs. The policy is
+``data.password_policy``; its objections are shown in Swedish.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import OptionalUser, SessionDep
+from api.pages.common import render, see_other
+from api.pages.start import HOME_OF_ROLE
+from data.models import User
+from data.password_policy import MIN_PASSWORD_LENGTH
+from data.users import change_own_password
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+PROBLEMS_SV = {
+    "wrong_current": "Det nuvarande lösenordet stämmer inte.",
+    "same": "Det nya lösenordet måste skilja sig från det nuvarande.",
+    "short": f"Det nya lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.",
+    "common": "Det lösenordet är ett av de första som gissas; välj ett annat.",
+    "username": "Lösenordet får inte vara användarnamnet.",
+    "repeated": "Lösenordet får inte vara samma tecken upprepat.",
+    "mismatch": "De två nya lösenorden är inte lika.",
+}
+
+
+def _signed_in(user: User | None) -> User:
+    if user is None:
+        raise HTTPException(status_code=303, headers={"Location": "/logga-in"})
+    return user
+
+
+@router.get("/byt-losenord", response_class=HTMLResponse)
+def password_form(request: Request, user: OptionalUser) -> Response:
+    """The form: current password, the new one twice."""
+    me = _signed_in(user)
+    return render(request, "pages/password.html", me, minimum=MIN_PASSWORD_LENGTH)
+
+
+@router.post("/byt-losenord", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    nuvarande: Annotated[str, Form()] = "",
+    nytt: Annotated[str, Form()] = "",
+    upprepa: Annotated[str, Form()] = "",
+) -> Response:
+    """Store the new password, or show why not (nothing changes)."""
+    me = _signed_in(user)
+    problems = ["mismatch"] if nytt != upprepa else []
+    if not problems:
+        problems = change_own_password(session, user=me, current=nuvarande, new=nytt)
+    if not problems:
+        return see_other(f"{HOME_OF_ROLE.get(me.role, '/')}?klart=losenord")
+    return render(
+        request,
+        "pages/password.html",
+        me,
+        status_code=422,
+        minimum=MIN_PASSWORD_LENGTH,
+        problem="Lösenordet byttes inte: " + " ".join(PROBLEMS_SV[p] for p in problems),
+    )
