@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "solve": "jobs.solve_command:solve_command",
     "db": "jobs.db_commands:db_group",
     "seed": "jobs.db_commands:seed_command",
+    "admin": "jobs.admin_commands:admin_group",
     "up": "jobs.db_commands:up_command",
     "manifests": "jobs.manifest_commands:manifests_command",
     "dispatch": "jobs.manifest_commands:dispatch_command",
