@@ -34,12 +34,18 @@ class ApiSettings(BaseSettings):
     whatif_max_lines: int = Field(default=20_000, ge=1)
     idempotency_abandoned_seconds: float = Field(default=300.0, gt=0)
     docs: bool = True
+    token_days: float = Field(default=30.0, gt=0, le=365)
     in_flight: int = Field(default=4, ge=1, le=15)  # ≤ the database pool (5 + 10 overflow)
 
     @property
     def session_lifetime(self) -> timedelta:
         """How long a browser session lasts."""
         return timedelta(hours=self.session_hours)
+
+    @property
+    def token_lifetime(self) -> timedelta:
+        """How long an API token lasts unless renewed (``POST /auth/tokens/{id}/renew``)."""
+        return timedelta(days=self.token_days)
 
     @property
     def login_window(self) -> timedelta:

@@ -1,7 +1,8 @@
 """API bearer tokens: create (the secret is shown once), resolve to a user, list, revoke.
 
 Only the SHA-256 digest of a token is stored. A revoked or expired token, or one whose user was
-deactivated, resolves to nobody on the very next request.
+deactivated, resolves to nobody on the very next request. A live token can be renewed (its expiry
+moved on) without the password; an expired one cannot — its owner signs in for a new one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from data.audit import record_audit
 from data.clock import resolve_now
-from data.errors import NotFound
+from data.errors import Conflict, NotFound
 from data.last_use import note_use
 from data.models import ApiToken, User
 from data.secrets import digest, new_secret
@@ -22,6 +23,7 @@ __all__ = [
     "LAST_USED_RESOLUTION",
     "create_api_token",
     "list_api_tokens",
+    "renew_api_token",
     "resolve_api_token",
     "revoke_api_token",
 ]
@@ -125,4 +127,38 @@ def revoke_api_token(
             details={"user_id": token.user_id},
             now=moment,
         )
+    return token
+
+
+def renew_api_token(
+    session: Session,
+    *,
+    token_id: int,
+    actor: User,
+    lifetime: timedelta,
+    now: datetime | None = None,
+) -> ApiToken:
+    """Move the expiry of ``actor``'s live token to ``lifetime`` from now (another's: NotFound;
+    revoked or already expired: Conflict)."""
+    moment = resolve_now(now)
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == actor.id)
+    ).one_or_none()
+    if token is None:
+        raise NotFound("api token", token_id)
+    if token.revoked_at is not None or (
+        token.expires_at is not None and token.expires_at <= moment
+    ):
+        raise Conflict(f"api token {token_id} is revoked or expired; sign in for a new one")
+    token.expires_at = moment + lifetime
+    session.flush()
+    record_audit(
+        session,
+        actor=actor.username,
+        action="api_token.renew",
+        entity="api_token",
+        entity_id=str(token.id),
+        details={"expires_at": token.expires_at.isoformat()},
+        now=moment,
+    )
     return token

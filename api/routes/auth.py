@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response, status
@@ -24,10 +25,11 @@ from api.schemas.auth import (
     TokenCreated,
     TokenRead,
 )
+from data.clock import utcnow
 from data.errors import ValidationFailed
 from data.models import Role
 from data.password_policy import PROBLEMS_EN
-from data.tokens import create_api_token, list_api_tokens, revoke_api_token
+from data.tokens import create_api_token, list_api_tokens, renew_api_token, revoke_api_token
 from data.users import change_own_password
 
 __all__ = ["router"]
@@ -57,7 +59,11 @@ def create_token(
         client_ip=client_ip(request),
         settings=settings,
     )
-    token, secret = create_api_token(session, user=user, name=body.name)
+    days = body.expires_in_days
+    lifetime = timedelta(days=days) if days is not None else settings.token_lifetime
+    token, secret = create_api_token(
+        session, user=user, name=body.name, expires_at=utcnow() + lifetime
+    )
     return TokenCreated.model_validate(
         {**TokenRead.model_validate(token).model_dump(), "token": secret}
     )
@@ -74,6 +80,21 @@ def revoke_token(token_id: int, user: CurrentUser, session: SessionDep) -> Respo
     """Revoke a token; it fails from the next request on. Admins may revoke anyone's."""
     revoke_api_token(session, token_id=token_id, actor=user, any_user=user.role == Role.ADMIN)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/tokens/{token_id}/renew",
+    response_model=TokenRead,
+    responses={409: {"description": "The token is revoked or expired: sign in for a new one"}},
+)
+def renew_token(
+    token_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> TokenRead:
+    """Move your live token's expiry to the server's token lifetime from now."""
+    token = renew_api_token(
+        session, token_id=token_id, actor=user, lifetime=settings.token_lifetime
+    )
+    return TokenRead.model_validate(token)
 
 
 @router.post("/session", response_model=SessionRead, responses=_REFUSED)

@@ -37,6 +37,12 @@ class TokenCreate(LoginIn):
     """Username and password, and a name to recognise the token by."""
 
     name: str = Field(default="api", min_length=1, max_length=100, examples=["import script"])
+    expires_in_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="Days until the token expires (default: the server's, 30).",
+    )
 
 
 class TokenRead(Output):

@@ -5,11 +5,12 @@ whatever its case, and a forced change of the password the admin chose.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
 
-from tests.api.conftest import World, api_connection, api_engine, app, as_role, world
+from tests.api.conftest import PASSWORDS, World, api_connection, api_engine, app, as_role, world
 from tests.api.testclient import TestClient
 
 __all__ = ["api_connection", "api_engine", "app", "as_role", "world"]
@@ -121,3 +122,40 @@ def test_the_password_page_changes_it_in_swedish(
         done = client.post("/byt-losenord", data=form)
         assert done.status_code == 200
         assert "Lösenordet är bytt" in done.text
+
+
+def test_api_tokens_expire_by_default_and_can_be_renewed(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 10: tokens never expired. Now 30 days by default; a live token is renewed."""
+    with TestClient(app) as client:
+        created = client.post(
+            "/api/v1/auth/tokens",
+            json={"username": "logistik", "password": PASSWORDS["logistik"], "name": "script"},
+        ).json()
+        expires = datetime.fromisoformat(created["expires_at"])
+        assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+        headers = {"Authorization": f"Bearer {created['token']}"}
+        short = client.post(
+            "/api/v1/auth/tokens",
+            json={"username": "logistik", "password": PASSWORDS["logistik"], "expires_in_days": 1},
+        ).json()
+        assert datetime.fromisoformat(short["expires_at"]) - datetime.now(UTC) <= timedelta(days=1)
+        later = datetime.now(UTC) + timedelta(days=10)
+        monkeypatch.setattr("api.routes.auth.utcnow", lambda: later)
+        renewed = client.post(f"/api/v1/auth/tokens/{created['id']}/renew", headers=headers)
+        assert renewed.status_code == 200, renewed.text
+        assert datetime.fromisoformat(renewed.json()["expires_at"]) > expires
+        gone = datetime.now(UTC) + timedelta(days=90)
+        monkeypatch.setattr("data.clock.datetime", _FrozenAt(gone))
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+class _FrozenAt:
+    """Stands in for ``datetime`` in ``data.clock``: ``now()`` is a fixed moment."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self, tz: object = None) -> datetime:
+        return self.moment

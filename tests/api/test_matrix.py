@@ -103,6 +103,12 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/v1/auth/tokens"): Case(SIGNED_IN),
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): Case(SIGNED_IN, 204),
+    ("POST", "/api/v1/auth/tokens/{token_id}/renew"): Case(SIGNED_IN),
+    ("POST", "/api/v1/auth/password"): Case(
+        SIGNED_IN,
+        422,
+        request=lambda _: {"json": {"current_password": "not-mine", "new_password": "x"}},
+    ),
     ("POST", "/api/v1/auth/session"): Case(
         PUBLIC, request=lambda _: {"json": {"username": "admin", "password": PASSWORDS["admin"]}}
     ),
