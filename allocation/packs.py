@@ -146,6 +146,10 @@ class _Coupled:
         self.pack_l = table.vol * table.pack
         self.key_w = -table.weight
         self.members = self._members()
+        # Per limit, a max-heap of the lines' top packs, built when first needed and kept up to
+        # date lazily: a line's entry is stale once its version has moved on.
+        self.version = [0] * table.n
+        self.heaps: dict[int, list[tuple[float, float, int, int]]] = {}
 
     def _members(self) -> dict[int, IntArray]:
         """The coupled lines of every limit, in line-key order."""
@@ -189,6 +193,42 @@ class _Coupled:
         self.item_room[t.item[j]] -= units
         if self.boxed[j]:
             self.group_room[t.group[j]] -= units * float(t.vol[j])
+        self.version[j] += 1
+        if self.q[j] > 0.5:
+            for limit in (int(t.item[j]), int(self.group_limit[j])):
+                heap = self.heaps.get(limit)
+                if heap is not None:
+                    heapq.heappush(heap, self._entry(j))
+
+    def _entry(self, k: int) -> tuple[float, float, int, int]:
+        """Line k's top pack as a max-heap entry (negated rank) with k's version."""
+        claim, w, _ = self.key(k, float(self.q[k]) - float(self.table.pack[k]))
+        return (-claim, -w, -k, self.version[k])
+
+    def _highest(self, limit: int, j: int) -> int | None:
+        """The line whose top pack on `limit` ranks highest, if it ranks after j's next pack."""
+        heap = self.heaps.get(limit)
+        if heap is None:
+            donors = self.members[limit]
+            donors = donors[self.q[donors] > 0.5]
+            t = self.table
+            top = (2.0 * (t.b[donors] + self.q[donors]) - t.pack[donors]) / (2.0 * t.a[donors])
+            version = self.version
+            heap = self.heaps[limit] = [
+                (-c, -w, -k, version[k])
+                for c, w, k in zip(
+                    top.tolist(), self.key_w[donors].tolist(), donors.tolist(), strict=True
+                )
+            ]
+            heapq.heapify(heap)
+        while heap and heap[0][3] != self.version[-heap[0][2]]:
+            heapq.heappop(heap)
+        if not heap:
+            return None
+        claim, w, neg_k, _ = heap[0]
+        if (-claim, -w, -neg_k) <= self.key(j, float(self.q[j])):
+            return None
+        return -neg_k
 
     def _fitting(self) -> IntArray:
         """The coupled lines that have room for one more pack now (vectorised `fits`)."""
@@ -202,22 +242,64 @@ class _Coupled:
         return lines[ok]
 
     def greedy(self) -> None:
-        """Hand out what is free, one pack at a time, to the open line with the lowest claim."""
-        q = self.q
+        """Hand out what is free, one pack at a time, to the open line with the lowest claim.
+
+        Plain Python lists inside the loop (indexing numpy scalars costs several times more);
+        the arrays, versions and donor heaps are brought up to date once at the end.
+        """
+        t, q = self.table, self.q
         fitting = self._fitting()
         if fitting.size == 0:
             return
-        claims = _next_claims(self.table, q)[fitting].tolist()
-        weights = self.key_w[fitting].tolist()
-        heap = list(zip(claims, weights, fitting.tolist(), strict=True))
+        claims = _next_claims(t, q)[fitting].tolist()
+        heap = list(zip(claims, self.key_w[fitting].tolist(), fitting.tolist(), strict=True))
         heapq.heapify(heap)
+        lines = fitting.tolist()
+        held = dict(zip(lines, q[fitting].tolist(), strict=True))
+        pack = dict(zip(lines, t.pack[fitting].tolist(), strict=True))
+        r = dict(zip(lines, t.r[fitting].tolist(), strict=True))
+        a = dict(zip(lines, t.a[fitting].tolist(), strict=True))
+        b = dict(zip(lines, t.b[fitting].tolist(), strict=True))
+        item = dict(zip(lines, t.item[fitting].tolist(), strict=True))
+        boxed = self.boxed[fitting]
+        group = dict(zip(lines, np.where(boxed, t.group[fitting], -1).tolist(), strict=True))
+        litres = dict(zip(lines, self.pack_l[fitting].tolist(), strict=True))
+        weight = dict(zip(lines, self.key_w[fitting].tolist(), strict=True))
+        item_room = self.item_room.tolist()
+        group_room = self.group_room.tolist()
+        given: dict[int, int] = {}
+
+        def fits(j: int) -> bool:
+            p = pack[j]
+            if held[j] + p > r[j] + 0.5 or item_room[item[j]] < p - 0.5:
+                return False
+            g = group[j]
+            return g < 0 or _fits_volume(group_room[g], litres[j])
+
         while heap:
             j = heapq.heappop(heap)[2]
-            if not self.fits(j):
+            if not fits(j):
                 continue  # rooms only shrink while handing out: it never fits again
-            self.change(j, 1)
-            if self.fits(j):
-                heapq.heappush(heap, self.key(j, float(q[j])))
+            p = pack[j]
+            held[j] += p
+            item_room[item[j]] -= p
+            if group[j] >= 0:
+                group_room[group[j]] -= litres[j]
+            given[j] = given.get(j, 0) + 1
+            if fits(j):
+                heapq.heappush(heap, ((2.0 * (b[j] + held[j]) + p) / (2.0 * a[j]), weight[j], j))
+        if not given:
+            return
+        changed = np.fromiter(given, dtype=np.int64, count=len(given))
+        q[changed] = [held[j] for j in changed.tolist()]
+        self.item_room[:] = item_room
+        self.group_room[:] = group_room
+        for j in changed.tolist():
+            self.version[j] += 1
+            for limit in (int(t.item[j]), int(self.group_limit[j])):
+                donors = self.heaps.get(limit)
+                if donors is not None:
+                    heapq.heappush(donors, self._entry(j))
 
     def improvable(self) -> list[int]:
         """Open lines that could get one more pack by taking packs ranked after it (key order)."""
@@ -283,64 +365,38 @@ class _Coupled:
         found = found[np.lexsort((queries[found], self.key_w[queries[found]], q_claim[found]))]
         return [int(j) for j in queries[found]]
 
-    def _after(self, j: int, donors: IntArray, most: IntArray) -> tuple[IntArray, FloatArray]:
-        """Top packs of `donors` (at most `most` each) that rank after line j's next pack.
+    def move(self, j: int) -> list[int] | None:
+        """Give line j one pack, taking the highest-ranked packs above its next one as needed.
 
-        Returns (donor line, claim) per pack, highest rank first.
+        Returns the lines that gave a pack (None, and nothing changed, when j cannot be served).
         """
-        t, q = self.table, self.q
-        c, wj = self.key(j, float(q[j]))[:2]
-        # Only donors whose top pack ranks after j's next can give anything: filter them first.
-        top = (2.0 * (t.b[donors] + q[donors]) - t.pack[donors]) / (2.0 * t.a[donors])
-        w_top = self.key_w[donors]
-        keep = (top > c) | ((top == c) & ((w_top > wj) | ((w_top == wj) & (donors > j))))
-        donors, most = donors[keep], most[keep]
-        held = np.rint(q[donors] / t.pack[donors]).astype(np.int64)
-        reps = np.minimum(held, most)
-        line = np.repeat(donors, reps)
-        nth = np.arange(line.size) - np.repeat(np.cumsum(reps) - reps, reps)
-        claim = (2.0 * (t.b[line] + q[line] - nth * t.pack[line]) - t.pack[line]) / (
-            2.0 * t.a[line]
-        )
-        w = self.key_w[line]
-        after = (claim > c) | ((claim == c) & ((w > wj) | ((w == wj) & (line > j))))
-        line, claim = line[after], claim[after]
-        order = np.lexsort((line, w[after], claim))[::-1]
-        return line[order], claim[order]
-
-    def move(self, j: int) -> bool:
-        """Give line j one pack, taking the highest-ranked packs above its next one as needed."""
-        t, q = self.table, self.q
+        t = self.table
         p = float(t.pack[j])
         item = int(t.item[j])
         taken: list[int] = []
+
+        def undo() -> None:
+            for k in taken:
+                self.change(k, 1)
+
         if self.item_room[item] < p - 0.5:
-            donors = self.members[item]
-            donors = donors[(donors != j) & (q[donors] > 0.5)]
-            line, _ = self._after(j, donors, np.ones(donors.size, dtype=np.int64))
-            if line.size == 0:
-                return False
-            k = int(line[0])  # one pack of the same size frees enough
-            self.change(k, -1)
+            k = self._highest(item, j)
+            if k is None:
+                return None
+            self.change(k, -1)  # one pack of the same size frees enough
             taken.append(k)
         if self.boxed[j]:
             g = int(t.group[j])
-            need = float(self.pack_l[j]) - float(self.group_room[g])
-            if need > _VOL_REL * max(1.0, float(self.pack_l[j])):
-                donors = self.members[int(self.group_limit[j])]
-                donors = donors[(donors != j) & (q[donors] > 0.5)]
-                most = np.ceil(need / self.pack_l[donors] + 1e-9).astype(np.int64)
-                line, _ = self._after(j, donors, most)
-                freed = np.cumsum(self.pack_l[line])
-                enough = np.flatnonzero(freed >= need - _VOL_REL * max(1.0, need))
-                if enough.size == 0:
-                    for k in taken:
-                        self.change(k, 1)
-                    return False
-                for k in line[: int(enough[0]) + 1].tolist():
-                    self.change(k, -1)
+            need = float(self.pack_l[j])
+            while not _fits_volume(float(self.group_room[g]), need):
+                k = self._highest(int(self.group_limit[j]), j)
+                if k is None:
+                    undo()
+                    return None
+                self.change(k, -1)
+                taken.append(k)
         self.change(j, 1)
-        return True
+        return taken
 
 
 def _tight_groups(table: LineTable) -> BoolArray:
@@ -411,7 +467,6 @@ def _start(
     pack = table.pack[lines]
     share = np.clip(q_cont[lines], 0.0, table.r[lines]) / pack
     floor = np.floor(share + _EPS)
-    up = (share - floor >= 0.5) & ((floor + 1.0) * pack <= table.r[lines] + 0.5)
     # Vehicles that the fair share uses up: their lines are held at the packs below the claim
     # at which the vehicle is full (a divisor method on litres), never above the rounded share.
     used_cont = np.bincount(
@@ -419,11 +474,18 @@ def _start(
     )
     full = used_cont >= table.cap * (1 - 1e-6) - 1e-9
     held = boxed[lines] & full[np.maximum(table.group[lines], 0)]
-    cap = np.where(held, floor + up, np.inf)
     in_full = lines[held]
-    if in_full.size:
-        cap[held] = _fill_vehicles(table, in_full, cap[held])
+    cap = np.full(lines.size, np.inf)
     _divisor(table, lines, q, cap)
+    # Vehicles and items hold each other back: a few rounds of each one's divisor answer given
+    # the other's settle near the greedy answer (a line held by its item leaves its vehicle's
+    # room to the others, and the other way round).
+    most = np.rint(table.r[lines] / pack)
+    for _ in range(3 if in_full.size else 0):
+        by_item = q[lines] / pack
+        item_bound = np.where(by_item < cap - 0.5, by_item, most)
+        cap[held] = _fill_vehicles(table, in_full, item_bound[held])
+        _divisor(table, lines, q, cap)
     used = np.bincount(
         table.group[boxed], weights=(table.vol * q)[boxed], minlength=len(table.groups)
     )
@@ -455,9 +517,22 @@ def round_to_packs(table: LineTable, q_cont: FloatArray) -> FloatArray:
     state = _Coupled(table, lines, tight, q)
     state.greedy()
     while True:
+        # A worklist in claim order: a line served may be served again, and a line that gave a
+        # pack may now take one elsewhere; each successful move raises the sorted next claims.
+        work = [state.key(j, float(q[j])) for j in state.improvable()]
+        heapq.heapify(work)
         moved = False
-        for j in state.improvable():
-            moved |= state.move(j)
+        while work:
+            j = heapq.heappop(work)[2]
+            if q[j] + table.pack[j] > table.r[j] + 0.5:
+                continue
+            gave = state.move(j)
+            if gave is None:
+                continue
+            moved = True
+            for k in (j, *gave):
+                if q[k] + table.pack[k] <= table.r[k] + 0.5:
+                    heapq.heappush(work, state.key(k, float(q[k])))
         state.greedy()
         if not moved:
             return q
