@@ -17,11 +17,20 @@ import pytest
 from sqlalchemy import Connection, select
 
 from data.models import ManifestLine
-from tests.api.conftest import LINES, World, api_connection, api_engine, app, as_role, world
+from tests.api.conftest import (
+    LINES,
+    World,
+    api_connection,
+    api_engine,
+    app,
+    as_role,
+    client,
+    world,
+)
 from tests.api.testclient import TestClient
 from tests.resilience.test_hostile_input import HEADER
 
-__all__ = ["api_connection", "api_engine", "app", "as_role", "world"]
+__all__ = ["api_connection", "api_engine", "app", "as_role", "client", "world"]
 
 STOCK_KEYS = {"stock", "supply", "requested", "allocated", "homes_full", "homes_short"}
 
@@ -146,3 +155,15 @@ def test_a_report_without_a_round_date_after_the_cutoff_is_not_late(
     assert [(r["round_date"], r["late"]) for r in uploaded.json()["reports"]] == [
         ("2027-03-11", False)
     ]
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
+    """Finding 10: no CSP, X-Frame-Options or X-Content-Type-Options before."""
+    for path in ("/logga-in", "/api/v1/auth/me", "/openapi.json", "/static/fordela.css"):
+        headers = client.get(path).headers
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy, path
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["x-content-type-options"] == "nosniff", path
+    docs = client.get("/docs").headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-inline'" in docs
