@@ -18,13 +18,23 @@ from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish_issue
-from api.pages.round_picker import report_round
+from api.pages.round_picker import choose_round, parse_round, report_round
 from data.clock import utcnow
 from data.dashboard import home_report_status, municipality_fill, round_run
 from data.errors import Issue, NotFound, ValidationFailed
 from data.models import Municipality, Role, User
-from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
-from data.round_choice import RoundClosed
+from data.municipality_view import home_item_rows, reports_of_homes, stop_items
+from data.need_upload import (
+    file_issues,
+    parse_need_file,
+    store_need_file,
+    template_csv,
+    template_xlsx,
+)
+from data.round_choice import RoundClosed, is_closed, next_open_round
+from data.rounds import place_report
+from jobs.documents import render_delivery_note_pdf
+from jobs.manifest_documents import build_manifest_documents
 
 __all__ = ["router"]
 
@@ -46,29 +56,110 @@ def _municipality(session: Session, user: User, chosen: str | None) -> Municipal
     return place
 
 
+FILTERS = {"alla": "Alla boenden", "saknas": "Utan rapport", "rapporterat": "Med rapport"}
+
+
+def _default_round(session: Session, reporting: date, today: date) -> date:
+    """Today's round once it has a run (what the homes get today), else the one taking reports."""
+    return today if round_run(session, round_date=today) is not None else reporting
+
+
+def _upload_notice(request: Request) -> str | None:
+    homes, lines = request.query_params.get("boenden", ""), request.query_params.get("rader", "")
+    if request.query_params.get("klart") != "uppladdning" or not (homes + lines).isdigit():
+        return None
+    return f"Filen är inläst: {homes} boenden och {lines} rader sparades."
+
+
 @router.get("/kommun", response_class=HTMLResponse)
 def municipality_page(
-    request: Request, session: SessionDep, user: OptionalUser, kommun: str | None = None
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    kommun: str | None = None,
+    datum: str | None = None,
+    visa: str = "alla",
+    sok: str = "",
 ) -> Response:
-    """The homes and their report status for the open round; the municipality's fill."""
+    """A round's homes, unreported first (filter ``visa``, name search ``sok``), per home and item
+    what was asked, allocated and delivered, and the municipality's delivery note."""
     me = page_user(user, *ROLES)
     place = _municipality(session, me, kommun)
-    round_date, cutoff = report_round(request, session)
+    reporting, _reporting_cutoff = report_round(request, session)
+    today = utcnow().astimezone(data_settings(request).zone).date()
+    chosen = choose_round(
+        request, session, datum, default=_default_round(session, reporting, today)
+    )
+    round_date = chosen.round_date
     homes = home_report_status(session, round_date=round_date, municipality_code=place.code)
+    wanted = sok.strip().casefold()
+    shown = [
+        h
+        for h in sorted(homes, key=lambda h: (h.version is not None, h.name, h.id))
+        if (visa != "saknas" or h.version is None)
+        and (visa != "rapporterat" or h.version is not None)
+        and (not wanted or wanted in h.name.casefold() or wanted in h.id.casefold())
+    ]
     run = round_run(session, round_date=round_date)
     fill = municipality_fill(session, run_id=run.id, municipality_code=place.code) if run else []
+    rows = home_item_rows(
+        session, round_date=round_date, municipality_code=place.code, run_id=run.id if run else None
+    )
+    county = me.role == Role.COUNTY_COORDINATOR.value
+    notice = _upload_notice(request)
     return render(
         request,
         "pages/municipality.html",
         me,
+        status_code=chosen.status_code,
+        problem=chosen.problem,
+        chosen=chosen,
+        picker_path="/kommun",
+        picker_keep={"kommun": place.code} if county else {},
         place=place,
         round_date=round_date,
-        cutoff=cutoff,
+        cutoff=chosen.cutoff,
+        reporting=reporting,
         homes=homes,
+        shown=shown,
+        visa=visa if visa in FILTERS else "alla",
+        filters=FILTERS,
+        sok=sok,
         reported=sum(1 for h in homes if h.version),
         run=run,
         fill=fill[0] if fill else None,
+        rows=[r for r in rows if not wanted or wanted in r.home_name.casefold()],
+        stop=stop_items(session, run_id=run.id, municipality_code=place.code)
+        if run and run.status == "approved"
+        else [],
+        kommun_query=f"&kommun={place.code}" if county else "",
+        **({"notice": notice} if notice else {}),
     )
+
+
+@router.get("/kommun/foljesedel.pdf")
+def delivery_note(
+    session: SessionDep, user: OptionalUser, datum: str = "", kommun: str | None = None
+) -> Response:
+    """The municipality's delivery note for a round (A4 PDF), with its per-home split."""
+    me = page_user(user, *ROLES)
+    place = _municipality(session, me, kommun)
+    try:
+        round_date = parse_round(datum)
+    except ValueError:
+        round_date = None
+    if round_date is None:
+        raise NotFound("delivery note for the round", datum)
+    documents = build_manifest_documents(session, round_date=round_date)
+    for note in documents.delivery_notes:
+        if note.municipality_code == place.code:
+            name = f"foljesedel-{round_date}-{place.code}.pdf"
+            return Response(
+                render_delivery_note_pdf(note),
+                media_type="application/pdf",
+                headers={"Content-Disposition": f'inline; filename="{name}"'},
+            )
+    raise NotFound("delivery note for the round", datum)
 
 
 @router.get("/kommun/uppladdning", response_class=HTMLResponse)
@@ -110,6 +201,7 @@ def upload(
     user: OptionalUser,
     fil: Annotated[UploadFile | None, File()] = None,
     round_date: Annotated[str, Form()] = "",
+    ersatt: Annotated[str, Form()] = "",
     kommun: str | None = None,
 ) -> Response:
     """Check every row; store all homes' reports, or none and show the errors row by row.
@@ -122,6 +214,7 @@ def upload(
     shown, cutoff = report_round(request, session)
     meant = _round_posted(round_date, shown)
     closed: RoundClosed | None = None
+    replaced: list[tuple[str, str]] = []
     if upload is None or not upload.filename:
         errors: list[Issue] = [
             {"field": "fil", "line": None, "message": "välj en fil att ladda upp"}
@@ -132,37 +225,70 @@ def upload(
         content = upload.file.read()
         try:
             rows = parse_need_file(filename, content, apart=True)
-            store_need_file(
-                session,
-                rows=rows,
-                municipality_code=place.code,
-                submitted_by=me.username,
-                now=utcnow(),
-                settings=data_settings(request),
-                round_date=meant,
-            )
+            problems, grouped = file_issues(session, rows=rows, municipality_code=place.code)
+            if problems:
+                raise ValidationFailed(problems)
+            replaced = _replaced(session, request, meant, place.code, sorted(grouped))
+            if replaced and ersatt != "ja":
+                errors = []
+            else:
+                store_need_file(
+                    session,
+                    rows=rows,
+                    municipality_code=place.code,
+                    submitted_by=me.username,
+                    now=utcnow(),
+                    settings=data_settings(request),
+                    round_date=meant,
+                )
+                suffix = f"&kommun={place.code}" if me.role == Role.COUNTY_COORDINATOR.value else ""
+                counts = f"&boenden={len(grouped)}&rader={len(rows)}"
+                return see_other(f"/kommun?klart=uppladdning{counts}{suffix}")
         except RoundClosed as exc:
-            closed, errors = exc, []
+            closed, errors, replaced = exc, [], []
         except ValidationFailed as exc:
-            errors = [swedish_issue(issue) for issue in exc.errors]
-        else:
-            suffix = f"&kommun={place.code}" if me.role == Role.COUNTY_COORDINATOR.value else ""
-            return see_other(f"/kommun?klart=uppladdning{suffix}")
+            errors, replaced = [swedish_issue(issue) for issue in exc.errors], []
     return render(
         request,
         "pages/upload.html",
         me,
-        status_code=409 if closed else 422,
+        status_code=409 if closed or replaced else 422,
         place=place,
         round_date=shown,
         cutoff=cutoff,
         filename=filename,
         errors=errors,
         closed=closed,
-        problem=f"Inget sparades. {closed.swedish}"
-        if closed
-        else f"Inget sparades: {len(errors)} fel i filen. Rätta raderna och ladda upp igen.",
+        replaced=replaced,
+        problem=_upload_problem(closed, replaced, errors),
     )
+
+
+def _replaced(
+    session: Session, request: Request, meant: date, municipality: str, homes: list[str]
+) -> list[tuple[str, str]]:
+    """The file's homes that already have a report in the round the file lands in (a closed
+    round is refused here, before anything else is said about the file)."""
+    target, _late = place_report(utcnow(), settings=data_settings(request), intended=meant)
+    if is_closed(session, round_date=target):
+        raise RoundClosed(target, next_open_round(session, after=target))
+    return reports_of_homes(
+        session, round_date=target, municipality_code=municipality, care_home_ids=homes
+    )
+
+
+def _upload_problem(
+    closed: RoundClosed | None, replaced: list[tuple[str, str]], errors: list[Issue]
+) -> str:
+    if closed:
+        return f"Inget sparades. {closed.swedish}"
+    if replaced:
+        return (
+            f"Inget sparades ännu: {len(replaced)} av boendena i filen har redan en rapport för "
+            "omgången, och filen ersätter hela deras rapport (också artiklar som inte står i "
+            "filen). Kryssa i Ersätt deras rapporter och ladda upp filen igen om det är rätt."
+        )
+    return f"Inget sparades: {len(errors)} fel i filen. Rätta raderna och ladda upp igen."
 
 
 def _round_posted(raw: str, shown: date) -> date:

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from data.clock import utcnow
 from data.db import session_scope
 from data.demo import DEMO_USERS
-from data.models import AllocationLine, NeedReport
+from data.models import AllocationLine, CareHome, NeedReport
 from data.rounds import open_round
 from data.runs import list_round_runs
 from data.settings import Settings
@@ -236,3 +236,94 @@ def test_a_round_approved_early_refuses_the_form_and_the_upload_naming_the_next_
     assert _reports(live, day + timedelta(days=1)) == 0
     for user_page in (page, manager, coordinator):
         user_page.context.close()
+
+
+def _homes_of(live: Live, municipality: str) -> set[str]:
+    with session_scope(live.engine) as session:
+        query = select(CareHome.id).where(CareHome.municipality_code == municipality)
+        return set(session.scalars(query))
+
+
+def test_the_municipal_coordinator_sees_own_homes_allocations_and_delivery_note_only(
+    browser: Browser, after_cutoff: Live
+) -> None:
+    live = after_cutoff
+    today = utcnow().astimezone(live.settings.zone).date()
+    stockholm, haninge = _homes_of(live, "0180"), _homes_of(live, "0136")
+    page = _page(browser, live)
+    sign_in(page, "kommun-stockholm", PASSWORDS["kommun-stockholm"])
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Stockholm")
+    expect(page.locator(".fact", has_text="Leveransdag")).to_contain_text(today.isoformat())
+    homes = page.locator("table.homes tbody tr")
+    expect(homes.first).to_contain_text("Ingen rapport")  # the unreported come first
+    allocations = page.locator("table.allocations tbody tr")
+    expect(allocations.first).to_be_visible()
+    shown = set(allocations.evaluate_all("rows => rows.map(r => r.dataset.home)"))
+    assert shown and shown <= stockholm and not shown & haninge
+    with session_scope(live.engine) as session:
+        allocated = session.scalar(
+            select(func.sum(AllocationLine.quantity)).where(
+                AllocationLine.municipality_code == "0180",
+                AllocationLine.run_id == list_round_runs(session, round_date=today)[-1].id,
+            )
+        )
+    cells = allocations.locator("td[data-label=Tilldelat]").all_inner_texts()
+    assert (
+        sum(int(c.replace("\u00a0", "").replace(" ", "")) for c in cells if c != "–") == allocated
+    )
+    expect(page.locator("table.stop-items")).to_contain_text("ej kvitterat")
+    shot(page, "08-kommun-tilldelning")
+    page.get_by_label("Visa").select_option("saknas")
+    page.get_by_role("button", name="Filtrera").click()
+    statuses = page.locator("table.homes tbody td[data-label=Status]").all_inner_texts()
+    assert statuses and all(s == "Ingen rapport" for s in statuses)
+    note = page.get_by_role("link", name=re.compile("Följesedel")).get_attribute("href") or ""
+    document = page.request.get(note)
+    assert document.ok and document.body().startswith(b"%PDF")
+    refused = page.request.get(f"{note}&kommun=0136")
+    assert refused.status == 404
+    answer = page.goto("/kommun?kommun=0136")
+    assert answer is not None and answer.status == 404
+    page.context.close()
+
+
+def test_the_upload_says_what_it_stored_and_asks_before_replacing_a_report(
+    browser: Browser, after_cutoff: Live
+) -> None:
+    live = after_cutoff
+    tomorrow = open_round(utcnow(), settings=live.settings)  # the round taking reports now
+    page = _page(browser, live)
+    sign_in(page, "kommun-stockholm", PASSWORDS["kommun-stockholm"])
+    page.goto("/kommun/uppladdning")
+    template = page.request.get("/kommun/mall.csv").body()
+    rows = template.decode("utf-8-sig").strip().splitlines()[1:]
+    homes = {row.split(",")[0] for row in rows}
+    page.locator("input[type=file]").set_input_files(files=_csv(template))
+    page.get_by_role("button", name="Ladda upp").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        f"{len(homes)} boenden och {len(rows)} rader sparades"
+    )
+    page.goto("/kommun/uppladdning")
+    page.locator("input[type=file]").set_input_files(files=_csv(template))
+    page.get_by_role("button", name="Ladda upp").click()
+    expect(page.get_by_role("alert")).to_contain_text("Inget sparades ännu")
+    expect(page.locator(".warning")).to_contain_text(sorted(homes)[0])
+    with session_scope(live.engine) as session:
+        versions = session.scalars(
+            select(func.max(NeedReport.version)).where(
+                NeedReport.care_home_id.in_(homes), NeedReport.round_date == tomorrow
+            )
+        ).one()
+    assert versions == 1
+    page.locator("input[type=file]").set_input_files(files=_csv(template))
+    page.get_by_label("Ersätt deras rapporter med filens rader").check()
+    page.get_by_role("button", name="Ladda upp").click()
+    expect(page.get_by_role("status")).to_contain_text("rader sparades")
+    with session_scope(live.engine) as session:
+        versions = session.scalars(
+            select(func.max(NeedReport.version)).where(
+                NeedReport.care_home_id.in_(homes), NeedReport.round_date == tomorrow
+            )
+        ).one()
+    assert versions == 2
+    page.context.close()

@@ -74,6 +74,9 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/kommun/uppladdning"): Page(frozenset({MUNICIPAL, COUNTY}), "/kommun/uppladdning"),
     ("POST", "/kommun/uppladdning"): Page(frozenset({MUNICIPAL, COUNTY}), "/kommun/uppladdning"),
     ("GET", "/kommun/mall.{kind}"): Page(frozenset({MUNICIPAL, COUNTY}), "/kommun/mall.csv"),
+    ("GET", "/kommun/foljesedel.pdf"): Page(
+        frozenset({MUNICIPAL, COUNTY}), "/kommun/foljesedel.pdf?datum={day}"
+    ),
     ("GET", "/lan"): Page(frozenset({COUNTY, ADMIN}), "/lan"),
     ("GET", "/lan/lager"): Page(frozenset({COUNTY}), "/lan/lager"),
     ("POST", "/lan/lager"): Page(frozenset({COUNTY}), "/lan/lager"),
@@ -146,6 +149,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             "stop": str(stop.id),
             "escalation": escalation.reference,
             "job": str(job.id),
+            "day": day.isoformat(),
             "run": line.run_id,
             "item": line.item_code,
             "home": line.care_home_id,
@@ -215,8 +219,16 @@ def test_page_role(method: str, path: str, username: str | None, demo: Demo) -> 
         assert status not in (401, 403, 500), where
 
 
-@pytest.mark.parametrize("url", ["/kommun?kommun=0136", "/kommun/mall.csv?kommun=0136"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/kommun?kommun=0136",
+        "/kommun/mall.csv?kommun=0136",
+        "/kommun/foljesedel.pdf?datum={day}&kommun=0136",
+    ],
+)
 def test_another_municipality_is_not_found(url: str, demo: Demo) -> None:
+    url = url.format(**demo.ids)
     with TestClient(demo.app) as client:
         _signed_in(client, "kommun-stockholm")
         assert client.get(url).status_code == 404
