@@ -3,7 +3,8 @@
 An ASGI middleware, because it must see the whole response. Per signed-in user and key it stores
 a SHA-256 of method, path and body together with the (2xx) response. A retry with the same body
 gets the stored response again (header ``Idempotent-Replayed: true``); the same key with another
-body is a 422. A request that fails (not 2xx) leaves no record, so it may be retried with the key.
+body is a 422 (a JSON body is compared by its meaning, not its spacing or key order). A request
+that fails (not 2xx) leaves no record, so it may be retried with the key.
 
 It owns the request's transaction (``api.deps.get_session`` hands its session to the route): the
 key's reservation, the route's work and the stored response commit together, and only then is the
@@ -161,7 +162,7 @@ class IdempotencyMiddleware:
     ) -> None:
         request_hash = digest(
             digest(f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode()}\n")
-            + hashlib.sha256(body).hexdigest()
+            + hashlib.sha256(_canonical(body, headers)).hexdigest()
         )
         claim = await run_in_threadpool(self._claim, session, scope, headers, key, request_hash)
         if claim.user_id is None:  # nobody signed in: the route answers 401 (or signs in)
@@ -240,6 +241,18 @@ def _cookie(headers: Headers, name: str) -> str | None:
         if cookie_name == name and value:
             return value
     return None
+
+
+def _canonical(body: bytes, headers: Headers) -> bytes:
+    """A JSON body as its meaning (keys sorted, no spacing), so a retry that re-serialised the
+    same document differently is still the same request; any other body as it came."""
+    if "json" not in headers.get("content-type", ""):
+        return body
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -167,3 +168,24 @@ def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
         assert headers["x-content-type-options"] == "nosniff", path
     docs = client.get("/docs").headers["content-security-policy"]
     assert "script-src 'self' 'unsafe-inline'" in docs
+
+
+def test_an_idempotency_key_replays_the_same_json_written_differently(
+    as_role: Callable[[str], TestClient], world: World
+) -> None:
+    """Finding 10: the same JSON with other spacing or key order got 422 instead of a replay."""
+    client = as_role("county")
+    body = {"item": "IIR", "lot": "WS-1", "quantity": 7, "supplier": "Region", "reference": "x"}
+    compact = json.dumps(body, separators=(",", ":"))
+    spaced = json.dumps(dict(reversed(list(body.items()))), indent=2)
+    sent = [
+        client.post(
+            "/api/v1/stock/receipts",
+            content=text,
+            headers={"Idempotency-Key": "spacing-1", "Content-Type": "application/json"},
+        )
+        for text in (compact, spaced)
+    ]
+    assert [r.status_code for r in sent] == [201, 201]
+    assert sent[1].headers["idempotent-replayed"] == "true"
+    assert sent[0].json() == sent[1].json()
