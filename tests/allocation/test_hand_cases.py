@@ -146,7 +146,14 @@ def test_cover_mode_home_with_plenty_on_hand_gets_nothing(method: str) -> None:
         need("B", "X", 100, on_hand=0, daily_use=10),
     ]
     result = solve(problem(needs, {"X": 50}, fairness="cover"), method)
-    assert quantities(result) == pytest.approx({("A", "X"): 0, ("B", "X"): 50})
+    assert quantities(result) == {("A", "X"): 0, ("B", "X"): 50}
+    # Told why in plain words, not "limited by the supply".
+    a = line(result, "A", "X")
+    assert "Ert eget lager räcker redan längre än vad länets lager kan ge andra boenden" in (
+        a.explanation_sv
+    )
+    assert "Your own stock already lasts longer" in a.explanation_en
+    assert "Med 1 000 st i lager räcker det 100,0 dagar." in a.explanation_sv
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -212,6 +219,10 @@ def test_no_stock_gives_nothing_and_says_supply(method: str) -> None:
     result = solve(problem([need("A", "X", 10), need("B", "X", 20)], {"X": 0}), method)
     assert quantities(result) == {("A", "X"): 0, ("B", "X"): 0}
     assert {x.binding for x in result.lines} == {"supply"}
+    # One story: the county had none, so nobody got any (v1 also said "no line is limited").
+    for x in result.lines:
+        assert "Länet hade 0 st att fördela till 2 boenden som bad om 30 st." in x.explanation_sv
+        assert "begränsad" not in x.explanation_sv
 
 
 def test_an_item_missing_from_stock_has_no_supply() -> None:
