@@ -457,18 +457,18 @@ def _fill_vehicles(table: LineTable, lines: IntArray, most: FloatArray) -> Float
 def _start(
     table: LineTable, lines: IntArray, boxed: BoolArray, q_cont: FloatArray, q: FloatArray
 ) -> None:
-    """A start close to the answer: each item's divisor answer (right for every line that only
-    its supply holds back), with the lines in a vehicle that can run out held at their fair
-    share rounded to the nearest pack (about right where the vehicle holds them back), then each
-    vehicle brought back within its room by taking back the packs with the highest claims among
-    those above the floor of their fair share. What is left free is handed out
-    by `greedy`; whatever is not yet pack-stable is fixed by improving moves.
+    """A feasible start close to the answer, so that few improving moves are left to make.
+
+    Each item's divisor answer is right for every line that only its supply holds back; lines
+    in a vehicle that the fair share fills are held at the packs below that vehicle's
+    threshold claim (a divisor method on litres). Items and vehicles hold each other back, so
+    each is settled given the other a few times. A vehicle still over its room gives back its
+    highest-ranked packs; if that does not suffice, the floor of the fair share (always
+    feasible) is the start.
     """
     pack = table.pack[lines]
     share = np.clip(q_cont[lines], 0.0, table.r[lines]) / pack
     floor = np.floor(share + _EPS)
-    # Vehicles that the fair share uses up: their lines are held at the packs below the claim
-    # at which the vehicle is full (a divisor method on litres), never above the rounded share.
     used_cont = np.bincount(
         table.group[boxed], weights=(table.vol * q_cont)[boxed], minlength=len(table.groups)
     )
@@ -477,25 +477,25 @@ def _start(
     in_full = lines[held]
     cap = np.full(lines.size, np.inf)
     _divisor(table, lines, q, cap)
-    # Vehicles and items hold each other back: a few rounds of each one's divisor answer given
-    # the other's settle near the greedy answer (a line held by its item leaves its vehicle's
-    # room to the others, and the other way round).
     most = np.rint(table.r[lines] / pack)
     for _ in range(3 if in_full.size else 0):
         by_item = q[lines] / pack
         item_bound = np.where(by_item < cap - 0.5, by_item, most)
         cap[held] = _fill_vehicles(table, in_full, item_bound[held])
         _divisor(table, lines, q, cap)
-    used = np.bincount(
-        table.group[boxed], weights=(table.vol * q)[boxed], minlength=len(table.groups)
-    )
-    over = used - table.cap
-    above = lines[(q[lines] > floor * pack + 0.5) & boxed[lines]]
-    above = above[over[table.group[above]] > 0]
-    if above.size:
-        amount = table.vol[above] * table.pack[above]
-        drop = _drop_highest(table, q, table.group[above], above, amount, np.maximum(over, 0.0))
+    in_vehicle = lines[boxed[lines]]
+    for _ in range(16):
+        used = np.bincount(
+            table.group[boxed], weights=(table.vol * q)[boxed], minlength=len(table.groups)
+        )
+        over = used - table.cap
+        giving = in_vehicle[(q[in_vehicle] > 0.5) & (over[table.group[in_vehicle]] > 0)]
+        if giving.size == 0:
+            return
+        amount = table.vol[giving] * table.pack[giving]
+        drop = _drop_highest(table, q, table.group[giving], giving, amount, np.maximum(over, 0))
         q[drop] -= table.pack[drop]
+    q[lines] = floor * pack
 
 
 def round_to_packs(table: LineTable, q_cont: FloatArray) -> FloatArray:
