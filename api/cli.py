@@ -14,7 +14,7 @@ import uvicorn
 
 from jobs.cli import main
 
-__all__ = ["main", "serve_command"]
+__all__ = ["forwarded_allow_ips", "main", "serve_command"]
 
 APP_FACTORY = "api.app:create_app"
 WORKER_HEALTHCHECK_SECONDS = 60
@@ -27,7 +27,16 @@ WORKER_HEALTHCHECK_SECONDS = 60
     "--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Web workers."
 )
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve_command(host: str, port: int, workers: int, reload: bool) -> None:
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    envvar="FORDELA_WEB_TRUSTED_PROXIES",
+    help="Address of a reverse proxy whose X-Forwarded-For is believed (repeatable; default none).",
+)
+def serve_command(
+    host: str, port: int, workers: int, reload: bool, trusted_proxies: tuple[str, ...]
+) -> None:
     """Run the web server (REST API, pages, /docs). The scheduler runs apart: fordela scheduler."""
     uvicorn.run(
         APP_FACTORY,
@@ -36,11 +45,22 @@ def serve_command(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=forwarded_allow_ips(trusted_proxies),
         # A worker importing the app on a busy machine can take more than uvicorn's default 5 s
         # to answer the supervisor's health check; it is then killed and restarted, for ever.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+def forwarded_allow_ips(trusted_proxies: tuple[str, ...]) -> str:
+    """The addresses whose X-Forwarded-For uvicorn believes: only the proxies named.
+
+    uvicorn's default believes it from 127.0.0.1, so anything that reaches the server through
+    the machine itself could claim any address and step around the per-address sign-in limits.
+    With no proxy named, proxy headers are off as well.
+    """
+    return ",".join(trusted_proxies)
 
 
 main.add_command(serve_command)

@@ -47,6 +47,13 @@ def up_command(ctx: click.Context, seed: int, host: str, port: int, no_serve: bo
     click.echo(f"Scheduler started (pid {scheduler.pid}).")
     click.echo(f"Fördela: http://{host}:{port}/  (sign in above; Ctrl-C stops web and scheduler)")
     try:
-        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="info")
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=False,  # no proxy in front of the local demo: X-Forwarded-For is a lie
+        )
     finally:
         _stop(scheduler)
