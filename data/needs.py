@@ -38,7 +38,7 @@ from data.audit import record_audit
 from data.errors import Conflict, Issue, NotFound, ValidationFailed
 from data.models import CareHome, Item, NeedLine, NeedReport, Situation
 from data.models.base import as_utc
-from data.round_choice import RoundClosed, is_closed, next_open_round
+from data.round_choice import refuse_if_closed
 from data.rounds import place_report
 from data.settings import Settings
 
@@ -366,8 +366,7 @@ def submit_need_report(
         raise ValidationFailed(errors)
 
     target, late = place_report(moment, settings=settings, intended=round_date)
-    if is_closed(session, round_date=target):
-        raise RoundClosed(target, next_open_round(session, after=target))
+    refuse_if_closed(session, round_date=target)
     if precondition is not None and round_date is not None and target != round_date:
         # Too late for the round revised: it is judged against that round's version, and the
         # revision becomes the next round's report.

@@ -36,6 +36,7 @@ __all__ = [
     "is_closed",
     "next_open_round",
     "recent_rounds",
+    "refuse_if_closed",
     "reporting_round",
     "reports_after_run",
     "round_needing_action",
@@ -87,6 +88,23 @@ def is_closed(session: Session, *, round_date: date) -> bool:
         AllocationRun.status == "approved", AllocationRun.round_date == round_date
     )
     return session.scalar(query.limit(1)) is not None
+
+
+def refuse_if_closed(session: Session, *, round_date: date) -> None:
+    """``RoundClosed`` when the round has an approved run; else hold its draft until commit.
+
+    The draft's row is locked in share mode (PostgreSQL; SQLite serialises writers anyway), so an
+    approval of the draft waits for this report's transaction and then sees the report — and
+    refuses, the run not having seen it — instead of closing the round past a report it missed.
+    Without a draft nothing is locked: there is nothing to approve.
+    """
+    session.execute(
+        select(AllocationRun.id)
+        .where(AllocationRun.round_date == round_date, AllocationRun.status == "draft")
+        .with_for_update(read=True)
+    ).all()
+    if is_closed(session, round_date=round_date):
+        raise RoundClosed(round_date, next_open_round(session, after=round_date))
 
 
 def next_open_round(session: Session, *, after: date) -> date:

@@ -9,8 +9,9 @@ transaction fails (the step then returns the winner's run).
 ``approve_run`` marks a checked draft approved and reserves its stock: per item, the run's total is
 withdrawn from the lots first-expiry-first-out as ``reservation`` ledger entries with reference
 ``run:<id>`` (one per lot), all in the caller's transaction, with an audit row. If the stock is not
-there, ``InsufficientStock`` is raised and the caller's transaction must roll back: nothing is
-reserved and the run stays a draft. Nothing here commits.
+there, ``InsufficientStock`` is raised, and if a report for the round came in after the run was
+made (approving closes the round, so it would never be allocated), ``NotApprovable``: the caller's
+transaction must roll back, nothing is reserved and the run stays a draft. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -333,13 +334,6 @@ def approve_run(
         raise NotApprovable(f"run {run.id} is {run.status}; only the current draft is approved")
     if not run.check_ok:
         raise NotApprovable(f"run {run.id} failed its check and cannot be approved")
-    newer = reports_after_run(session, run=run)
-    if newer:
-        # Approving closes the round: a report the run has not seen would never be allocated.
-        raise NotApprovable(
-            f"{newer} need report(s) for {round_date.isoformat()} came in after run {run.id}"
-            " was computed; run the round again before approving"
-        )
     try:
         with session.begin_nested():
             changed = session.execute(
@@ -352,6 +346,15 @@ def approve_run(
         raise RoundApproved(round_date, "another run") from exc
     if getattr(changed, "rowcount", 1) != 1:
         raise NotApprovable(f"run {run.id} is no longer a draft")
+    # Checked after the update: a report being filed holds the draft's row (see
+    # ``round_choice.refuse_if_closed``), so the update waited for it and this read sees it.
+    newer = reports_after_run(session, run=run)
+    if newer:
+        # Approving closes the round: a report the run has not seen would never be allocated.
+        raise NotApprovable(
+            f"{newer} need report(s) for {round_date.isoformat()} came in after run {run.id}"
+            " was computed; run the round again before approving"
+        )
     reference = reservation_reference(run.id)
     reserved: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item, total in _item_totals(session, run.id).items():
