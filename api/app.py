@@ -28,7 +28,7 @@ from api.routes import (
     users,
     whatif,
 )
-from api.security_headers import SecurityHeaders
+from api.security_headers import SameOriginSignIn, SecurityHeaders
 from api.settings import ApiSettings
 from data.db import make_engine, make_session_factory
 from data.settings import Settings
@@ -87,5 +87,6 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, session_cookie=SESSION_COOKIE)
     app.add_middleware(InFlightLimit, limit=config.in_flight)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(SameOriginSignIn)
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets them, a 413 too
     return app

@@ -11,13 +11,25 @@
 - ``Referrer-Policy: same-origin``: page addresses (with ids and dates) do not leak to other sites.
 
 ``Cache-Control`` is set elsewhere (``api.pages.NoStore``).
+
+``SameOriginSignIn`` refuses a sign-in posted from another site (login CSRF: a page elsewhere
+signing the victim's browser in as the attacker, so what the victim then reports lands in the
+attacker's account). The sign-in form has no session yet to hold a CSRF token, so the browser's
+``Origin`` header (sent with every cross-site POST) must name this server; a request without it
+(a script, an old client) is let through, as it cannot be a browser riding a session.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CSP", "DOCS_CSP", "SecurityHeaders"]
+__all__ = ["CSP", "DOCS_CSP", "SIGN_IN_PATHS", "SameOriginSignIn", "SecurityHeaders"]
+
+SIGN_IN_PATHS = frozenset({"/logga-in", "/api/v1/auth/session"})
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -56,3 +68,29 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, sending)
+
+
+class SameOriginSignIn:
+    """403 for a sign-in POST whose ``Origin`` names another site than the one it was sent to."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"] in SIGN_IN_PATHS
+            and not _same_origin(Headers(scope=scope))
+        ):
+            refusal = PlainTextResponse("Inloggning från en annan webbplats nekas.", 403)
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _same_origin(headers: Headers) -> bool:
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()

@@ -189,3 +189,20 @@ def test_an_idempotency_key_replays_the_same_json_written_differently(
     assert [r.status_code for r in sent] == [201, 201]
     assert sent[1].headers["idempotent-replayed"] == "true"
     assert sent[0].json() == sent[1].json()
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(client: TestClient) -> None:
+    """Finding 10 (login CSRF): another site's page could sign the browser in as the attacker."""
+    form = {"username": "logistik", "password": "demo-logistik-2020"}
+    evil = client.post(
+        "/logga-in", data=form, headers={"Origin": "https://evil.example"}, follow_redirects=False
+    )
+    assert evil.status_code == 403
+    assert "fordela_session" not in evil.headers.get("set-cookie", "")
+    api = client.post("/api/v1/auth/session", json=form, headers={"Origin": "null"})
+    assert api.status_code == 403
+    own = client.post(
+        "/logga-in", data=form, headers={"Origin": "http://testserver"}, follow_redirects=False
+    )
+    assert own.status_code == 303
+    assert "fordela_session" in own.headers["set-cookie"]
