@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Protocol
 
 import numpy as np
@@ -57,15 +58,28 @@ def _tol(x: FloatArray | float) -> FloatArray:
     return np.asarray(_REL * np.maximum(1.0, np.abs(x)), dtype=np.float64)
 
 
-def _answered(problem: Problem, lines: Sequence[_Line]) -> tuple[FloatArray, list[Violation]]:
+def _key_order(problem: Problem) -> list[int]:
+    """Need positions in line-key order (care home, then item)."""
+    keys = list(map(_KEY, problem.needs))
+    return sorted(range(len(keys)), key=keys.__getitem__)
+
+
+_KEY = attrgetter("care_home", "item")
+
+
+def _answered(
+    problem: Problem, lines: Sequence[_Line], in_key_order: list[int]
+) -> tuple[FloatArray, list[Violation]]:
     """Quantities in need order; violations for missing, duplicate or unknown lines."""
-    wanted_keys = [(n.care_home, n.item) for n in problem.needs]
-    answered = {(line.care_home, line.item): line for line in lines}
-    if len(answered) == len(lines) == len(wanted_keys) == len(set(wanted_keys)):
-        # The common case, checked in bulk: every need answered once, nothing else answered.
-        chosen = [answered.get(key) for key in wanted_keys]
-        if None not in chosen:
-            q = np.array([float(line.quantity) for line in chosen if line is not None])
+    needs = problem.needs
+    if len(lines) == len(needs):
+        # The common case, checked in bulk: the answer lists every need once in line-key order.
+        expected = [_KEY(needs[k]) for k in in_key_order]
+        if list(map(_KEY, lines)) == expected and len(set(expected)) == len(expected):
+            q = np.empty(len(needs))
+            q[in_key_order] = np.fromiter(
+                (float(line.quantity) for line in lines), dtype=np.float64, count=len(lines)
+            )
             if np.isfinite(q).all():
                 return q, []
     found: dict[tuple[str, str], float] = {}
@@ -94,7 +108,8 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     """Every violation of the allocation contract by `lines`; an empty list means accepted."""
     policy = problem.policy
     packs_on = policy.whole_packs
-    q, out = _answered(problem, lines)
+    in_key_order = _key_order(problem)
+    q, out = _answered(problem, lines, in_key_order)
     needs = problem.needs
     item_of = {i.code: i for i in problem.items}
     codes = sorted(item_of)
@@ -154,9 +169,7 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     pack = size if packs_on else np.ones(len(needs))
     # The last tie-break is the line key (care home, then item), whatever the input order.
     line_key = np.empty(len(needs), dtype=np.int64)
-    line_key[sorted(range(len(needs)), key=lambda k: (needs[k].care_home, needs[k].item))] = (
-        np.arange(len(needs))
-    )
+    line_key[in_key_order] = np.arange(len(needs))
     if policy.fairness == "cover":
         use = np.array([n.daily_use or 0.0 for n in needs], dtype=float)
         use = np.where(use > 0, use, r)
