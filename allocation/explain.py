@@ -129,7 +129,7 @@ def _top_claims(table: LineTable, q: FloatArray) -> tuple[FloatArray, FloatArray
     return by_item, by_group
 
 
-def _numbers(values: FloatArray, decimals: int = 0) -> tuple[list[str], list[str]]:
+def _numbers(values: npt.ArrayLike, decimals: int = 0) -> tuple[list[str], list[str]]:
     """Swedish and English renderings of `values`, each distinct value formatted once."""
     unique, inverse = np.unique(np.asarray(values, dtype=np.float64), return_inverse=True)
     sv_unique = [sv_number(x, decimals) for x in unique.tolist()]
@@ -180,20 +180,20 @@ def _explain(
             for a, b, i in zip(q_en, r_en, item, strict=True)
         ]
     asked_sv, asked_en = list(empty), list(empty)
-    for j in np.flatnonzero(table.requested != table.r).tolist():
-        i, p = item[j], f"{table.pack[j]:g}"
-        asked = int(table.requested[j])
-        asked_sv[j] = (
-            f" Ni bad om {sv_number(asked)} {units[i]}, avrundat uppåt till hela förpackningar"
-            f" om {p}."
-        )
-        asked_en[j] = (
-            f" You asked for {en_number(asked)} {units[i]}, rounded up to whole packs of {p}."
-        )
+    rounded = np.flatnonzero(table.requested != table.r)
+    if rounded.size:
+        a_sv, a_en = _numbers(table.requested[rounded].astype(np.float64))
+        pack_text = [f"{x:g}" for x in table.pack[rounded].tolist()]
+        for j, x_sv, x_en, p in zip(rounded.tolist(), a_sv, a_en, pack_text, strict=True):
+            unit = units[item[j]]
+            asked_sv[j] = (
+                f" Ni bad om {x_sv} {unit}, avrundat uppåt till hela förpackningar om {p}."
+            )
+            asked_en[j] = f" You asked for {x_en} {unit}, rounded up to whole packs of {p}."
     days_sv, days_en = list(empty), list(empty)
     if cover:
         s_sv, s_en = _numbers(table.on_hand)
-        d_sv, d_en = _numbers((table.on_hand + q) / table.daily_use, 1)
+        d_sv, d_en = _numbers(np.round((table.on_hand + q) / table.daily_use, 1), 1)
         days_sv = [
             f" Med {s} {units[i]} i lager räcker det {d} dagar."
             for s, d, i in zip(s_sv, d_sv, item, strict=True)
@@ -249,7 +249,7 @@ def _explain(
     f_sv, f_en = _numbers(np.round(q_cont, 1), 1)
     top_item, top_group = _top_claims(table, q)
     next_claim = (2.0 * (table.b + q) + table.pack) / (2.0 * table.a)
-    nc_sv, nc_en = _numbers(next_claim, 3)
+    nc_sv, nc_en = _numbers(np.round(next_claim, 3), 3)
     group = table.group.tolist()
     by_capacity = np.array([b == "capacity" for b in binding], dtype=bool)
     top = np.where(
@@ -257,7 +257,7 @@ def _explain(
         np.r_[top_group, -1.0][np.where(table.group >= 0, table.group, -1)],
         top_item[table.item],
     )
-    tc_sv, tc_en = _numbers(np.maximum(top, 0.0), 3)
+    tc_sv, tc_en = _numbers(np.round(np.maximum(top, 0.0), 3), 3)
     unit_sv, unit_en = ("förpackning", "pack") if packs_on else ("enhet", "unit")
     how_sv, how_en = (
         ("hela förpackningar", "whole packs") if packs_on else ("hela enheter", "whole units")
@@ -279,27 +279,17 @@ def _explain(
     vehicle_en: dict[tuple[int, float], str] = {}
     own_stock = (q_cont <= 1e-9) & (q <= 0.5) if cover else np.zeros(n, dtype=bool)
 
-    sv_out: list[str] = []
-    en_out: list[str] = []
-    for j in range(n):
-        base_sv = head_sv[j] + asked_sv[j] + days_sv[j]
-        base_en = head_en[j] + asked_en[j] + days_en[j]
-        b = binding[j]
+    reason_sv, reason_en = list(empty), list(empty)
+    own = own_stock.tolist()
+    served_top = (top >= 0).tolist()
+    for j, b in enumerate(binding):
         if b == "met":
-            sv_out.append(base_sv + " Behovet är helt tillgodosett.")
-            en_out.append(base_en + " Met in full.")
             continue
         i = item[j]
-        sv = f"{base_sv}{context_sv[i]}{situation_sv[who[j]]}"
-        en = f"{base_en}{context_en[i]}{situation_en[who[j]]}"
-        sv += f"; er rättvisa andel var {f_sv[j]} {units[i]}"
-        en += f"; your fair share was {f_en[j]} {units[i]}"
-        if b == "supply" and own_stock[j]:
-            sv += own_sv
-            en += own_en
+        if b == "supply" and own[j]:
+            reason_sv[j], reason_en[j] = own_sv, own_en
         elif b == "supply":
-            sv += supply_sv + left_sv[i]
-            en += supply_en + left_en[i]
+            reason_sv[j], reason_en[j] = supply_sv + left_sv[i], supply_en + left_en[i]
         elif b == "capacity":
             g = group[j]
             vkey = (g, float(table.pack[j] * table.vol[j]))
@@ -315,16 +305,30 @@ def _explain(
                     f" has {en_number(room, 1)} left, less than one more pack"
                     f" ({en_number(litres, 1)} litres)."
                 )
-            sv += vehicle_sv[vkey]
-            en += vehicle_en[vkey]
+            reason_sv[j], reason_en[j] = vehicle_sv[vkey], vehicle_en[vkey]
         else:
-            sv += packs_sv + left_sv[i]
-            en += packs_en + left_en[i]
-        if top[j] >= 0:
-            sv += f" Anspråk för nästa {unit_sv}: {nc_sv[j]}; högsta utdelade: {tc_sv[j]}."
-            en += f" Claim of the next {unit_en}: {nc_en[j]}; highest served: {tc_en[j]}."
-        sv_out.append(sv)
-        en_out.append(en)
+            reason_sv[j], reason_en[j] = packs_sv + left_sv[i], packs_en + left_en[i]
+        if served_top[j]:
+            reason_sv[j] += (
+                f" Anspråk för nästa {unit_sv}: {nc_sv[j]}; högsta utdelade: {tc_sv[j]}."
+            )
+            reason_en[j] += f" Claim of the next {unit_en}: {nc_en[j]}; highest served: {tc_en[j]}."
+    sv_out = [
+        f"{h}{a}{d} Behovet är helt tillgodosett."
+        if m
+        else f"{h}{a}{d}{context_sv[i]}{situation_sv[w]}; er rättvisa andel var {f} {units[i]}{why}"
+        for h, a, d, m, i, w, f, why in zip(
+            head_sv, asked_sv, days_sv, met, item, who, f_sv, reason_sv, strict=True
+        )
+    ]
+    en_out = [
+        f"{h}{a}{d} Met in full."
+        if m
+        else f"{h}{a}{d}{context_en[i]}{situation_en[w]}; your fair share was {f} {units[i]}{why}"
+        for h, a, d, m, i, w, f, why in zip(
+            head_en, asked_en, days_en, met, item, who, f_en, reason_en, strict=True
+        )
+    ]
     return sv_out, en_out
 
 
