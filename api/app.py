@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from api import pages
+from api.allow_header import AllowHeader
 from api.auth import SESSION_COOKIE
 from api.body_limit import BodySizeLimit
 from api.docs import install_local_docs
@@ -87,6 +88,7 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, session_cookie=SESSION_COOKIE)
     app.add_middleware(InFlightLimit, limit=config.in_flight)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(AllowHeader, routes=app.router.routes)
     app.add_middleware(SameOriginSignIn)
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets them, a 413 too
     return app

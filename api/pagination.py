@@ -10,9 +10,11 @@ from fastapi import Depends, Query
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-__all__ = ["MAX_LIMIT", "PageParams", "Paging", "paginate"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "PageParams", "Paging", "paginate"]
 
 MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000_000
+"""Past any real list; beyond it the database's own limits would answer instead."""
 T = TypeVar("T")
 
 
@@ -26,7 +28,7 @@ class PageParams:
 
 def _page(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

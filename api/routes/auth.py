@@ -16,6 +16,7 @@ from api.auth import (
     set_session_cookies,
 )
 from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.params import IdPath
 from api.schemas.auth import (
     LoginIn,
     MeRead,
@@ -76,7 +77,7 @@ def list_tokens(user: CurrentUser, session: SessionDep) -> list[TokenRead]:
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def revoke_token(token_id: IdPath, user: CurrentUser, session: SessionDep) -> Response:
     """Revoke a token; it fails from the next request on. Admins may revoke anyone's."""
     revoke_api_token(session, token_id=token_id, actor=user, any_user=user.role == Role.ADMIN)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -88,7 +89,7 @@ def revoke_token(token_id: int, user: CurrentUser, session: SessionDep) -> Respo
     responses={409: {"description": "The token is revoked or expired: sign in for a new one"}},
 )
 def renew_token(
-    token_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    token_id: IdPath, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> TokenRead:
     """Move your live token's expiry to the server's token lifetime from now."""
     token = renew_api_token(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -11,6 +10,7 @@ from sqlalchemy import select
 
 from api.deps import CountyUser, SessionDep
 from api.pagination import Paging, paginate
+from api.params import RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.cycle import EscalationRead, EscalationStatusIn
 from data.errors import NotFound
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/escalations", tags=["escalations"])
 
 @router.get("", response_model=Page[EscalationRead])
 def list_escalations(
-    _user: CountyUser, session: SessionDep, page: Paging, round_date: date | None = None
+    _user: CountyUser, session: SessionDep, page: Paging, round_date: RoundDateQuery = None
 ) -> dict[str, Any]:
     """Requests for support, newest round first."""
     query = select(Escalation).order_by(Escalation.round_date.desc(), Escalation.reference)

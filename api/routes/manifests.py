@@ -3,7 +3,6 @@ proof of delivery."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -12,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from api.deps import LogisticsUser, SessionDep
 from api.pagination import Paging, paginate
+from api.params import IdPath, RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.cycle import DeliveryIn, ManifestRead, ManifestStopRead
 from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
@@ -48,7 +48,7 @@ def _file(content: bytes, fmt: str, name: str) -> Response:
 
 @router.get("", response_model=Page[ManifestRead])
 def list_manifests(
-    _user: LogisticsUser, session: SessionDep, page: Paging, round_date: date | None = None
+    _user: LogisticsUser, session: SessionDep, page: Paging, round_date: RoundDateQuery = None
 ) -> dict[str, Any]:
     """Manifests with their stops and lines, newest round first."""
     query = (
@@ -62,14 +62,14 @@ def list_manifests(
 
 
 @router.get("/{manifest_id}", response_model=ManifestRead)
-def read_manifest(manifest_id: int, _user: LogisticsUser, session: SessionDep) -> ManifestRead:
+def read_manifest(manifest_id: IdPath, _user: LogisticsUser, session: SessionDep) -> ManifestRead:
     """One route's manifest."""
     return ManifestRead.model_validate(get_manifest(session, manifest_id=manifest_id))
 
 
 @router.get("/{manifest_id}/pick-list", response_class=Response, responses=_DOCUMENT)
 def pick_list(
-    manifest_id: int, _user: LogisticsUser, session: SessionDep, format: Format = "pdf"
+    manifest_id: IdPath, _user: LogisticsUser, session: SessionDep, format: Format = "pdf"
 ) -> Response:
     """The route's pick list (plocklista) as PDF or CSV."""
     manifest = get_manifest(session, manifest_id=manifest_id)
@@ -89,7 +89,7 @@ def pick_list(
     responses=_DOCUMENT,
 )
 def delivery_note(
-    manifest_id: int,
+    manifest_id: IdPath,
     stop_number: int,
     _user: LogisticsUser,
     session: SessionDep,
@@ -114,7 +114,7 @@ def delivery_note(
 
 
 @router.post("/{manifest_id}/dispatch", response_model=ManifestRead)
-def dispatch(manifest_id: int, user: LogisticsUser, session: SessionDep) -> ManifestRead:
+def dispatch(manifest_id: IdPath, user: LogisticsUser, session: SessionDep) -> ManifestRead:
     """Mark the route dispatched: its stock leaves the store."""
     dispatch_manifest(session, actor=user.username, manifest_id=manifest_id)
     return ManifestRead.model_validate(get_manifest(session, manifest_id=manifest_id))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from api.deps import NeedsUser, SessionDep, require_roles
 from api.errors import PreconditionFailed, PreconditionRequired
 from api.pagination import Paging, paginate
+from api.params import IdPath, RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.needs import (
     IssueRead,
@@ -183,7 +184,7 @@ def submit(
     },
 )
 def revise(
-    report_id: int,
+    report_id: IdPath,
     body: NeedUpdate,
     user: NeedsUser,
     session: SessionDep,
@@ -228,7 +229,7 @@ def list_reports(
     session: SessionDep,
     request: Request,
     page: Paging,
-    round_date: date | None = None,
+    round_date: RoundDateQuery = None,
     care_home_id: str | None = None,
     municipality_code: str | None = None,
 ) -> dict[str, Any]:
@@ -326,7 +327,7 @@ def upload(
 
 @router.get("/{report_id}", response_model=NeedRead)
 def read_report(
-    report_id: int, user: NeedsUser, session: SessionDep, response: Response
+    report_id: IdPath, user: NeedsUser, session: SessionDep, response: Response
 ) -> NeedRead:
     """One report version; its ``ETag`` is what a revision sends in ``If-Match``."""
     report = _get_report(session, user, report_id)
@@ -335,7 +336,7 @@ def read_report(
 
 
 @router.get("/{report_id}/history", response_model=list[NeedRead])
-def history(report_id: int, user: NeedsUser, session: SessionDep) -> list[NeedRead]:
+def history(report_id: IdPath, user: NeedsUser, session: SessionDep) -> list[NeedRead]:
     """Every version of that home's report for that round, oldest first."""
     report = _get_report(session, user, report_id)
     versions = list_report_versions(

@@ -7,7 +7,6 @@ runs and lines is open to the need roles, each line filtered to the user's homes
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Response, status
@@ -15,6 +14,7 @@ from sqlalchemy import select
 
 from api.deps import CountyUser, NeedsUser, SessionDep
 from api.pagination import Paging, paginate
+from api.params import IdPath, RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.runs import (
     JobRead,
@@ -64,7 +64,7 @@ def trigger_run(
 
 
 @router.get("/jobs/{job_id}", response_model=JobRead)
-def read_job(job_id: int, _user: CountyUser, session: SessionDep) -> JobRead:
+def read_job(job_id: IdPath, _user: CountyUser, session: SessionDep) -> JobRead:
     """A job's state; its result names the run (or the error)."""
     return JobRead.model_validate(get_job(session, job_id=job_id))
 
@@ -85,7 +85,7 @@ def _run_for(user: User, run: AllocationRun) -> RunRead:
 
 @router.get("/runs", response_model=Page[RunRead])
 def list_runs(
-    user: NeedsUser, session: SessionDep, page: Paging, round_date: date | None = None
+    user: NeedsUser, session: SessionDep, page: Paging, round_date: RoundDateQuery = None
 ) -> dict[str, Any]:
     """Runs, newest first (optionally of one round); the per-item summary as in ``/runs/{id}``."""
     query = select(AllocationRun).order_by(AllocationRun.created_at.desc(), AllocationRun.id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, status
 
 from api.deps import AdminUser, SessionDep
 from api.pagination import Paging, paginate
+from api.params import IdPath
 from api.schemas.base import Page
 from api.schemas.users import PasswordReset, UserCreate, UserRead
 from data.login_attempts import unlock_sign_in
@@ -44,20 +45,20 @@ def add_user(body: UserCreate, admin: AdminUser, session: SessionDep) -> UserRea
 
 
 @router.get("/{user_id}", response_model=UserRead)
-def read_user(user_id: int, _admin: AdminUser, session: SessionDep) -> UserRead:
+def read_user(user_id: IdPath, _admin: AdminUser, session: SessionDep) -> UserRead:
     """One user."""
     return UserRead.model_validate(get_user(session, user_id=user_id))
 
 
 @router.post("/{user_id}/deactivate", response_model=UserRead)
-def deactivate(user_id: int, admin: AdminUser, session: SessionDep) -> UserRead:
+def deactivate(user_id: IdPath, admin: AdminUser, session: SessionDep) -> UserRead:
     """Deactivate a user; their sessions and tokens stop working at once."""
     user = deactivate_user(session, user_id=user_id, actor=admin.username)
     return UserRead.model_validate(user)
 
 
 @router.post("/{user_id}/unlock", response_model=UserRead)
-def unlock(user_id: int, admin: AdminUser, session: SessionDep) -> UserRead:
+def unlock(user_id: IdPath, admin: AdminUser, session: SessionDep) -> UserRead:
     """Let a user whose sign-ins are being delayed (failed passwords) try again at once, from
     every address."""
     user = get_user(session, user_id=user_id)
@@ -67,7 +68,7 @@ def unlock(user_id: int, admin: AdminUser, session: SessionDep) -> UserRead:
 
 @router.post("/{user_id}/password", response_model=UserRead)
 def set_password(
-    user_id: int, body: PasswordReset, admin: AdminUser, session: SessionDep
+    user_id: IdPath, body: PasswordReset, admin: AdminUser, session: SessionDep
 ) -> UserRead:
     """Reset a user's password; their sessions and tokens are revoked."""
     user = reset_password(session, user_id=user_id, password=body.password, actor=admin.username)

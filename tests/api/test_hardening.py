@@ -206,3 +206,32 @@ def test_a_sign_in_posted_from_another_site_is_refused(client: TestClient) -> No
     )
     assert own.status_code == 303
     assert "fordela_session" in own.headers["set-cookie"]
+
+
+def test_the_schema_states_the_bounds_the_api_enforces(
+    as_role: Callable[[str], TestClient], client: TestClient
+) -> None:
+    """Finding 10: large ids and offsets were 422 with no maximum in the schema; round_date=0
+    was read as 1970-01-01."""
+    spec = client.get("/openapi.json").json()
+    parameters = [
+        parameter
+        for path in spec["paths"].values()
+        for operation in path.values()
+        for parameter in operation.get("parameters", [])
+    ]
+    for parameter in parameters:
+        schema = parameter["schema"]
+        if parameter["name"].endswith("_id") and schema.get("type") == "integer":
+            assert schema["maximum"] == 2**31 - 1, parameter
+        if parameter["name"] == "offset":
+            assert "maximum" in schema, parameter
+    county = as_role("county")
+    assert county.get("/api/v1/runs", params={"round_date": "0"}).status_code == 422
+    assert county.get("/api/v1/runs", params={"round_date": "2026-12-07"}).status_code == 200
+    assert county.get(f"/api/v1/jobs/{2**31}").status_code == 422
+    assert county.get(f"/api/v1/jobs/{2**31 - 1}").status_code == 404
+    assert county.get("/api/v1/runs", params={"offset": 10**12}).status_code == 422
+    refused = county.put("/api/v1/runs")
+    assert refused.status_code == 405
+    assert "GET" in refused.headers["allow"]
