@@ -276,18 +276,27 @@ class _Coupled:
             g = group[j]
             return g < 0 or _fits_volume(group_room[g], litres[j])
 
-        while heap:
-            j = heapq.heappop(heap)[2]
-            if not fits(j):
-                continue  # rooms only shrink while handing out: it never fits again
-            p = pack[j]
-            held[j] += p
-            item_room[item[j]] -= p
-            if group[j] >= 0:
-                group_room[group[j]] -= litres[j]
-            given[j] = given.get(j, 0) + 1
+        push_pop, pop = heapq.heappushpop, heapq.heappop
+        entry = pop(heap)
+        while True:
+            j = entry[2]
             if fits(j):
-                heapq.heappush(heap, ((2.0 * (b[j] + held[j]) + p) / (2.0 * a[j]), weight[j], j))
+                p = pack[j]
+                held[j] += p
+                item_room[item[j]] -= p
+                if group[j] >= 0:
+                    group_room[group[j]] -= litres[j]
+                given[j] = given.get(j, 0) + 1
+                if fits(j):
+                    # Its next pack goes back in line; take whichever now claims least.
+                    entry = push_pop(
+                        heap, ((2.0 * (b[j] + held[j]) + p) / (2.0 * a[j]), weight[j], j)
+                    )
+                    continue
+            # A line that does not fit never fits again: rooms only shrink while handing out.
+            if not heap:
+                break
+            entry = pop(heap)
         if not given:
             return
         changed = np.fromiter(given, dtype=np.int64, count=len(given))
