@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from api.schemas.base import Input, Output
+from data.stock import MAX_MOVEMENT
 
 __all__ = [
     "DeliveredLineIn",
@@ -66,9 +67,9 @@ class DeliveredLineIn(Input):
 
     item: str = Field(max_length=16, examples=["IIR"])
     lot: str = Field(max_length=64, examples=["L2026-118"])
-    accepted: int | None = Field(default=None, ge=0)
-    short: int = Field(default=0, ge=0, examples=[50])
-    damaged: int = Field(default=0, ge=0)
+    accepted: int | None = Field(default=None, ge=0, le=MAX_MOVEMENT)
+    short: int = Field(default=0, ge=0, le=MAX_MOVEMENT, examples=[50])
+    damaged: int = Field(default=0, ge=0, le=MAX_MOVEMENT)
     reason: str | None = Field(default=None, max_length=500, examples=["one carton missing"])
 
 

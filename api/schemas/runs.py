@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from api.schemas.base import Input, Output
+from data.needs import MAX_QUANTITY
 
 __all__ = [
     "JobRead",
@@ -91,7 +92,7 @@ class LineEditIn(Input):
 
     care_home_id: str = Field(max_length=16, examples=["H0001"])
     item_code: str = Field(max_length=16, examples=["IIR"])
-    quantity: int = Field(ge=0, examples=[350])
+    quantity: int = Field(ge=0, le=MAX_QUANTITY, examples=[350])
     reason: str = Field(min_length=3, max_length=500, examples=["utbrott bekräftat i morse"])
 
 
