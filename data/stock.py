@@ -212,8 +212,10 @@ def record_receipt(
     actor: str,
     reference: str | None = None,
     now: datetime | None = None,
+    reason: str | None = None,
 ) -> StockEntry:
-    """Receive ``quantity`` units of ``item`` (lot, expiry, supplier) into stock."""
+    """Receive ``quantity`` units of ``item`` (lot, expiry, supplier) into stock; ``reason``
+    records why an unusual receipt (not whole packs) was confirmed."""
     moment = resolve_now(now)
     _positive_int(quantity, "quantity")
     _require_item(session, item)
@@ -229,6 +231,7 @@ def record_receipt(
         actor=actor,
         now=moment,
         supplier=supplier,
+        reason=reason.strip() if reason and reason.strip() else None,
         reference=reference,
     )
     record_audit(

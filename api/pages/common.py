@@ -194,6 +194,33 @@ SWEDISH = (
         "kontrollera siffran",
     ),
     (
+        re.compile(r"^must be at most (\d+) \((\d+) is not a plausible count\)$"),
+        r"får vara högst \1 (\2 är inte ett rimligt antal); kontrollera antalet nollor",
+    ),
+    (re.compile(r"^must be at most (\d+)$"), r"får vara högst \1"),
+    (
+        re.compile(r"^must be a positive integer, got (.*)$"),
+        r"måste vara ett helt tal över 0, inte \1",
+    ),
+    (
+        re.compile(r"^lot (\S+) of (\S+) is recorded with expiry (\S+), not None$"),
+        r"batch \1 av \2 är redan registrerad med bäst före \3: ange det datumet",
+    ),
+    (
+        re.compile(r"^lot (\S+) of (\S+) is recorded with expiry None, not (\S+)$"),
+        r"batch \1 av \2 är redan registrerad utan bäst före-datum: lämna datumet tomt "
+        "eller ange en annan batch",
+    ),
+    (
+        re.compile(r"^lot (\S+) of (\S+) is recorded with expiry (\S+), not (\S+)$"),
+        r"batch \1 av \2 är redan registrerad med bäst före \3, inte \4: kontrollera datumet "
+        "eller ange en annan batch",
+    ),
+    (
+        re.compile(r"^the round (\S+) already has an approved run \((\S+)\)$"),
+        r"omgången \1 har redan en godkänd fördelning (\2); den körs eller godkänns inte igen",
+    ),
+    (
         re.compile(r"^(\S+) lot (\S+): a discrepancy needs a reason$"),
         r"\1 \2: ange skäl till avvikelsen",
     ),

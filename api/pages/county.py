@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.charts import bucket_chart, fill_chart, need_stock_chart
+from api.charts import bucket_chart, fill_chart, need_stock_chart, number_sv
 from api.deps import OptionalUser, SessionDep
-from api.pages.common import page_user, render, see_other
-from api.pages.form_numbers import decimal_number, whole_number
+from api.pages.common import data_settings, page_user, render, see_other, swedish
+from api.pages.form_numbers import decimal_number, decimal_sv, number_problem, whole_number
 from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import (
@@ -29,10 +29,10 @@ from data.dashboard import (
     round_run,
     supply_buckets,
 )
-from data.errors import Issue, ValidationFailed
+from data.errors import ValidationFailed
 from data.models import Item, Role, User
 from data.policy import PolicyValues, get_policy_values, save_policy
-from data.stock import balances, record_receipt
+from data.stock import MAX_MOVEMENT, balances, record_receipt
 from data.summary import round_summary
 
 __all__ = ["router"]
@@ -88,6 +88,9 @@ def dashboard(
     )
 
 
+UNIT_WORDS = {"st": "st", "l": "liter"}
+
+
 def _stock_page(
     request: Request,
     session: Session,
@@ -95,17 +98,21 @@ def _stock_page(
     *,
     errors: dict[str, str] | None = None,
     posted: dict[str, str] | None = None,
+    confirm: str | None = None,
 ) -> Response:
     items = list(session.scalars(select(Item).order_by(Item.code)))
+    chosen = next((i for i in items if i.code == (posted or {}).get("item")), None)
     return render(
         request,
         "pages/stock.html",
         me,
-        status_code=422 if errors else 200,
+        status_code=422 if errors or confirm else 200,
         items=items,
+        unit_label=UNIT_WORDS.get(chosen.unit, chosen.unit) if chosen else "st eller liter",
         lots=balances(session),
         errors=errors or {},
         posted=posted or {},
+        confirm=confirm,
         problem="Inleveransen registrerades inte: rätta fälten." if errors else None,
     )
 
@@ -116,7 +123,7 @@ def stock_page(request: Request, session: SessionDep, user: OptionalUser) -> Res
     return _stock_page(request, session, page_user(user, Role.COUNTY_COORDINATOR))
 
 
-def _receipt_errors(form: dict[str, str]) -> tuple[dict[str, str], int, date | None]:
+def _receipt_errors(form: dict[str, str], today: date) -> tuple[dict[str, str], int, date | None]:
     errors: dict[str, str] = {}
     for name, label in (("item", "Välj en artikel."), ("lot", "Ange batch/lot.")):
         if not form.get(name, "").strip():
@@ -124,16 +131,43 @@ def _receipt_errors(form: dict[str, str]) -> tuple[dict[str, str], int, date | N
     if not form.get("supplier", "").strip():
         errors["supplier"] = "Ange leverantör."
     raw = form.get("quantity", "").strip()
-    quantity = whole_number(raw) or 0
-    if quantity <= 0:
-        errors["quantity"] = "Ange ett helt antal större än 0."
+    quantity = whole_number(raw)
+    if quantity is None:
+        errors["quantity"] = number_problem(raw, whole=True)
+    elif quantity <= 0:
+        errors["quantity"] = "Ange ett antal större än 0."
+    elif quantity > MAX_MOVEMENT:
+        errors["quantity"] = (
+            f"{number_sv(quantity)} är fler än en inleverans kan vara "
+            f"(högst {number_sv(MAX_MOVEMENT)}): kontrollera antalet nollor."
+        )
     expiry: date | None = None
     if form.get("expiry"):
         try:
             expiry = date.fromisoformat(form["expiry"])
         except ValueError:
             errors["expiry"] = "Ange datum som ÅÅÅÅ-MM-DD."
-    return errors, quantity, expiry
+    if expiry is not None and expiry < today:
+        # Expired equipment must not be shared out; it is not stock the county can allocate.
+        errors["expiry"] = (
+            f"Bäst före {expiry.isoformat()} har redan passerat: utgångna varor tas inte in "
+            "i lagret."
+        )
+    return errors, quantity or 0, expiry
+
+
+def _odd_packs(session: Session, item_code: str, quantity: int) -> str | None:
+    """Why a receipt that is not whole packs needs a reason (None when it is whole packs)."""
+    item = session.get(Item, item_code)
+    if item is None or item.pack_size <= 1 or quantity % item.pack_size == 0:
+        return None
+    packs, rest = divmod(quantity, item.pack_size)
+    unit = UNIT_WORDS.get(item.unit, item.unit)
+    return (
+        f"{number_sv(quantity)} {unit} {item.code} är inte hela förpackningar à "
+        f"{number_sv(item.pack_size)} ({number_sv(packs)} förp. och {number_sv(rest)} {unit} "
+        "över). Kontrollera antalet, eller ange varför och registrera ändå."
+    )
 
 
 @router.post("/lan/lager", response_class=HTMLResponse)
@@ -146,6 +180,7 @@ def receive_stock(
     quantity: Annotated[str, Form()] = "",
     expiry: Annotated[str, Form()] = "",
     supplier: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Record a stock receipt (one ledger entry and an audit row)."""
     me = page_user(user, Role.COUNTY_COORDINATOR)
@@ -155,8 +190,14 @@ def receive_stock(
         "quantity": quantity,
         "expiry": expiry,
         "supplier": supplier,
+        "reason": reason,
     }
-    errors, units, best_before = _receipt_errors(form)
+    now = utcnow()
+    today = now.astimezone(data_settings(request).zone).date()
+    errors, units, best_before = _receipt_errors(form, today)
+    odd = None if errors else _odd_packs(session, item.strip(), units)
+    if odd and not reason.strip():
+        return _stock_page(request, session, me, posted=form, confirm=odd)
     if not errors:
         try:
             record_receipt(
@@ -168,10 +209,11 @@ def receive_stock(
                 supplier=supplier.strip(),
                 actor=me.username,
                 reference="web:lager",
-                now=utcnow(),
+                now=now,
+                reason=reason if odd else None,
             )
         except ValidationFailed as exc:
-            errors = {issue["field"]: issue["message"] for issue in exc.errors}
+            errors = {issue["field"]: swedish(issue["message"]) for issue in exc.errors}
     if errors:
         return _stock_page(request, session, me, errors=errors, posted=form)
     return see_other("/lan/lager?klart=lager")
@@ -181,30 +223,65 @@ def _policy_page(
     request: Request,
     session: Session,
     me: User,
-    values: PolicyValues,
-    errors: list[Issue] | None = None,
+    shown: dict[str, str],
+    errors: dict[str, str] | None = None,
 ) -> Response:
     return render(
         request,
         "pages/policy.html",
         me,
         status_code=422 if errors else 200,
-        values=values,
-        errors={issue["field"]: POLICY_ERRORS[issue["field"]] for issue in errors or []},
+        shown=shown,
+        errors=errors or {},
         problem="Policyn sparades inte: rätta fälten." if errors else None,
     )
+
+
+def _shown(values: PolicyValues) -> dict[str, str]:
+    """The stored policy as the form shows it: "3", "5,5", "10" — as a Swede would type it."""
+    return {
+        "fairness": values.fairness,
+        "weight_outbreak": decimal_sv(values.weight_outbreak),
+        "weight_suspected": decimal_sv(values.weight_suspected),
+        "weight_normal": decimal_sv(values.weight_normal),
+        "reserve_percent": decimal_sv(values.reserve_fraction * 100),
+        "whole_packs": "on" if values.whole_packs else "",
+        "target_days": str(values.target_days),
+    }
 
 
 @router.get("/lan/policy", response_class=HTMLResponse)
 def policy_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """The policy the next run uses."""
     me = page_user(user, Role.COUNTY_COORDINATOR)
-    return _policy_page(request, session, me, get_policy_values(session))
+    return _policy_page(request, session, me, _shown(get_policy_values(session)))
 
 
-def _number(raw: str, default: float) -> float:
-    value = decimal_number(raw)
-    return default if value is None else value
+def _read_policy(form: dict[str, str]) -> tuple[PolicyValues | None, dict[str, str]]:
+    """The typed policy, or the Swedish problem per field (a figure is never guessed at)."""
+    errors: dict[str, str] = {}
+    numbers: dict[str, float] = {}
+    for name in ("weight_outbreak", "weight_suspected", "weight_normal", "reserve_percent"):
+        value = decimal_number(form[name])
+        if value is None:
+            errors[name] = number_problem(form[name], whole=False)
+        else:
+            numbers[name] = value
+    days = whole_number(form["target_days"])
+    if days is None:
+        errors["target_days"] = number_problem(form["target_days"], whole=True)
+    if errors:
+        return None, errors
+    values = PolicyValues(
+        fairness=form["fairness"],
+        weight_outbreak=numbers["weight_outbreak"],
+        weight_suspected=numbers["weight_suspected"],
+        weight_normal=numbers["weight_normal"],
+        reserve_fraction=numbers["reserve_percent"] / 100,
+        whole_packs=form["whole_packs"] == "on",
+        target_days=days or 0,
+    )
+    return values, {}
 
 
 @router.post("/lan/policy", response_class=HTMLResponse)
@@ -222,17 +299,23 @@ def save_policy_page(
 ) -> Response:
     """Store the policy; the next run (and the need form's suggestion) use it."""
     me = page_user(user, Role.COUNTY_COORDINATOR)
-    values = PolicyValues(
-        fairness=fairness,
-        weight_outbreak=_number(weight_outbreak, -1),
-        weight_suspected=_number(weight_suspected, -1),
-        weight_normal=_number(weight_normal, -1),
-        reserve_fraction=_number(reserve_percent, -100) / 100,
-        whole_packs=whole_packs == "on",
-        target_days=int(_number(target_days, 0)),
-    )
+    form = {
+        "fairness": fairness,
+        "weight_outbreak": weight_outbreak,
+        "weight_suspected": weight_suspected,
+        "weight_normal": weight_normal,
+        "reserve_percent": reserve_percent,
+        "whole_packs": whole_packs,
+        "target_days": target_days,
+    }
+    values, errors = _read_policy(form)
+    if values is None:
+        return _policy_page(request, session, me, form, errors)
     try:
         save_policy(session, values=values, actor=me.username, now=utcnow())
     except ValidationFailed as exc:
-        return _policy_page(request, session, me, values, exc.errors)
+        keyed = {issue["field"]: POLICY_ERRORS[issue["field"]] for issue in exc.errors}
+        if "reserve_fraction" in keyed:
+            keyed["reserve_percent"] = keyed.pop("reserve_fraction")
+        return _policy_page(request, session, me, form, keyed)
     return see_other("/lan/policy?klart=policy")

@@ -198,12 +198,15 @@ def _record(
     errors: list[str] = []
     for line in stop.lines:
         key = str(line.id)
-        short, damaged = (
-            _count(form.get(f"short_{key}", "")),
-            _count(form.get(f"damaged_{key}", "")),
-        )
+        typed = {"saknas": form.get(f"short_{key}", ""), "skadat": form.get(f"damaged_{key}", "")}
+        short, damaged = _count(typed["saknas"]), _count(typed["skadat"])
         if short is None or damaged is None:
-            errors.append(f"{line.item_code} {line.lot}: ange hela tal, 0 eller större")
+            errors.extend(
+                f"{line.item_code} {line.lot}, {label}: «{raw.strip()}» – "
+                "ange hela tal, 0 eller större"
+                for label, raw in typed.items()
+                if _count(raw) is None
+            )
             continue
         reason = form.get(f"reason_{key}", "").strip() or None
         if short + damaged > line.units:

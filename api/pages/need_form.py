@@ -28,7 +28,7 @@ from api.pages.common import (
     see_other,
     swedish,
 )
-from api.pages.form_numbers import whole_number
+from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import report_round
 from data.clock import utcnow
 from data.errors import Issue, NotFound, ValidationFailed
@@ -162,7 +162,7 @@ def _whole(raw: str, field: str, errors: dict[str, str], *, required: bool) -> i
         return None
     value = whole_number(raw)
     if value is None:
-        errors[field] = "Ange ett helt tal, 0 eller större."
+        errors[field] = number_problem(raw, whole=True)
     return value
 
 

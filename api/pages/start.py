@@ -93,11 +93,20 @@ def login(
             status_code=429,
             username=username,
             nasta=back,
-            problem=f"För många misslyckade inloggningar. Försök igen om {wait} sekunder.",
+            problem=f"För många misslyckade inloggningar. Försök igen om {wait_in_words(wait)}.",
         )
     response = see_other(back or HOME_OF_ROLE.get(user.role, "/"))
     set_session_cookies(response, cookie_value=cookie, csrf_token=csrf, settings=settings)
     return response
+
+
+def wait_in_words(seconds: str) -> str:
+    """A Retry-After in whole minutes, rounded up ("15 minuter"): nobody counts 896 seconds."""
+    try:
+        minutes = max(1, -(-int(seconds) // 60))
+    except ValueError:
+        return "en stund"
+    return "1 minut" if minutes == 1 else f"{minutes} minuter"
 
 
 @router.post("/logga-ut", include_in_schema=False)

@@ -130,7 +130,7 @@ def _header(note: DeliveryNote) -> Table:
     code = [
         _qr(delivery_confirmation_payload(note)),
         Paragraph(
-            "Bekräftelsekod",
+            "Kvittenskod",
             ParagraphStyle("code_label", parent=STYLES["label"], alignment=TA_CENTER),
         ),
         Paragraph(escape(note.confirmation_code), CODE_STYLE),

@@ -79,13 +79,13 @@ def _stop_line(connection: Connection) -> tuple[int, int]:
             "manager_own",
             "/behov",
             {"requested_IIR": SUPERSCRIPT, "on_hand_IIR": "1", "situation": "none"},
-            "Ange ett helt tal",
+            "är inget tal",
         ),
         (
             "county",
             "/lan/lager",
             {"item": "IIR", "lot": "L1", "quantity": SUPERSCRIPT, "supplier": "X"},
-            "Ange ett helt antal",
+            "är inget tal",
         ),
         (
             "county",

@@ -527,7 +527,7 @@ def test_delivery_note_header_code_and_signatures() -> None:
         "Åsa Nyström",
         "08-746 10 00",
         "K7QM-42",
-        "Bekräftelsekod",
+        "Kvittenskod",
         "Levererat av",
         "Mottaget av",
         "Namn (textat)",
