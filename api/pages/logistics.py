@@ -1,9 +1,9 @@
 """Logistics (``/logistik``): the day's routes, printable pick lists and delivery notes, dispatch,
 and the proof-of-delivery form per stop (accepted / short / damaged per line, with a reason).
 
-The day shown is the first delivery day from today on that has manifests (else the latest), or the
-one picked with ``?datum=`` (``?dag=`` still works). Documents are the same PDFs
-``fordela manifests`` writes.
+The day shown is the one picked with ``?datum=`` (``?dag=`` still works; a date field and the
+latest 14 rounds), else the first delivery day from today on that has manifests (else the
+latest). Documents are the same PDFs ``fordela manifests`` writes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import ZONE_SETTINGS, page_user, render, see_other, swedish
 from api.pages.form_numbers import whole_number
-from api.pages.round_picker import parse_round
+from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import manifest_days, municipality_names
 from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
@@ -36,11 +36,8 @@ router = APIRouter()
 ROLES = (Role.LOGISTICS, Role.COUNTY_COORDINATOR)
 
 
-def _day(session: Session, dag: str | None) -> date | None:
-    """The day asked for (``ValueError`` in Swedish when it is not a date), else the default."""
-    asked = parse_round(dag)
-    if asked is not None:
-        return asked
+def _first_delivery_day(session: Session) -> date | None:
+    """The first day from today on with manifests, else the latest with any, else None."""
     days = manifest_days(session)
     today = utcnow().astimezone(ZONE_SETTINGS.zone).date()
     upcoming = [d for d in days if d >= today]
@@ -57,20 +54,18 @@ def routes_page(
 ) -> Response:
     """The day's routes with their stops, documents and status (``datum``, or the older ``dag``)."""
     me = page_user(user, *ROLES)
-    problem = None
-    try:
-        day = _day(session, datum or dag)
-    except ValueError as exc:
-        problem, day = str(exc), _day(session, None)
-    manifests = list_manifests(session, round_date=day) if day else []
+    chosen = choose_round(request, session, datum or dag, default=_first_delivery_day(session))
+    day = chosen.round_date
+    manifests = list_manifests(session, round_date=day)
     return render(
         request,
         "pages/logistics.html",
         me,
-        status_code=422 if problem else 200,
-        problem=problem,
+        status_code=chosen.status_code,
+        problem=chosen.problem,
+        chosen=chosen,
+        picker_path="/logistik",
         day=day,
-        days=manifest_days(session),
         manifests=manifests,
         places=municipality_names(session),
     )
