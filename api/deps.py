@@ -150,10 +150,12 @@ async def get_current_user_optional(
 
 
 async def get_current_user(
-    user: Annotated[User | None, Depends(get_current_user_optional)],
+    request: Request, user: Annotated[User | None, Depends(get_current_user_optional)]
 ) -> User:
-    """The signed-in user; 401 when there is none."""
+    """The signed-in user; 401 when there is none (saying so when a session cookie has expired)."""
     if user is None:
+        if SESSION_COOKIE in request.cookies and "authorization" not in request.headers:
+            raise Unauthorized("the session has expired or ended; sign in again")
         raise Unauthorized()
     return user
 

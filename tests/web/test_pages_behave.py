@@ -70,6 +70,9 @@ def test_an_expired_session_keeps_the_typed_form_and_returns_to_it(page: Page, l
     page.get_by_label("Bekräftad smitta").check()
     with session_scope(live.engine) as session:  # the session runs out while the form is open
         session.execute(update(WebSession).values(expires_at=utcnow() - timedelta(minutes=1)))
+    api = page.request.get("/api/v1/needs")  # the API says the same, as problem+json
+    assert api.status == 401 and api.headers["content-type"] == "application/problem+json"
+    assert "session has expired" in api.json()["detail"]
     page.get_by_role("button", name=re.compile("Skicka")).click()
     expect(page).to_have_url(re.compile(r"/logga-in\?utgangen=1&nasta=/behov"))
     expect(page.get_by_role("alert")).to_contain_text("Din session har gått ut")
