@@ -12,13 +12,21 @@ from html import escape
 
 from markupsafe import Markup
 
-__all__ = ["BUCKET_COLOURS", "bucket_chart", "fill_chart", "need_stock_chart", "number_sv"]
+__all__ = [
+    "BUCKET_COLOURS",
+    "bucket_chart",
+    "fill_chart",
+    "item_fill_chart",
+    "need_stock_chart",
+    "number_sv",
+]
 
 WIDTH = 640
 LABEL_W = 170
 ROW_H = 22
 BAR_H = 8
-BUCKET_COLOURS = ("#b3261e", "#e8912d", "#f2d16b", "#3a8f5c")
+# Orange to blue, then grey for "okänt": told apart with red-green colour blindness too.
+BUCKET_COLOURS = ("#a63603", "#fd8d3c", "#9ecae1", "#2171b5", "#bdbdbd")
 
 
 def number_sv(value: float, places: int = 0) -> str:
@@ -86,10 +94,13 @@ def need_stock_chart(rows: Sequence[tuple[str, int, int]]) -> Markup:
 
 
 def bucket_chart(rows: Sequence[tuple[str, Sequence[int]]], buckets: Sequence[str]) -> Markup:
-    """Per municipality (label, counts per bucket): one bar stacked by days of supply."""
+    """Per municipality (label, homes per bucket): one bar stacked by days of supply.
+
+    ``buckets`` are the legend's words ("0 dagar", …, "okänt"), one per count.
+    """
     top = max([sum(counts) for _, counts in rows] + [1])
     span = WIDTH - LABEL_W - 40
-    legend = [(f"bucket-{i}", f"{name} dagar") for i, name in enumerate(buckets)]
+    legend = [(f"bucket-{i}", name) for i, name in enumerate(buckets)]
     body = [_legend(14, legend)]
     for n, (label, counts) in enumerate(rows):
         y = 26 + n * ROW_H
@@ -97,11 +108,30 @@ def bucket_chart(rows: Sequence[tuple[str, Sequence[int]]], buckets: Sequence[st
         x = float(LABEL_W)
         for i, count in enumerate(counts):
             w = span * count / top
-            title = f"{label}: {count} rader med {buckets[i]} dagars förråd"
+            title = f"{label}: {count} boenden, {buckets[i]}"
             body.append(_bar(x, y, w, 16, f"bucket-{i}", title))
             x += w
         body.append(f'<text x="{x + 4:.1f}" y="{y + 12}" class="chart-value">{sum(counts)}</text>')
-    return _svg(34 + len(rows) * ROW_H, body, "Dagars förråd per kommun")
+    return _svg(34 + len(rows) * ROW_H, body, "Boenden per kommun efter dagars förråd")
+
+
+def item_fill_chart(rows: Sequence[tuple[str, str | None, float | None]]) -> Markup:
+    """Per municipality (label, its least-met item, that item's share): one bar on 0–100 %."""
+    span = WIDTH - LABEL_W - 110
+    body = []
+    for n, (label, item, fill) in enumerate(rows):
+        y = 8 + n * ROW_H
+        body.append(_label(y + 12, label))
+        body.append(_bar(LABEL_W, y, span, 16, "bar-track", label))
+        if item is not None and fill is not None:
+            text = f"{item} {number_sv(100 * fill)} %"
+            body.append(_bar(LABEL_W, y, span * min(fill, 1.0), 16, "bar-fill", f"{label}: {text}"))
+        else:
+            text = "inget behov"
+        body.append(
+            f'<text x="{LABEL_W + span + 4}" y="{y + 12}" class="chart-value">{escape(text)}</text>'
+        )
+    return _svg(16 + len(rows) * ROW_H, body, "Sämst täckta artikel per kommun")
 
 
 def fill_chart(rows: Sequence[tuple[str, float | None]]) -> Markup:

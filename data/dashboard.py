@@ -2,10 +2,12 @@
 
 - ``item_positions``: per item, units requested in the round (the reports that count) against units
   in stock (lots not expired on the delivery day), for the whole county or one municipality.
-- ``supply_buckets``: per municipality, how many of the round's need lines (a home and an item) hold
-  0, 1–3, 4–14 or 15+ days of supply (on hand / daily use, whole days: "0" is under one day).
-  Lines without a daily use are counted as ``unknown``.
+- ``supply_buckets``: per municipality, how many of the round's reporting homes hold 0, 1–3, 4–14
+  or 15+ days of supply of the item that runs out first (on hand / daily use, whole days: "0" is
+  under one day). A home none of whose lines has a daily use is counted as ``unknown``.
 - ``municipality_fill``: per municipality, the share of the rounded request a run allocates.
+- ``municipality_item_fill``: the same per municipality and item, so a short item is not hidden
+  behind the units of a plentiful one (gloves outnumber visors a hundred to one).
 - ``home_report_status``: every active home of a municipality with its report for the round.
 - ``round_run``: the run to show for a round (approved, else the current draft).
 
@@ -39,6 +41,7 @@ __all__ = [
     "HomeStatus",
     "ItemNeed",
     "MunicipalityFill",
+    "MunicipalityItemFill",
     "RunLineView",
     "SupplyBuckets",
     "bucket_of",
@@ -48,6 +51,7 @@ __all__ = [
     "latest_job",
     "manifest_days",
     "municipality_fill",
+    "municipality_item_fill",
     "municipality_names",
     "round_run",
     "run_lines",
@@ -80,7 +84,7 @@ class ItemNeed:
 
 @dataclass
 class SupplyBuckets:
-    """One municipality's need lines (home × item) counted by days of supply."""
+    """One municipality's reporting homes counted by days of supply of their scarcest item."""
 
     code: str
     name: str
@@ -89,7 +93,7 @@ class SupplyBuckets:
 
     @property
     def total(self) -> int:
-        """Lines counted (with or without a known figure)."""
+        """Homes counted (with or without a known figure)."""
         return sum(self.counts.values()) + self.unknown
 
 
@@ -190,21 +194,29 @@ def _municipalities(session: Session, municipality_code: str | None) -> list[Mun
 def supply_buckets(
     session: Session, *, round_date: date, municipality_code: str | None = None
 ) -> list[SupplyBuckets]:
-    """Per municipality (in scope), the round's need lines by days of supply (module doc)."""
+    """Per municipality (in scope), the round's reporting homes by days of supply (module doc)."""
     query = (
-        select(CareHome.municipality_code, NeedLine.on_hand, NeedLine.daily_use)
+        select(CareHome.municipality_code, CareHome.id, NeedLine.on_hand, NeedLine.daily_use)
         .join(NeedReport, NeedReport.id == NeedLine.report_id)
         .join(CareHome, CareHome.id == NeedReport.care_home_id)
         .where(*_current(round_date, municipality_code))
     )
     places = _municipalities(session, municipality_code)
     rows = {m.code: SupplyBuckets(m.code, m.name) for m in places}
-    for code, on_hand, daily_use in session.execute(query):
-        row = rows[code]
-        if daily_use:
-            row.counts[bucket_of(on_hand / daily_use)] += 1
+    # A home is as well supplied as the item it runs out of first; None: no line has a daily use.
+    first_out: dict[tuple[str, str], float | None] = {}
+    for code, home, on_hand, daily_use in session.execute(query):
+        days = on_hand / daily_use if daily_use else None
+        known = first_out.get((code, home))
+        if days is None:
+            first_out[(code, home)] = known
         else:
-            row.unknown += 1
+            first_out[(code, home)] = days if known is None else min(known, days)
+    for (code, _home), days in first_out.items():
+        if days is None:
+            rows[code].unknown += 1
+        else:
+            rows[code].counts[bucket_of(days)] += 1
     return list(rows.values())
 
 
@@ -237,6 +249,67 @@ def municipality_fill(
     totals = {code: (int(r), int(a), int(s)) for code, r, a, s in session.execute(query)}
     return [
         MunicipalityFill(m.code, m.name, *totals.get(m.code, (0, 0, 0)))
+        for m in _municipalities(session, municipality_code)
+    ]
+
+
+@dataclass(frozen=True)
+class MunicipalityItemFill:
+    """One municipality's (rounded) request and allocation per item in a run."""
+
+    code: str
+    name: str
+    items: dict[str, tuple[int, int]]
+    homes_short: int
+
+    def fill(self, item: str) -> float | None:
+        """Allocated over requested for ``item`` (None when it was not requested)."""
+        requested, allocated = self.items.get(item, (0, 0))
+        return allocated / requested if requested else None
+
+    @property
+    def lowest(self) -> tuple[str, float] | None:
+        """The item with the lowest share met and that share (None without requests)."""
+        shares = [
+            (fill, code) for code in sorted(self.items) if (fill := self.fill(code)) is not None
+        ]
+        if not shares:
+            return None
+        fill, code = min(shares)
+        return code, fill
+
+
+def municipality_item_fill(
+    session: Session, *, run_id: str, municipality_code: str | None = None
+) -> list[MunicipalityItemFill]:
+    """Per municipality (in scope) and item: units requested (rounded) and allocated by the run."""
+    conditions: list[ColumnElement[bool]] = [AllocationLine.run_id == run_id]
+    if municipality_code is not None:
+        conditions.append(AllocationLine.municipality_code == municipality_code)
+    per_item = session.execute(
+        select(
+            AllocationLine.municipality_code,
+            AllocationLine.item_code,
+            func.sum(AllocationLine.requested_rounded),
+            func.sum(AllocationLine.quantity),
+        )
+        .where(*conditions)
+        .group_by(AllocationLine.municipality_code, AllocationLine.item_code)
+    )
+    items: dict[str, dict[str, tuple[int, int]]] = {}
+    for code, item, requested, allocated in per_item:
+        items.setdefault(code, {})[item] = (int(requested), int(allocated))
+    short_query = (
+        select(
+            AllocationLine.municipality_code,
+            func.count(func.distinct(AllocationLine.care_home_id)),
+        )
+        .where(*conditions, AllocationLine.unmet > 0)
+        .group_by(AllocationLine.municipality_code)
+    )
+    short = {code: int(count) for code, count in session.execute(short_query)}
+    return [
+        MunicipalityItemFill(m.code, m.name, items.get(m.code, {}), short.get(m.code, 0))
         for m in _municipalities(session, municipality_code)
     ]
 

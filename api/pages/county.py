@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.charts import bucket_chart, fill_chart, need_stock_chart, number_sv
+from api.charts import bucket_chart, item_fill_chart, need_stock_chart, number_sv
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish
 from api.pages.form_numbers import decimal_number, decimal_sv, number_problem, whole_number
@@ -25,7 +25,7 @@ from data.clock import utcnow
 from data.dashboard import (
     BUCKETS,
     item_positions,
-    municipality_fill,
+    municipality_item_fill,
     round_run,
     supply_buckets,
 )
@@ -62,8 +62,11 @@ def dashboard(
     approved = run.id if run and run.status == "approved" else None
     items = item_positions(session, round_date=round_date, approved_run_id=approved)
     buckets = supply_buckets(session, round_date=round_date)
-    fill = municipality_fill(session, run_id=run.id) if run else []
+    fill = municipality_item_fill(session, run_id=run.id) if run else []
     shown = [i for i in items if i.requested or i.in_stock]
+    # Only items some municipality did not get in full: the rest would be columns of 100 %.
+    short_items = sorted({code for f in fill for code in f.items if (f.fill(code) or 1.0) < 1.0})
+    lowest = [(f.name, *(f.lowest or (None, None))) for f in fill]
     return render(
         request,
         "pages/dashboard.html",
@@ -76,15 +79,18 @@ def dashboard(
         cutoff=cutoff,
         summary=round_summary(session, round_date=round_date),
         items=shown,
+        items_short=[i for i in shown if i.shortfall],
         buckets=buckets,
         bucket_names=BUCKETS,
         run=run,
         fill=fill,
+        short_items=short_items,
         need_chart=need_stock_chart([(i.code, i.requested, i.in_stock) for i in shown]),
         bucket_chart=bucket_chart(
-            [(b.name, [b.counts[n] for n in BUCKETS]) for b in buckets], BUCKETS
+            [(b.name, [*(b.counts[n] for n in BUCKETS), b.unknown]) for b in buckets],
+            [*(f"{n} dagar" for n in BUCKETS), "okänt"],
         ),
-        fill_chart=fill_chart([(f.name, f.fill) for f in fill]) if fill else None,
+        fill_chart=item_fill_chart(lowest) if fill else None,
     )
 
 

@@ -193,7 +193,8 @@ def _items_table(items: tuple[StopItemLine, ...]) -> Table:
                         fmt_date(lot.expiry),
                     ]
                 )
-    rows.append(["Summa", "", "", fmt_int(sum(i.packs for i in items)), "", "", ""])
+    # Packs of different sizes add up only as parcels to count on the load, not as a quantity.
+    rows.append(["Kolli totalt", "", "", fmt_int(sum(i.packs for i in items)), "", "", ""])
     return data_table(
         ["Artikel", "Benämning", "Förp.", "Frp", "Antal", "Lot/batch", "Bäst före"],
         rows,

@@ -184,10 +184,11 @@ def _lines_table(lines: list[PickListLine], stops: tuple[PickListStop, ...]) -> 
                 *[_blank_zero(line.packs_for(stop.stop_number)) for stop in stops],
             ]
         )
+    # Packs of different sizes add up only as parcels to count on the load, not as a quantity.
     rows.append(
         [
             "",
-            "Summa",
+            "Kolli totalt",
             "",
             "",
             "",

@@ -90,6 +90,26 @@ def test_positions_buckets_and_status_follow_the_scope(session: Session) -> None
     assert sum(1 for h in status.values() if h.version is None) == len(status) - 2
 
 
+def test_days_of_supply_count_homes_by_the_item_that_runs_out_first(session: Session) -> None:
+    """Issue 16: the chart counted need lines (14 per home) and left out the homes it could not
+    place; a home is now counted once, by its scarcest item, and "okänt" is a count of homes."""
+    one, two, three = _homes(session, "0180", 3)
+    _file(
+        session,
+        one,
+        [
+            {"item": "IIR", "requested": 100, "on_hand": 200, "daily_use": 10},  # 20 days
+            {"item": "FFP2", "requested": 20, "on_hand": 20, "daily_use": 10},  # 2 days
+            {"item": "VISIR", "requested": 25, "on_hand": 0},  # no daily use
+        ],
+    )
+    _file(session, two, [{"item": "IIR", "requested": 50, "on_hand": 0, "daily_use": 5}])
+    _file(session, three, [{"item": "IIR", "requested": 50, "on_hand": 5}])
+    stockholm = next(b for b in supply_buckets(session, round_date=ROUND) if b.code == "0180")
+    assert stockholm.counts == {"0": 1, "1–3": 1, "4–14": 0, "15+": 0}
+    assert (stockholm.unknown, stockholm.total) == (1, 3)
+
+
 def _count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(NeedReport)) or 0)
 

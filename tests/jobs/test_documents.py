@@ -508,7 +508,7 @@ def test_delivery_note_holds_every_item_lot_and_care_home_line() -> None:
         ), home
         assert home.care_home_name in lines
         assert home.care_home_id in lines
-    assert has_run(lines, ["Summa", str(sum(item.packs for item in note.items))])
+    assert has_run(lines, ["Kolli totalt", str(sum(item.packs for item in note.items))])
 
 
 def test_delivery_note_header_code_and_signatures() -> None:
@@ -631,7 +631,7 @@ def test_pick_list_rows_are_fefo_with_the_split_per_stop() -> None:
         for stop in pick_list.stops
     ]
     total = str(sum(line.packs for line in pick_list.lines))
-    assert has_run(lines, ["Summa", total, *per_stop])
+    assert has_run(lines, ["Kolli totalt", total, *per_stop])
 
 
 def test_pick_list_header_load_checkbox_and_signatures() -> None:
