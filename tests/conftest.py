@@ -33,6 +33,30 @@ from data.schema import upgrade_database
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ENGINES = ["sqlite", "postgresql"]
 
+# Whole modules left out of the fast lane (`./dev test -m "not slow"`): each runs real processes,
+# a browser through a whole day or thousands of generated requests, and the code they reach is
+# also covered by quicker tests (the page matrix, the API matrix, the data and job tests).
+SLOW_MODULES = frozenset(
+    {
+        "tests/fuzz/test_schemathesis.py",  # Schemathesis over every operation and role
+        "tests/web/test_crisis_day.py",  # Chromium through the crisis day
+        "tests/web/test_roles.py",  # Chromium through each role's day
+        "tests/web/test_up.py",  # `fordela up` as a process
+        "tests/resilience/test_web_faults.py",  # killing and starving the web process
+        "tests/resilience/test_faults.py",  # killing the scheduler, losing the database
+        "tests/resilience/test_upload_attacks.py",  # the attack corpus, with memory limits
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of `SLOW_MODULES` slow (one list, rather than a marker in each file)."""
+    root = Path(str(config.rootpath))
+    for item in items:
+        if Path(str(item.path)).relative_to(root).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 _postgres_problem: str | None = None
 
 
