@@ -2,9 +2,10 @@
 
 Page 1 opens with the round, route and stop, the receiving point and its contact, and the
 confirmation code both printed large and as a QR code (see :func:`delivery_confirmation_payload`).
-Then the items (packs, units, lot and expiry), the breakdown per care home (säbo), a box for
-discrepancies and the signature boxes "Levererat av" / "Mottaget av". Tables continue across pages
-with their header repeated; every page says "Sida X av N" and, after page 1, which stop it is.
+Then the items (packs, units, lot and expiry), a box for discrepancies and the signature boxes
+"Levererat av" / "Mottaget av" right under them; after them the breakdown per care home (säbo).
+Tables continue across pages with their header repeated; every page says "Sida X av N" and,
+after page 1, which stop it is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from jobs.documents.formatting import (
     confirmation_payload,
@@ -33,6 +41,7 @@ from jobs.documents.layout import (
     STYLES,
     Cell,
     build_pdf,
+    code_cell,
     data_table,
     facts_table,
     heading,
@@ -46,8 +55,10 @@ from jobs.documents.ordering import care_home_lines
 __all__ = ["delivery_confirmation_payload", "render_delivery_note_pdf"]
 
 QR_SIZE = 32 * mm
-ITEM_WIDTHS = [20 * mm, 50 * mm, 18 * mm, 14 * mm, 22 * mm, 34 * mm, 22 * mm]
-HOME_WIDTHS = [62 * mm, 20 * mm, 52 * mm, 18 * mm, 28 * mm]
+RECEIPT_HEIGHT = 75 * mm
+"""Room the discrepancy box and the signatures take (the box moves to a new page without it)."""
+ITEM_WIDTHS = [23 * mm, 45 * mm, 17 * mm, 13 * mm, 22 * mm, 38 * mm, 22 * mm]
+HOME_WIDTHS = [60 * mm, 23 * mm, 51 * mm, 18 * mm, 28 * mm]
 CODE_STYLE = ParagraphStyle(
     "code", fontName=BOLD, fontSize=20, leading=24, alignment=TA_CENTER, textColor=ACCENT
 )
@@ -72,26 +83,29 @@ def render_delivery_note_pdf(note: DeliveryNote) -> bytes:
         _header(note),
         heading("Artiklar"),
         _items_table(note.items),
-    ]
-    if note.care_homes:
-        story += [
-            heading("Fördelning per säbo"),
-            para("Mottagande kommun fördelar leveransen vidare enligt tabellen.", "small"),
-            Spacer(1, 3),
-            _care_home_table(note),
-        ]
-    story += [
+        # The receipt is signed for the items above, so it follows them, not the per-home
+        # breakdown (Stockholm's runs to two dozen pages); the break keeps the boxes together.
+        CondPageBreak(RECEIPT_HEIGHT),
         heading("Avvikelser"),
         _discrepancy_box(),
         signature_block(
             ["Levererat av", "Mottaget av"],
             note=(
-                "Kontrollera antal förpackningar mot listan, notera brist eller skada under "
-                "Avvikelser och registrera mottagningen i Fördela med bekräftelsekod "
+                "Kontrollera antal förpackningar mot listan ovan, notera brist eller skada "
+                "under Avvikelser och registrera mottagningen i Fördela med kvittenskod "
                 f"{note.confirmation_code}."
             ),
         ),
     ]
+    if note.care_homes:
+        story += [
+            # A heading with no room for its table under it moves to the next page with it.
+            CondPageBreak(45 * mm),
+            heading("Bilaga: fördelning per säbo"),
+            para("Mottagande kommun fördelar leveransen vidare enligt tabellen.", "small"),
+            Spacer(1, 3),
+            _care_home_table(note),
+        ]
     where = f"{note.municipality_code} {note.municipality_name}"
     return build_pdf(
         story,
@@ -170,12 +184,14 @@ def _items_table(items: tuple[StopItemLine, ...]) -> Table:
         single = item.lots[0] if len(item.lots) == 1 else None
         rows.append(
             [
-                para(item.item_code, "cell"),
+                code_cell(item.item_code, ITEM_WIDTHS[0]),
                 para(item.item_name, "cell"),
                 f"à {fmt_int(item.pack_size)} {item.unit}",
                 fmt_int(item.packs),
                 f"{fmt_int(item.units)} {item.unit}",
-                para(single.lot, "cell") if single else ("–" if not item.lots else "se nedan"),
+                code_cell(single.lot, ITEM_WIDTHS[5])
+                if single
+                else ("–" if not item.lots else "se nedan"),
                 fmt_date(single.expiry) if single else "",
             ]
         )
@@ -189,7 +205,7 @@ def _items_table(items: tuple[StopItemLine, ...]) -> Table:
                         "",
                         fmt_int(lot.packs),
                         f"{fmt_int(lot.units)} {item.unit}",
-                        para(lot.lot, "cell"),
+                        code_cell(lot.lot, ITEM_WIDTHS[5]),
                         fmt_date(lot.expiry),
                     ]
                 )
@@ -221,7 +237,7 @@ def _care_home_table(note: DeliveryNote) -> Table:
             rows.append(
                 [
                     _home_cell(*key) if len(rows) == start else "",
-                    para(home.item_code, "cell"),
+                    code_cell(home.item_code, HOME_WIDTHS[1]),
                     para(home.item_name, "cell"),
                     fmt_int(home.packs),
                     f"{fmt_int(home.units)} {units_of[home.item_code]}",

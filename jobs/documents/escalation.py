@@ -104,13 +104,14 @@ def render_escalation_pdf(request: EscalationRequest) -> bytes:
         ),
         Spacer(1, 8),
         _figures(request),
-        heading("Ej tillgodosett behov per kommun"),
-        _municipality_table(request),
-        Spacer(1, 10),
+        Spacer(1, 6),
+        # Signed under the request it signs: after all 26 municipalities it sat alone on page 2.
         signature_block(
             ["För Länsstyrelsen Stockholm"],
             note="Svar och leveranser registreras i Fördela mot referensen ovan.",
         ),
+        heading("Ej tillgodosett behov per kommun"),
+        _municipality_table(request),
     ]
     return build_pdf(
         story,

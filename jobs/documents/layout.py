@@ -19,6 +19,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -39,6 +40,7 @@ __all__ = [
     "Cell",
     "CheckBox",
     "build_pdf",
+    "code_cell",
     "data_table",
     "facts_table",
     "heading",
@@ -91,6 +93,25 @@ Cell: TypeAlias = str | Flowable
 def para(text: str, style: str = "body") -> Paragraph:
     """A paragraph of plain text (escaped, so ``&`` and ``<`` in names print as they are)."""
     return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
+
+
+CELL_PADDING = 3
+"""Left and right padding of a ``data_table`` cell, in points."""
+SMALLEST_CODE = 5.5
+
+
+def code_cell(text: str, width: float, style: str = "cell") -> Paragraph:
+    """An item code or lot on one line of a ``width`` column: the type shrinks (to 5.5 pt at
+    least) rather than the word breaking, since "FORKL_KO / RT" reads as two codes."""
+    base = STYLES[style]
+    room = width - 2 * CELL_PADDING
+    size = float(base.fontSize)
+    while size > SMALLEST_CODE and stringWidth(text, base.fontName, size) > room:
+        size -= 0.25
+    fitted = ParagraphStyle(
+        f"{style}_{size}", parent=base, fontSize=size, leading=max(size + 1.5, base.leading - 1)
+    )
+    return Paragraph(escape(text), fitted)
 
 
 def heading(text: str) -> Paragraph:
@@ -185,8 +206,8 @@ def data_table(
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
     ]
     style += [("ALIGN", (col, 1), (col, -1), "RIGHT") for col in numeric]
     style += [("ALIGN", (col, 1), (col, -1), "CENTER") for col in centered]

@@ -26,6 +26,7 @@ from jobs.documents.layout import (
     Cell,
     CheckBox,
     build_pdf,
+    code_cell,
     data_table,
     facts_table,
     heading,
@@ -38,7 +39,8 @@ from jobs.documents.ordering import sorted_pick_lines
 
 __all__ = ["render_pick_list_pdf", "stop_columns_fit"]
 
-BASE_WIDTHS = [14 * mm, 20 * mm, 50 * mm, 28 * mm, 21 * mm, 18 * mm, 14 * mm, 22 * mm]
+BASE_WIDTHS = [14 * mm, 22 * mm, 45 * mm, 31 * mm, 21 * mm, 18 * mm, 14 * mm, 22 * mm]
+STOP_WIDTHS = [14 * mm, 23 * mm, LANDSCAPE_WIDTH - 114 * mm, 38 * mm, 21 * mm, 18 * mm]
 MIN_STOP_WIDTH = 11 * mm
 MAX_STOP_COLUMNS = int((LANDSCAPE_WIDTH - sum(BASE_WIDTHS)) // MIN_STOP_WIDTH)
 
@@ -174,9 +176,9 @@ def _lines_table(lines: list[PickListLine], stops: tuple[PickListStop, ...]) -> 
         rows.append(
             [
                 CheckBox(),
-                para(line.item_code, "cell"),
+                code_cell(line.item_code, BASE_WIDTHS[1]),
                 para(line.item_name, "cell"),
-                para(line.lot, "cell"),
+                code_cell(line.lot, BASE_WIDTHS[3]),
                 fmt_date(line.expiry),
                 f"à {fmt_int(line.pack_size)} {line.unit}",
                 fmt_int(line.packs),
@@ -235,9 +237,9 @@ def _per_stop_sections(
         rows: list[list[Cell]] = [
             [
                 CheckBox(),
-                para(line.item_code, "cell"),
+                code_cell(line.item_code, STOP_WIDTHS[1]),
                 para(line.item_name, "cell"),
-                para(line.lot, "cell"),
+                code_cell(line.lot, STOP_WIDTHS[3]),
                 fmt_date(line.expiry),
                 fmt_int(line.packs_for(stop.stop_number)),
             ]
@@ -248,7 +250,7 @@ def _per_stop_sections(
         table = data_table(
             ["Lastat", "Artikel", "Benämning", "Lot/batch", "Bäst före", "Frp"],
             rows or [["", "", para("Inget att lasta", "small"), "", "", ""]],
-            [14 * mm, 20 * mm, LANDSCAPE_WIDTH - 105 * mm, 32 * mm, 21 * mm, 18 * mm],
+            STOP_WIDTHS,
             numeric=(5,),
             centered=(0,),
         )

@@ -574,8 +574,56 @@ def test_a_short_note_is_one_page_and_without_lots_says_so() -> None:
 def test_a_note_without_care_home_breakdown_leaves_the_section_out() -> None:
     note = dataclasses.replace(small_note(), care_homes=())
     lines = all_lines(render_delivery_note_pdf(note))
-    assert "Fördelning per säbo" not in lines
+    assert "Bilaga: fördelning per säbo" not in lines
     assert "Mottaget av" in lines
+
+
+def _long_codes_note() -> DeliveryNote:
+    """The catalogue's longest codes and lots (they wrapped as "FORKL_KO / RT")."""
+    lots = (
+        LotPick("FORKL_KORT-261207-1", date(2027, 4, 6), 2, 200),
+        LotPick("FORKL_KORT-261207-22", date(2028, 5, 30), 1, 100),
+    )
+    items = (
+        StopItemLine("FORKL_KORT", "Plastförkläde, kort ärmlöst (rulle)", "st", 100, 3, 300, lots),
+        StopItemLine(
+            "HANDDESINF",
+            "Handdesinfektion (flaskor à 1 l)",
+            "l",
+            10,
+            1,
+            10,
+            (LotPick("HANDDESINF-261207-2", date(2027, 1, 6), 1, 10),),
+        ),
+    )
+    homes = (
+        CareHomeLine("H0187-01", "Vaxholms äldreboende", "FORKL_KORT", items[0].item_name, 3, 300),
+        CareHomeLine("H0187-01", "Vaxholms äldreboende", "HANDDESINF", items[1].item_name, 1, 10),
+    )
+    return dataclasses.replace(small_note(), items=items, care_homes=homes)
+
+
+def test_codes_and_lots_print_on_one_line() -> None:
+    lines = all_lines(render_delivery_note_pdf(_long_codes_note()))
+    for code in ("FORKL_KORT", "HANDDESINF", "FORKL_KORT-261207-22", "HANDDESINF-261207-2"):
+        assert code in lines, code
+    assert not any(line in ("FORKL_KO", "RT", "HANDDESIN", "F", "-22") for line in lines)
+
+
+def test_the_receipt_is_signed_under_the_items_before_the_per_home_appendix() -> None:
+    for note in (solna_note(), note_for(3)):
+        pages = pdf_pages(render_delivery_note_pdf(note))
+        first = pages[0]
+        assert "Kolli totalt" in first and "Mottaget av" in first, note.municipality_name
+        assert first.index("Kolli totalt") < first.index("Mottaget av")
+        appendix = next(n for n, page in enumerate(pages) if "Bilaga: fördelning per säbo" in page)
+        # The appendix heading is never the last thing on its page.
+        assert pages[appendix][-2] != "Bilaga: fördelning per säbo"
+
+
+def test_the_escalation_is_signed_on_its_first_page() -> None:
+    pages = pdf_pages(render_escalation_pdf(escalation()))
+    assert "För Länsstyrelsen Stockholm" in pages[0]
 
 
 def test_delivery_note_is_a4_portrait() -> None:
