@@ -440,40 +440,17 @@ def _drop_highest(
     return chosen
 
 
-def _fill_vehicles(table: LineTable, lines: IntArray, most: FloatArray) -> FloatArray:
-    """Per line (all in vehicles), the packs with claims below the highest threshold at which
-    its vehicle's litres still hold them all (bisection per vehicle, like `_divisor`)."""
-    n_groups = len(table.groups)
-    group = table.group[lines]
-    litres = table.vol[lines] * table.pack[lines]
-    lo = np.zeros(n_groups)
-    hi = np.zeros(n_groups)
-    a, b, p = table.a[lines], table.b[lines], table.pack[lines]
-    np.maximum.at(hi, group, (2.0 * (b + (most - 1.0) * p) + p) / (2.0 * a))
-    hi = hi * 2.0 + 1.0
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        counts = _packs_below(table, lines, mid[group], most)
-        load = np.bincount(group, weights=counts * litres, minlength=n_groups)
-        fits = load <= table.cap
-        lo = np.where(fits, mid, lo)
-        hi = np.where(fits, hi, mid)
-        if not np.any(hi - lo > 1e-12 * hi):
-            break
-    return _packs_below(table, lines, lo[group], most)
-
-
 def _start(
     table: LineTable, lines: IntArray, boxed: BoolArray, q_cont: FloatArray, q: FloatArray
 ) -> None:
     """A feasible start close to the answer, so that few improving moves are left to make.
 
-    Each item's divisor answer is right for every line that only its supply holds back; lines
-    in a vehicle that the fair share fills are held at the packs below that vehicle's
-    threshold claim (a divisor method on litres). Items and vehicles hold each other back, so
-    each is settled given the other a few times. A vehicle still over its room gives back its
-    highest-ranked packs; if that does not suffice, the floor of the fair share (always
-    feasible) is the start.
+    Each item's divisor answer is right for every line that only its supply holds back; a line
+    in a vehicle that the fair share fills is held at its fair share rounded to the nearest pack
+    (about where the vehicle holds it). A vehicle still over its room gives back its highest-
+    ranked packs; if that does not suffice, the floor of the fair share (always feasible) is the
+    start. (Settling items and vehicles against each other's divisor answers was tried: it
+    left more to the moves, not less.)
     """
     pack = table.pack[lines]
     share = np.clip(q_cont[lines], 0.0, table.r[lines]) / pack
@@ -483,15 +460,8 @@ def _start(
     )
     full = used_cont >= table.cap * (1 - 1e-6) - 1e-9
     held = boxed[lines] & full[np.maximum(table.group[lines], 0)]
-    in_full = lines[held]
-    cap = np.full(lines.size, np.inf)
-    _divisor(table, lines, q, cap)
-    most = np.rint(table.r[lines] / pack)
-    for _ in range(3 if in_full.size else 0):
-        by_item = q[lines] / pack
-        item_bound = np.where(by_item < cap - 0.5, by_item, most)
-        cap[held] = _fill_vehicles(table, in_full, item_bound[held])
-        _divisor(table, lines, q, cap)
+    nearest = floor + (share - floor >= 0.5)
+    _divisor(table, lines, q, np.where(held, nearest, np.inf))
     in_vehicle = lines[boxed[lines]]
     for _ in range(16):
         used = np.bincount(
