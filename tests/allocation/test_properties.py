@@ -1,7 +1,7 @@
 """Invariants over random small scenarios in every mode (fill/cover × packs × capacity).
 
 The main invariant runs 500 examples per mode when CI=true (fewer locally, to keep the loop
-fast); a mode is fill/cover × no capacity/municipality/route, with packs on or off and mixed pack
+fast); a mode is fill/cover × whole packs on/off × no capacity/municipality/route, with mixed pack
 volumes drawn.
 Each property recomputes what it checks in plain Python here, apart from the solver's code.
 """
@@ -130,19 +130,25 @@ def limits(p: Problem) -> tuple[dict[str, float], dict[str, float], dict[str, st
 
 
 MODES = [
-    pytest.param(fairness, capacity, id=f"{fairness}-{capacity or 'no-capacity'}")
+    pytest.param(
+        fairness,
+        packs,
+        capacity,
+        id=f"{fairness}-{'packs' if packs else 'units'}-{capacity or 'no-capacity'}",
+    )
     for fairness in ("fill", "cover")
+    for packs in (True, False)
     for capacity in (False, "municipality", "route")
 ]
 
 
-@pytest.mark.parametrize(("fairness", "capacity"), MODES)
+@pytest.mark.parametrize(("fairness", "whole_packs", "capacity"), MODES)
 @settings(max_examples=MAIN, **COMMON)
 @given(data=st.data())
 def test_every_feasible_round_gets_a_whole_pack_stable_answer(
-    fairness: str, capacity: bool | str, data: st.DataObject
+    fairness: str, whole_packs: bool, capacity: bool | str, data: st.DataObject
 ) -> None:
-    scenario = data.draw(scenarios(fairness=fairness, capacity=capacity))
+    scenario = data.draw(scenarios(fairness=fairness, whole_packs=whole_packs, capacity=capacity))
     p = problem_from_dict(scenario)
     result = solve(p, "exact")  # raises if the checker rejects its own answer
     supply, cap, group_of = limits(p)
