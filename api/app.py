@@ -19,6 +19,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.in_flight import InFlightLimit
 from api.openapi import install_problem_openapi
 from api.routes import (
+    acute,
     auth,
     escalations,
     manifests,
@@ -51,7 +52,18 @@ an `Idempotency-Key` header.
 def api_router() -> APIRouter:
     """Every REST resource under ``/api/v1``."""
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth, reference, needs, stock, runs, whatif, manifests, escalations, users):
+    for module in (
+        auth,
+        reference,
+        needs,
+        acute,
+        stock,
+        runs,
+        whatif,
+        manifests,
+        escalations,
+        users,
+    ):
         router.include_router(module.router)
     return router
 

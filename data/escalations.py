@@ -54,7 +54,7 @@ AGENCY_SUPPLIER = "Socialstyrelsen"
 
 
 def escalation_reference(round_date: date, item_code: str) -> str:
-    """``ESK-20261124-IIR``."""
+    """``ESK-20261124-IIR`` (an extra run's adds its attempt: ``ESK-20261124-IIR-E3``)."""
     return f"ESK-{round_date:%Y%m%d}-{item_code}"
 
 
@@ -135,7 +135,8 @@ def create_escalations(
         use = item["daily_use"]
         days = round(region_stock / use, 2) if item["known_use"] and use > 0 else None
         escalation = Escalation(
-            reference=escalation_reference(run.round_date, item_code),
+            reference=escalation_reference(run.round_date, item_code)
+            + ("" if run.kind == "daily" else f"-E{run.attempt}"),
             run_id=run.id,
             round_date=run.round_date,
             item_code=item_code,

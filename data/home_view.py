@@ -35,13 +35,14 @@ def latest_report(
 def home_allocation(
     session: Session, *, care_home_id: str
 ) -> tuple[AllocationRun, list[AllocationLine]] | None:
-    """The latest approved or draft run that has lines for the home, with those lines."""
+    """The latest approved or draft daily run that has lines for the home, with those lines."""
     run = session.scalar(
         select(AllocationRun)
         .join(AllocationLine, AllocationLine.run_id == AllocationRun.id)
         .where(
             AllocationLine.care_home_id == care_home_id,
             AllocationRun.status.in_(("approved", "draft")),
+            AllocationRun.kind == "daily",  # acute requests are shown with their own outcome
         )
         .order_by(AllocationRun.round_date.desc(), AllocationRun.attempt.desc())
         .limit(1)

@@ -22,7 +22,7 @@ from data.models import Job
 
 __all__ = ["JOB_KINDS", "STALE_AFTER", "claim_next_job", "enqueue_job", "finish_job", "get_job"]
 
-JOB_KINDS = ("allocate", "approve")
+JOB_KINDS = ("allocate", "approve", "extra_allocate", "extra_approve")
 STALE_AFTER = timedelta(minutes=30)  # a running job this old lost its worker; run it again
 
 

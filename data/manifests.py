@@ -11,6 +11,9 @@ it is not, a stop's item is split by units and each lot line counts the packs th
 (at least one, as a line needs a pack to pick), so its lot lines can then add up to one pack more
 than the stop receives; the documents (jobs/) reconcile that for print.
 
+An extra run (acute requests) goes on one vehicle: the route the county picked, named "Extra
+leverans" with its departure on the documents, calling at each receiving point in route order.
+
 Nothing here commits; the caller owns the transaction.
 """
 
@@ -36,6 +39,7 @@ from data.models import (
     ManifestLine,
     ManifestStop,
     Route,
+    RouteStop,
     StockEntry,
     StockKind,
 )
@@ -80,7 +84,9 @@ def get_approved_run(session: Session, *, round_date: date, lock: bool = False) 
     two callers producing the run's manifests or escalations at once take turns.
     """
     query = select(AllocationRun).where(
-        AllocationRun.round_date == round_date, AllocationRun.status == "approved"
+        AllocationRun.round_date == round_date,
+        AllocationRun.status == "approved",
+        AllocationRun.kind == "daily",
     )
     if lock:
         query = query.with_for_update()
@@ -253,6 +259,17 @@ def get_stop_by_code(
     return stop
 
 
+def _extra_plan(run: AllocationRun, routes: list[Route]) -> tuple[Route, str, list[RouteStop]]:
+    """An extra run's one vehicle: the route the county picked, marked "Extra leverans" with its
+    departure, calling at every receiving point in the order of the routes."""
+    extra = run.inputs.get("extra") or {}
+    route = next((r for r in routes if r.code == extra.get("route")), None)
+    if route is None:
+        raise Conflict(f"extra run {run.id}: its route {extra.get('route')!r} is not active")
+    vehicle = f"Extra leverans {extra.get('departure', '')} – {route.vehicle}"
+    return route, vehicle, [stop for r in routes for stop in r.stops]
+
+
 def create_manifests(
     session: Session, *, run: AllocationRun, actor: str, now: datetime | None = None
 ) -> list[Manifest]:
@@ -273,8 +290,9 @@ def create_manifests(
         )
     )
     routed = {stop.municipality_code for route in routes for stop in route.stops}
+    plan = _extra_plan(run, routes) if run.kind == "extra" else None
     unrouted = sorted(set(allocated) - routed)
-    if unrouted:
+    if unrouted and plan is None:
         raise Conflict(
             f"municipalities with deliveries but on no active route: {unrouted}; "
             "load the routes (reference data) first, then produce the manifests again"
@@ -285,15 +303,19 @@ def create_manifests(
     }
     taken: set[str] = set()
     manifests: list[Manifest] = []
-    for route in routes:
-        receiving = [stop for stop in route.stops if stop.municipality_code in allocated]
+    for route in routes if plan is None else [plan[0]]:
+        receiving = [
+            stop.municipality_code
+            for stop in (route.stops if plan is None else plan[2])
+            if stop.municipality_code in allocated
+        ]
         if not receiving:
             continue
         manifest = Manifest(
             run_id=run.id,
             round_date=run.round_date,
             route_code=route.code,
-            vehicle=route.vehicle,
+            vehicle=route.vehicle if plan is None else plan[1],
             capacity_l=route.capacity_l,
             load_l=0.0,
             status="planned",
@@ -302,17 +324,17 @@ def create_manifests(
         session.add(manifest)
         session.flush()
         load = 0.0
-        for number, route_stop in enumerate(receiving, start=1):
+        for number, municipality in enumerate(receiving, start=1):
             stop = ManifestStop(
                 manifest_id=manifest.id,
                 stop_number=number,
-                municipality_code=route_stop.municipality_code,
+                municipality_code=municipality,
                 confirmation_code=_unique_code(session, taken, run.id, route.code, number),
                 status="pending",
             )
             session.add(stop)
             session.flush()
-            for item_code, units in sorted(allocated[route_stop.municipality_code].items()):
+            for item_code, units in sorted(allocated[municipality].items()):
                 pool = pools.get(item_code) or _LotPool(item_code, [])
                 pieces = pool.take(units)
                 item = items[item_code]

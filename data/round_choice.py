@@ -77,7 +77,9 @@ class RoundState:
 def closed_rounds(session: Session, *, since: date) -> set[date]:
     """The rounds from ``since`` on that have an approved run."""
     query = select(AllocationRun.round_date).where(
-        AllocationRun.status == "approved", AllocationRun.round_date >= since
+        AllocationRun.status == "approved",
+        AllocationRun.kind == "daily",
+        AllocationRun.round_date >= since,
     )
     return set(session.scalars(query))
 
@@ -85,7 +87,9 @@ def closed_rounds(session: Session, *, since: date) -> set[date]:
 def is_closed(session: Session, *, round_date: date) -> bool:
     """True when the round has an approved run."""
     query = select(AllocationRun.id).where(
-        AllocationRun.status == "approved", AllocationRun.round_date == round_date
+        AllocationRun.status == "approved",
+        AllocationRun.kind == "daily",
+        AllocationRun.round_date == round_date,
     )
     return session.scalar(query.limit(1)) is not None
 
@@ -100,7 +104,11 @@ def refuse_if_closed(session: Session, *, round_date: date) -> None:
     """
     session.execute(
         select(AllocationRun.id)
-        .where(AllocationRun.round_date == round_date, AllocationRun.status == "draft")
+        .where(
+            AllocationRun.round_date == round_date,
+            AllocationRun.status == "draft",
+            AllocationRun.kind == "daily",
+        )
         .with_for_update(read=True)
     ).all()
     if is_closed(session, round_date=round_date):
@@ -133,7 +141,9 @@ def round_needing_action(session: Session, *, now: datetime, settings: Settings)
     today = _today(now, settings)
     runs = session.execute(
         select(AllocationRun.round_date, AllocationRun.status).where(
-            AllocationRun.round_date >= today, AllocationRun.status.in_(("draft", "approved"))
+            AllocationRun.round_date >= today,
+            AllocationRun.status.in_(("draft", "approved")),
+            AllocationRun.kind == "daily",
         )
     ).all()
     approved = {day for day, status in runs if status == "approved"}
@@ -183,7 +193,7 @@ def reports_after_run(session: Session, *, run: AllocationRun) -> int:
 def round_states(session: Session, *, rounds: list[date]) -> list[RoundState]:
     """Each round with whether it has a current draft and an approved run."""
     query = select(AllocationRun.round_date, AllocationRun.status).where(
-        AllocationRun.round_date.in_(rounds)
+        AllocationRun.round_date.in_(rounds), AllocationRun.kind == "daily"
     )
     statuses: dict[date, set[str]] = {}
     for day, status in session.execute(query):

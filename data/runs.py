@@ -40,10 +40,14 @@ __all__ = [
     "approve_run",
     "current_draft",
     "get_run",
+    "insert_lines",
+    "line_rows",
     "list_round_runs",
     "list_run_lines",
+    "next_attempt",
     "reservation_reference",
     "reserved_by_run",
+    "run_summary",
     "store_run",
 ]
 
@@ -82,14 +86,20 @@ def run_id_for(round_date: date, attempt: int) -> str:
 
 
 def list_round_runs(session: Session, *, round_date: date) -> list[AllocationRun]:
-    """Every run of a round, first attempt first (lines not loaded)."""
+    """Every daily run of a round, first attempt first (lines not loaded; extra runs apart)."""
     query = (
         select(AllocationRun)
-        .where(AllocationRun.round_date == round_date)
+        .where(AllocationRun.round_date == round_date, AllocationRun.kind == "daily")
         .order_by(AllocationRun.attempt)
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(query))
+
+
+def next_attempt(session: Session, *, round_date: date) -> int:
+    """The next attempt number of the day, shared by its daily and extra runs (unique per day)."""
+    query = select(func.max(AllocationRun.attempt)).where(AllocationRun.round_date == round_date)
+    return int(session.scalar(query) or 0) + 1
 
 
 def _with_status(runs: list[AllocationRun], status: str) -> AllocationRun | None:
@@ -119,7 +129,7 @@ def list_run_lines(session: Session, *, run_id: str) -> list[AllocationLine]:
     return list(session.scalars(query))
 
 
-def _summary(result: AllocationResult) -> list[dict[str, Any]]:
+def run_summary(result: AllocationResult) -> list[dict[str, Any]]:
     return [
         {
             "item": s.item,
@@ -135,7 +145,7 @@ def _summary(result: AllocationResult) -> list[dict[str, Any]]:
     ]
 
 
-def _line_rows(run_id: str, snapshot: Snapshot, result: AllocationResult) -> list[dict[str, Any]]:
+def line_rows(run_id: str, snapshot: Snapshot, result: AllocationResult) -> list[dict[str, Any]]:
     needs = {(n.care_home, n.item): n for n in snapshot.problem.needs}
     rows: list[dict[str, Any]] = []
     for line in result.lines:
@@ -176,7 +186,7 @@ def _line_rows(run_id: str, snapshot: Snapshot, result: AllocationResult) -> lis
     return rows
 
 
-def _insert_lines(session: Session, rows: list[dict[str, Any]]) -> None:
+def insert_lines(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert the lines fast, in the session's transaction: COPY on PostgreSQL, else executemany.
 
     (63k lines on PostgreSQL: the ORM's bulk path splits the rows by their pattern of None values
@@ -222,7 +232,7 @@ def store_run(
     draft = _with_status(runs, "draft")
     if draft is not None and not rerun:
         return StoredRun(draft, created=False)
-    attempt = max((r.attempt for r in runs), default=0) + 1
+    attempt = next_attempt(session, round_date=round_date)
     superseded = [r.id for r in runs if r.status == "draft"]
     if superseded:
         session.execute(
@@ -239,7 +249,7 @@ def store_run(
         method=result.method,
         policy=policy_to_dict(snapshot.problem.policy),
         inputs=snapshot.inputs,
-        items_summary=_summary(result),
+        items_summary=run_summary(result),
         stats={
             "requested_method": method,
             "method": result.stats.method,
@@ -260,9 +270,9 @@ def store_run(
     )
     session.add(run)
     session.flush()  # the UNIQUE(round_date, attempt) race is decided here
-    rows = _line_rows(run.id, snapshot, result)
+    rows = line_rows(run.id, snapshot, result)
     if rows:
-        _insert_lines(session, rows)
+        insert_lines(session, rows)
     record_audit(
         session,
         actor=actor,

@@ -21,6 +21,7 @@ from data.job_queue import claim_next_job, finish_job
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.day import after_approval
+from jobs.steps.extra import allocate_extra, approve_extra
 
 __all__ = ["run_job", "run_pending_jobs"]
 
@@ -50,9 +51,26 @@ def _approve(engine: Engine, params: dict[str, Any], actor: str) -> dict[str, An
     }
 
 
+def _extra_allocate(engine: Engine, params: dict[str, Any], actor: str) -> dict[str, Any]:
+    run_id = allocate_extra(
+        engine,
+        delivery_date=date.fromisoformat(params["delivery_date"]),
+        route_code=str(params["route"]),
+        departure=str(params["departure"]),
+        actor=actor,
+    )
+    return {"run_id": run_id}
+
+
+def _extra_approve(engine: Engine, params: dict[str, Any], actor: str) -> dict[str, Any]:
+    return approve_extra(engine, run_id=str(params["run_id"]), actor=actor)
+
+
 RUNNERS: dict[str, Callable[[Engine, dict[str, Any], str], dict[str, Any]]] = {
     "allocate": _allocate,
     "approve": _approve,
+    "extra_allocate": _extra_allocate,
+    "extra_approve": _extra_approve,
 }
 
 

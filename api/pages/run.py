@@ -25,7 +25,7 @@ from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import latest_job, municipality_fill, municipality_names, round_run, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.job_queue import JOB_KINDS, enqueue_job, get_job
+from data.job_queue import enqueue_job, get_job
 from data.models import AllocationLine, AllocationRun, CareHome, Item, Role, User
 from data.policy import get_policy_values
 from data.round_choice import next_open_round, reports_after_run
@@ -36,6 +36,8 @@ from data.runs import get_run, list_round_runs
 __all__ = ["router"]
 
 router = APIRouter()
+
+DAILY_JOBS = ("allocate", "approve")  # the extra rounds' jobs show on the acute page
 
 
 def _run_page(
@@ -53,7 +55,7 @@ def _run_page(
     round_date, cutoff = chosen.round_date, chosen.cutoff
     run = round_run(session, round_date=round_date)
     now = utcnow()
-    job = latest_job(session, kinds=JOB_KINDS)
+    job = latest_job(session, kinds=DAILY_JOBS)
     lines, total = (
         run_lines(session, run_id=run.id, item_code=artikel, municipality_code=kommun)
         if run

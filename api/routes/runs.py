@@ -191,7 +191,7 @@ def approve(run_id: str, user: CountyUser, session: SessionDep, response: Respon
         raise Conflict(f"run {run_id} is {run.status}; only a draft can be approved")
     job = enqueue_job(
         session,
-        kind="approve",
+        kind="approve" if run.kind == "daily" else "extra_approve",
         params={"round_date": run.round_date.isoformat(), "run_id": run.id},
         actor=user.username,
     )

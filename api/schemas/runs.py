@@ -50,6 +50,7 @@ class RunRead(Output):
     id: str
     round_date: date
     attempt: int
+    kind: str = Field(description="daily (the round's reports) or extra (acute requests)")
     status: str
     method: str
     policy: dict[str, Any]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from data.models.acute import AcuteRequest
 from data.models.audit import AuditEntry
 from data.models.base import NAMING_CONVENTION, Base, UTCDateTime, as_utc
 from data.models.cycle import (
@@ -27,6 +28,7 @@ from data.models.web import ApiToken, IdempotencyRecord, Job, LoginAttempt, WebS
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AcuteRequest",
     "AllocationLine",
     "AllocationRun",
     "ApiToken",

@@ -3,7 +3,8 @@ escalations to the national agency and the outbox that carries them.
 
 A run is written whole in one short transaction (its lines with it). ``(round_date, attempt)`` is
 unique, so two allocations of one round started together cannot both land as the same attempt, and
-a partial unique index allows one approved run per round on both engines.
+a partial unique index allows one approved daily run per round on both engines. A run's ``kind``
+is ``daily`` (the round's reports) or ``extra`` (acute requests, between rounds).
 """
 
 from __future__ import annotations
@@ -94,18 +95,20 @@ class AllocationRun(Base):
         UniqueConstraint("round_date", "attempt"),
         CheckConstraint(_in("status", RUN_STATUSES), name="status_known"),
         CheckConstraint("attempt >= 1", name="attempt_positive"),
+        # One approved daily run per round; extra runs (acute requests) are approved as needed.
         Index(
             "uq_allocation_runs_one_approved_per_round",
             "round_date",
             unique=True,
-            postgresql_where=text("status = 'approved'"),
-            sqlite_where=text("status = 'approved'"),
+            postgresql_where=text("status = 'approved' AND kind = 'daily'"),
+            sqlite_where=text("status = 'approved' AND kind = 'daily'"),
         ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     round_date: Mapped[date] = mapped_column(Date, index=True)
     attempt: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="daily", server_default="daily")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     method: Mapped[str] = mapped_column(String(16))
     policy: Mapped[dict[str, Any]] = mapped_column(JSONDoc)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.settings import ApiSettings
+from data.acute_requests import file_acute_request
 from data.clock import utcnow
 from data.db import session_scope
 from data.deliveries import dispatch_manifest
@@ -110,6 +111,16 @@ def _build_world(engine: Engine) -> World:
         world.ids["own_home"] = own.care_home_id
         world.ids["other_home"] = other.care_home_id
         world.ids["own_report"] = _report_in(session, own.care_home_id or "", DEMO_ROUND)
+        world.ids["acute_request"] = file_acute_request(
+            session,
+            care_home_id=own.care_home_id or "",
+            item_code="FFP3",
+            quantity=100,
+            situation="confirmed",
+            reason="nytt utbrott på avdelning 2",
+            filed_by="boende-stockholm",
+            now=utcnow(),
+        ).id
         _report_in(session, other.care_home_id or "", DRAFT_ROUND, "confirmed")
         world.ids["other_user"] = other.id
     run_day(engine, round_date=DEMO_ROUND, actor="test")

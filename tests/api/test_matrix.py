@@ -150,6 +150,28 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/api/v1/needs/upload"): Case(UPLOAD, 201, scoped=True, request=_upload),
     ("GET", "/api/v1/needs/{report_id}"): Case(NEEDS, scoped=True),
+    ("POST", "/api/v1/acute-requests"): Case(
+        NEEDS,
+        201,
+        scoped=True,
+        request=lambda ids: {
+            "json": {
+                "care_home_id": ids["own_home"],
+                "item_code": "FFP3",
+                "quantity": 100,
+                "situation": "confirmed",
+                "reason": "nytt utbrott",
+            }
+        },
+    ),
+    ("GET", "/api/v1/acute-requests"): Case(NEEDS),
+    ("GET", "/api/v1/acute-requests/{request_id}"): Case(NEEDS, scoped=True),
+    ("POST", "/api/v1/acute-requests/{request_id}/decline"): Case(
+        COUNTY, request=lambda _: {"json": {"reason": "levererat i går"}}
+    ),
+    ("POST", "/api/v1/extra-runs"): Case(
+        COUNTY, 202, request=lambda _: {"json": {"route_code": "R3", "departure": "15:30"}}
+    ),
     ("GET", "/api/v1/needs/{report_id}/history"): Case(NEEDS, scoped=True),
     ("POST", "/api/v1/stock/receipts"): Case(
         COUNTY,
@@ -251,6 +273,7 @@ def _path_ids(world: World, role: str) -> dict[str, Any]:
         "care_home_id": ids["own_home"],
         "item_code": "IIR",
         "report_id": ids["own_report"],
+        "request_id": ids["acute_request"],
         "job_id": ids["job"],
         "run_id": ids["approved_run"],
         "draft_run": ids["draft_run"],
