@@ -28,8 +28,9 @@ slowest file Stockholm's full 1,232-row .xlsx (stored) in 454 ms; peak memory at
 (the 9.6 MB CSV at the line cap; the worker alone rests at 124 MB); an unrelated request's p95
 37 ms (p50 11 ms, max 182 ms) while three clients uploaded that .xlsx 63 times, against 9 ms
 with no upload. Targets met. Before (the issue's figures, openpyxl in the worker): a 4.7 KB
-.xlsx 9.5 s and 1.4 GB, a 208 KB one 26 s and 1.7 GB, an unrelated request 16–19 s. On SQLite the
-unrelated request waits for the database's single writer, not for the reader.
+.xlsx 9.5 s and 1.4 GB, a 208 KB one 26 s and 1.7 GB, an unrelated request 16–19 s. An earlier
+version of this benchmark on SQLite (not the production database) saw the unrelated request wait
+seconds while three uploads ran, with the reading already in a child process; not investigated.
 """
 
 from __future__ import annotations
