@@ -30,7 +30,9 @@ slowest file Stockholm's full 1,232-row .xlsx (stored) in 454 ms; peak memory at
 with no upload. Targets met. Before (the issue's figures, openpyxl in the worker): a 4.7 KB
 .xlsx 9.5 s and 1.4 GB, a 208 KB one 26 s and 1.7 GB, an unrelated request 16–19 s. An earlier
 version of this benchmark on SQLite (not the production database) saw the unrelated request wait
-seconds while three uploads ran, with the reading already in a child process; not investigated.
+seconds while three uploads ran, with the reading already in a child process. The likely cause:
+on SQLite every transaction is ``BEGIN IMMEDIATE`` (``data/db.py``), so each request holds the
+one writer lock from its credential check to its answer, the upload's while its child reads.
 """
 
 from __future__ import annotations
