@@ -26,8 +26,7 @@ from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delive
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.manifests import get_manifest, list_manifests
 from data.models import Item, ManifestStop, Role, User
-from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
-from jobs.manifest_documents import build_manifest_documents
+from jobs.stored_documents import stored_delivery_note, stored_pick_list
 
 __all__ = ["router"]
 
@@ -81,15 +80,10 @@ def _pdf(body: bytes, name: str) -> Response:
 
 @router.get("/logistik/plocklista/{manifest_id}.pdf")
 def pick_list_pdf(manifest_id: int, session: SessionDep, user: OptionalUser) -> Response:
-    """The route's pick list (A4 PDF)."""
+    """The route's pick list (A4 PDF), as stored when the run was approved."""
     page_user(user, *ROLES)
-    manifest = get_manifest(session, manifest_id=manifest_id)
-    documents = build_manifest_documents(session, round_date=manifest.round_date)
-    for pick_list in documents.pick_lists:
-        if pick_list.route_code == manifest.route_code and pick_list.run_id == manifest.run_id:
-            name = f"plocklista-{manifest.round_date}-{manifest.route_code}.pdf"
-            return _pdf(render_pick_list_pdf(pick_list), name)
-    raise NotFound("pick list", manifest_id)
+    stored = stored_pick_list(session, manifest_id=manifest_id)
+    return _pdf(stored.content, stored.filename)
 
 
 def _stop(session: Session, stop_id: int) -> ManifestStop:
@@ -105,16 +99,10 @@ def _stop(session: Session, stop_id: int) -> ManifestStop:
 
 @router.get("/logistik/foljesedel/{stop_id}.pdf")
 def delivery_note_pdf(stop_id: int, session: SessionDep, user: OptionalUser) -> Response:
-    """The stop's delivery note (följesedel, A4 PDF)."""
+    """The stop's delivery note (följesedel, A4 PDF), as stored when the run was approved."""
     page_user(user, *ROLES)
-    stop = _stop(session, stop_id)
-    manifest = get_manifest(session, manifest_id=stop.manifest_id)
-    documents = build_manifest_documents(session, round_date=manifest.round_date)
-    for note in documents.delivery_notes:
-        if note.confirmation_code == stop.confirmation_code:
-            name = f"foljesedel-{manifest.round_date}-{manifest.route_code}-{stop.stop_number}.pdf"
-            return _pdf(render_delivery_note_pdf(note), name)
-    raise NotFound("delivery note", stop_id)
+    stored = stored_delivery_note(session, stop_id=stop_id)
+    return _pdf(stored.content, stored.filename)
 
 
 @router.post("/logistik/{manifest_id}/utlastad")

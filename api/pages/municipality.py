@@ -33,8 +33,7 @@ from data.need_upload import (
 )
 from data.round_choice import RoundClosed, is_closed, next_open_round
 from data.rounds import place_report
-from jobs.documents import render_delivery_note_pdf
-from jobs.manifest_documents import build_manifest_documents
+from jobs.stored_documents import stored_municipality_note
 
 __all__ = ["router"]
 
@@ -150,16 +149,13 @@ def delivery_note(
         round_date = None
     if round_date is None:
         raise NotFound("delivery note for the round", datum)
-    documents = build_manifest_documents(session, round_date=round_date)
-    for note in documents.delivery_notes:
-        if note.municipality_code == place.code:
-            name = f"foljesedel-{round_date}-{place.code}.pdf"
-            return Response(
-                render_delivery_note_pdf(note),
-                media_type="application/pdf",
-                headers={"Content-Disposition": f'inline; filename="{name}"'},
-            )
-    raise NotFound("delivery note for the round", datum)
+    stored = stored_municipality_note(session, round_date=round_date, municipality_code=place.code)
+    name = f"foljesedel-{round_date}-{place.code}.pdf"
+    return Response(
+        stored.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
 
 
 @router.get("/kommun/uppladdning", response_class=HTMLResponse)

@@ -18,14 +18,9 @@ from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delive
 from data.errors import NotFound
 from data.manifests import get_manifest, get_stop_by_code
 from data.models import Manifest, ManifestStop
-from jobs.documents import (
-    delivery_notes_csv,
-    encode_csv,
-    pick_lists_csv,
-    render_delivery_note_pdf,
-    render_pick_list_pdf,
-)
+from jobs.documents import delivery_notes_csv, encode_csv, pick_lists_csv
 from jobs.manifest_documents import build_manifest_documents
+from jobs.stored_documents import stored_delivery_note, stored_pick_list
 
 __all__ = ["router"]
 
@@ -71,16 +66,20 @@ def read_manifest(manifest_id: IdPath, _user: LogisticsUser, session: SessionDep
 def pick_list(
     manifest_id: IdPath, _user: LogisticsUser, session: SessionDep, format: Format = "pdf"
 ) -> Response:
-    """The route's pick list (plocklista) as PDF or CSV."""
+    """The route's pick list (plocklista) as PDF (stored at approval) or CSV."""
     manifest = get_manifest(session, manifest_id=manifest_id)
+    if format == "pdf":
+        stored = stored_pick_list(session, manifest_id=manifest.id)
+        return _file(stored.content, format, stored.filename.removesuffix(".pdf"))
     documents = build_manifest_documents(session, round_date=manifest.round_date)
     found = [p for p in documents.pick_lists if p.route_code == manifest.route_code]
     if not found:
         raise NotFound("pick list", manifest_id)
-    content = (
-        render_pick_list_pdf(found[0]) if format == "pdf" else encode_csv(pick_lists_csv(found))
+    return _file(
+        encode_csv(pick_lists_csv(found)),
+        format,
+        f"plocklista-{manifest.round_date}-{manifest.route_code}",
     )
-    return _file(content, format, f"plocklista-{manifest.round_date}-{manifest.route_code}")
 
 
 @router.get(
@@ -95,8 +94,14 @@ def delivery_note(
     session: SessionDep,
     format: Format = "pdf",
 ) -> Response:
-    """A stop's delivery note (följesedel) as PDF or CSV."""
+    """A stop's delivery note (följesedel) as PDF (stored at approval) or CSV."""
     manifest = get_manifest(session, manifest_id=manifest_id)
+    stop = next((s for s in manifest.stops if s.stop_number == stop_number), None)
+    if format == "pdf" and stop is not None:
+        stored = stored_delivery_note(session, stop_id=stop.id)
+        return _file(
+            stored.content, format, f"foljesedel-{manifest.round_date}-{stop.confirmation_code}"
+        )
     documents = build_manifest_documents(session, round_date=manifest.round_date)
     found = [
         n
@@ -105,11 +110,7 @@ def delivery_note(
     ]
     if not found:
         raise NotFound("delivery note", f"{manifest_id}/{stop_number}")
-    content = (
-        render_delivery_note_pdf(found[0])
-        if format == "pdf"
-        else encode_csv(delivery_notes_csv(found))
-    )
+    content = encode_csv(delivery_notes_csv(found))
     return _file(content, format, f"foljesedel-{manifest.round_date}-{found[0].confirmation_code}")
 
 

@@ -17,6 +17,7 @@ from data.models.cycle import (
     Route,
     RouteStop,
 )
+from data.models.documents import StoredDocument
 from data.models.enums import Role, Situation, StockKind
 from data.models.items import Item
 from data.models.needs import NeedLine, NeedReport
@@ -56,6 +57,7 @@ __all__ = [
     "StockBalance",
     "StockEntry",
     "StockKind",
+    "StoredDocument",
     "UTCDateTime",
     "User",
     "WebSession",
