@@ -1,6 +1,6 @@
 """Settings of the system of record, read from the environment (prefix ``FORDELA_``).
 
-``FORDELA_DATABASE_URL`` picks the database (default: a SQLite file under ``./var``),
+``FORDELA_DATABASE_URL`` picks the database (default: ``var/fordela.db`` in the checkout),
 ``FORDELA_TIMEZONE`` the zone business dates are computed in and ``FORDELA_CUTOFF`` the local time
 (HH:MM) at which a round's need reports close on its delivery day.
 """
@@ -18,9 +18,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["Settings", "default_database_url"]
 
 
+CHECKOUT = Path(__file__).resolve().parent.parent
+"""The folder holding ``data/`` (the repository checkout)."""
+
+
 def default_database_url() -> str:
-    """A SQLite file ``var/fordela.db`` under the current directory (the folder is made on use)."""
-    return f"sqlite:///{Path.cwd() / 'var' / 'fordela.db'}"
+    """The SQLite file ``var/fordela.db`` of the checkout, wherever a command is run from (under
+    the current folder a command run elsewhere made an empty database of its own)."""
+    return f"sqlite:///{CHECKOUT / 'var' / 'fordela.db'}"
 
 
 class Settings(BaseSettings):

@@ -75,6 +75,32 @@ class LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return self.commands.get(cmd_name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            missing = _missing_tables(exc)
+            if missing is None:
+                raise
+            raise click.ClickException(missing) from exc
+
+
+def _missing_tables(exc: BaseException) -> str | None:
+    """What to do when a command ran against a database without Fördela's tables (a command
+    run with another database than meant), instead of a traceback; None for other errors."""
+    # By name: importing SQLAlchemy here would slow every command's start (see the module doc).
+    text = str(exc)
+    if not type(exc).__module__.startswith("sqlalchemy") or not (
+        "no such table" in text or "UndefinedTable" in text or "does not exist" in text
+    ):
+        return None
+    first = text.splitlines()[0]
+    return (
+        f"the database has no Fördela tables ({first}). Set FORDELA_DATABASE_URL to the "
+        "database you mean, or create this one with `fordela db upgrade` (and `fordela seed "
+        "--demo` for the demo) or `./dev up`."
+    )
+
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:

@@ -101,20 +101,25 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
-def test_default_database_is_a_sqlite_file_under_var(
+def test_default_database_is_the_checkouts_sqlite_file_under_var(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """Issue 16: it followed the current folder, so a command run elsewhere made an empty one."""
     monkeypatch.delenv("FORDELA_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("data.settings.CHECKOUT", tmp_path / "checkout")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     url = Settings().database_url
-    assert url == f"sqlite:///{tmp_path / 'var' / 'fordela.db'}"
+    assert url == f"sqlite:///{tmp_path / 'checkout' / 'var' / 'fordela.db'}"
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
     finally:
         engine.dispose()
-    assert (tmp_path / "var" / "fordela.db").exists()
+    assert (tmp_path / "checkout" / "var" / "fordela.db").exists()
+    assert not (elsewhere / "var").exists()
 
 
 def test_naive_moment_is_refused() -> None:
