@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -68,6 +69,13 @@ class LineTable:
         return np.asarray(np.clip(self.a * level - self.b, 0.0, self.r), dtype=np.float64)
 
 
+_LINE_KEY = attrgetter("care_home", "item")
+_HOME = attrgetter("care_home")
+_ITEM = attrgetter("item")
+_REQUESTED = attrgetter("requested")
+_ESTIMATED = attrgetter("daily_use_estimated")
+
+
 def build_table(problem: Problem) -> LineTable:
     """Arrays for `problem` (assumed validated)."""
     policy = problem.policy
@@ -78,19 +86,30 @@ def build_table(problem: Problem) -> LineTable:
     groups = tuple(g.key for g in problem.capacity)
     group_of = {m: k for k, g in enumerate(problem.capacity) for m in g.municipalities}
 
-    needs = sorted(problem.needs, key=lambda n: (n.care_home, n.item))
+    needs = sorted(problem.needs, key=_LINE_KEY)
     n = len(needs)
-    pack_size = np.array([by_code[x.item].pack_size for x in needs], dtype=np.float64).reshape(n)
+    # Per line, the index of its item and of its home; everything per item or home is then
+    # looked up by numpy indexing instead of once per line in Python.
+    care_home = tuple(map(_HOME, needs))
+    item_code = tuple(map(_ITEM, needs))
+    item = np.fromiter(map(item_index.__getitem__, item_code), dtype=np.int64, count=n)
+    home_ids = tuple(homes)
+    home_index = {h: k for k, h in enumerate(home_ids)}
+    home = np.fromiter(map(home_index.__getitem__, care_home), dtype=np.int64, count=n)
+    item_pack = np.array([by_code[code].pack_size for code in items], dtype=np.float64)
+    item_litres = np.array([by_code[code].pack_volume_l for code in items], dtype=np.float64)
+    home_weight = np.array(
+        [float(policy.weights[homes[h].priority]) for h in home_ids], dtype=np.float64
+    )
+    pack_size = item_pack[item]
     pack = pack_size if policy.whole_packs else np.ones(n, dtype=np.float64)
-    requested = np.array([x.requested for x in needs], dtype=np.int64).reshape(n)
+    requested = np.fromiter(map(_REQUESTED, needs), dtype=np.int64, count=n)
     r = np.ceil(requested / pack) * pack if policy.whole_packs else requested.astype(np.float64)
-    weight = np.array(
-        [float(policy.weights[homes[x.care_home].priority]) for x in needs], dtype=np.float64
-    ).reshape(n)
-    on_hand = np.array([x.on_hand or 0 for x in needs], dtype=np.float64).reshape(n)
-    use_raw = np.array(
-        [x.daily_use if x.daily_use is not None else 0.0 for x in needs], dtype=np.float64
-    ).reshape(n)
+    weight = home_weight[home]
+    on_hand = np.fromiter((x.on_hand or 0 for x in needs), dtype=np.float64, count=n)
+    use_raw = np.fromiter(
+        (x.daily_use if x.daily_use is not None else 0.0 for x in needs), dtype=np.float64, count=n
+    )
     use_missing = use_raw <= 0.0
     daily_use = np.where(use_missing, r, use_raw)
     if policy.fairness == "cover":
@@ -99,10 +118,7 @@ def build_table(problem: Problem) -> LineTable:
         a, b = weight * r, np.zeros(n, dtype=np.float64)
     # Litres per unit: a pack's volume spread over its units (pack_size, not `pack`, which is 1
     # when whole packs are off).
-    vol = np.array(
-        [by_code[x.item].pack_volume_l / by_code[x.item].pack_size for x in needs],
-        dtype=np.float64,
-    ).reshape(n)
+    vol = (item_litres / item_pack)[item]
 
     stock_of = {s.item: s.quantity for s in problem.stock}
     stock = np.array([stock_of.get(code, 0) for code in items], dtype=np.int64)
@@ -114,10 +130,12 @@ def build_table(problem: Problem) -> LineTable:
         size = by_code[code].pack_size if policy.whole_packs else 1
         supply[k] = math.floor(available / size + 1e-9) * size
 
-    municipality = tuple(homes[x.care_home].municipality for x in needs)
+    home_municipality = [homes[h].municipality for h in home_ids]
+    municipality = tuple(map(home_municipality.__getitem__, home.tolist()))
+    home_group = np.array([group_of.get(m, -1) for m in home_municipality], dtype=np.int64)
     return LineTable(
-        care_home=tuple(x.care_home for x in needs),
-        item_code=tuple(x.item for x in needs),
+        care_home=care_home,
+        item_code=item_code,
         municipality=municipality,
         requested=requested,
         r=r,
@@ -127,11 +145,11 @@ def build_table(problem: Problem) -> LineTable:
         on_hand=on_hand,
         daily_use=daily_use,
         use_missing=use_missing,
-        use_estimated=np.array([x.daily_use_estimated for x in needs], dtype=np.bool_).reshape(n),
+        use_estimated=np.fromiter(map(_ESTIMATED, needs), dtype=np.bool_, count=n),
         pack=pack,
         vol=vol,
-        item=np.array([item_index[x.item] for x in needs], dtype=np.int64).reshape(n),
-        group=np.array([group_of.get(m, -1) for m in municipality], dtype=np.int64).reshape(n),
+        item=item,
+        group=home_group[home] if n else np.zeros(0, dtype=np.int64),
         items=items,
         stock=stock,
         supply=supply,
