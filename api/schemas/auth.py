@@ -71,6 +71,9 @@ class MeRead(Output):
     role: str
     municipality_code: str | None
     care_home_id: str | None
+    must_change_password: bool = Field(
+        description="An admin chose the password: POST /auth/password before anything else"
+    )
 
 
 class SessionRead(Output):

@@ -74,6 +74,7 @@ def test_a_user_an_admin_created_must_choose_a_password_first(
             "/api/v1/auth/tokens", json={"username": "karin.ek", "password": STRONG}
         ).json()["token"]
         client.headers["Authorization"] = f"Bearer {token}"
+        assert client.get("/api/v1/auth/me").json()["must_change_password"] is True
         refused = client.get("/api/v1/stock/balances")
         assert refused.status_code == 403
         assert "password change required" in refused.text
