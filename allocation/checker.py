@@ -120,15 +120,19 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     def name(k: int | np.integer[Any]) -> str:
         return f"{needs[k].care_home}/{needs[k].item}"
 
-    size = np.array([item_of[n.item].pack_size for n in needs], dtype=float)
-    asked = np.array([n.requested for n in needs], dtype=float)
+    # Per item and per home first, then spread to the lines by index (one dict lookup a line).
+    item = np.fromiter((item_idx[n.item] for n in needs), dtype=np.int64, count=len(needs))
+    homes = list(home_of)
+    home_pos = {h: k for k, h in enumerate(homes)}
+    home = np.fromiter((home_pos[n.care_home] for n in needs), dtype=np.int64, count=len(needs))
+    size = np.array([float(item_of[c].pack_size) for c in codes])[item]
+    asked = np.fromiter((n.requested for n in needs), dtype=float, count=len(needs))
     r = np.ceil(asked / size) * size if packs_on else asked
-    litres = np.array([item_of[n.item].pack_volume_l for n in needs], dtype=float) / size
-    item = np.array([item_idx[n.item] for n in needs], dtype=np.int64)
-    group = np.array(
-        [group_idx.get(home_of[n.care_home].municipality, -1) for n in needs], dtype=np.int64
-    )
-    weight = np.array([policy.weights[home_of[n.care_home].priority] for n in needs], dtype=float)
+    litres = np.array([item_of[c].pack_volume_l for c in codes], dtype=float)[item] / size
+    group = np.array([group_idx.get(home_of[h].municipality, -1) for h in homes], dtype=np.int64)[
+        home
+    ]
+    weight = np.array([float(policy.weights[home_of[h].priority]) for h in homes])[home]
 
     # Bounds, whole units and whole packs.
     for k in np.flatnonzero((q < -_tol(r)) | (q > r + _tol(r))):
