@@ -36,6 +36,7 @@ from jobs.steps.approve import approve_run
 from jobs.steps.day import after_approval, run_day
 from jobs.steps.escalate import escalate_round
 from jobs.steps.manifests import produce_manifests
+from jobs.stored_documents import store_documents
 
 __all__ = ["format_items", "run_group", "scheduler_command"]
 
@@ -198,8 +199,10 @@ def manifests_command(round_date: str | None, actor: str | None) -> None:
     settings = Settings()
     day = _round(round_date, settings)
     with _handled():
-        ids = produce_manifests(_engine(settings), round_date=day, actor=_actor(actor))
-        click.echo(f"round {day.isoformat()}: {len(ids)} manifests")
+        engine = _engine(settings)
+        ids = produce_manifests(engine, round_date=day, actor=_actor(actor))
+        stored = store_documents(engine, round_date=day)
+        click.echo(f"round {day.isoformat()}: {len(ids)} manifests, {stored} documents stored")
 
 
 @run_group.command("escalate")

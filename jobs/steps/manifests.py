@@ -1,11 +1,10 @@
 """Step: manifests for the round's approved run (pick lists per route, delivery notes per stop).
 
 ``produce_manifests`` creates the manifests in one transaction and returns their ids; called again
-for the same approved run it returns the ones that exist. Then, in a transaction of its own, the
-round's pick lists and delivery notes are rendered once and stored (``jobs.stored_documents``), so
-a download is a read, not a render. If two callers race on PostgreSQL, the
+for the same approved run it returns the ones that exist. If two callers race on PostgreSQL, the
 loser hits the ``(run_id, route_code)`` unique constraint, and the step reads the winner's
-manifests in a new transaction.
+manifests in a new transaction. Their documents are rendered and stored afterwards by
+``jobs.stored_documents.store_documents`` (``jobs.steps.day``, after the escalations).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 
 from data.db import session_scope
 from data.manifests import create_manifests, get_approved_run, list_manifests
-from jobs.stored_documents import store_documents
 
 __all__ = ["produce_manifests"]
 
@@ -26,12 +24,6 @@ def produce_manifests(
     engine: Engine, *, round_date: date, actor: str, now: datetime | None = None
 ) -> list[int]:
     """The ids of the round's manifests (by route code), created now if they are not there yet."""
-    ids = _manifests(engine, round_date=round_date, actor=actor, now=now)
-    store_documents(engine, round_date=round_date, now=now)
-    return ids
-
-
-def _manifests(engine: Engine, *, round_date: date, actor: str, now: datetime | None) -> list[int]:
     try:
         with session_scope(engine) as session:
             run = get_approved_run(session, round_date=round_date, lock=True)

@@ -14,8 +14,10 @@ from data.manifests import list_manifests
 from data.models import StoredDocument
 from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
 from jobs.manifest_documents import build_manifest_documents
+from jobs.steps.day import after_approval
 from jobs.steps.manifests import produce_manifests
 from jobs.stored_documents import (
+    store_documents,
     stored_delivery_note,
     stored_municipality_note,
     stored_pick_list,
@@ -31,7 +33,7 @@ def test_approval_stores_every_pick_list_and_delivery_note_once(
     approved_round: ApprovedRound, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, day = approved_round.engine, approved_round.round_date
-    produce_manifests(engine, round_date=day, actor=ACTOR)
+    after_approval(engine, round_date=day, actor=ACTOR)
     with session_scope(engine) as session:
         manifests = list_manifests(session, round_date=day)
         stops = [stop for m in manifests for stop in m.stops]
@@ -43,7 +45,7 @@ def test_approval_stores_every_pick_list_and_delivery_note_once(
     # Serving never renders: a render now would fail the download.
     for name in ("render_delivery_note_pdf", "render_pick_list_pdf"):
         monkeypatch.setattr(f"jobs.stored_documents.{name}", _no_render)
-    produce_manifests(engine, round_date=day, actor=ACTOR)  # again: nothing rendered
+    assert store_documents(engine, round_date=day) == 0  # again: nothing rendered
     with session_scope(engine) as session:
         note = stored_delivery_note(session, stop_id=stops[0].id)
         pick = stored_pick_list(session, manifest_id=manifests[0].id)
