@@ -157,6 +157,13 @@ def test_county_coordinator_runs_and_approves_the_round(page: Page, live: Live) 
     form_top = page.locator("form[action='/behov']").bounding_box()
     assert allocation_top is not None and form_top is not None
     assert allocation_top["y"] < form_top["y"]
+    # In words a manager reads: the item's name, packs and units, the fair share and why.
+    allocation = page.locator("table.stack").first
+    expect(allocation).to_contain_text("Ni fick")
+    expect(allocation).to_contain_text("förpackningar")
+    expect(allocation.locator("td[data-label=Artikel]").first).not_to_have_text(
+        re.compile(r"^[A-Z0-9_]+$")
+    )
 
 
 def test_logistics_opens_a_delivery_note_and_records_a_delivery(page: Page, live: Live) -> None:
