@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
+    acute,
     county,
     escalations,
     logistics,
@@ -30,6 +31,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 router = APIRouter(include_in_schema=False)
 for module in (
     start,
+    acute,
     password,
     need_form,
     municipality,

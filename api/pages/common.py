@@ -16,9 +16,11 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import object_session
 
 from api.auth import csrf_token_for
 from api.charts import number_sv
+from data.acute_requests import open_acute_count
 from data.clock import utcnow
 from data.errors import Issue
 from data.models import Role, User
@@ -79,14 +81,16 @@ STATUS_LABELS = {
     "met": "tillgodosedd",
 }
 NAV: dict[str, list[tuple[str, str]]] = {
-    Role.CARE_HOME_MANAGER.value: [("/behov", "Behov")],
+    Role.CARE_HOME_MANAGER.value: [("/behov", "Behov"), ("/behov/akut", "Akut behov")],
     Role.MUNICIPAL_COORDINATOR.value: [
         ("/kommun", "Kommunen"),
         ("/kommun/uppladdning", "Ladda upp behov"),
+        ("/kommun/akut", "Akut behov"),
     ],
     Role.COUNTY_COORDINATOR.value: [
         ("/lan", "Översikt"),
         ("/lan/korning", "Fördelning"),
+        ("/lan/akut", "Akut"),
         ("/lan/lager", "Lager"),
         ("/lan/policy", "Policy"),
         ("/lan/eskaleringar", "Eskaleringar"),
@@ -117,6 +121,10 @@ NOTICES = {
     "utlastad": "Rutten är markerad som utlastad.",
     "levererad": "Leveransen är kvitterad.",
     "eskalering": "Eskaleringens status är uppdaterad.",
+    "akut": "Det akuta behovet är skickat till länet.",
+    "avslag": "Begäran är avslagen; boendet ser skälet.",
+    "extra": "Den extra fördelningen är köad; sidan visar den när den är klar.",
+    "extra-godkann": "Godkännandet är köat; den extra leveransen skapas när det är klart.",
 }
 
 
@@ -240,6 +248,15 @@ def swedish_issue(issue: Issue) -> Issue:
     return {"field": issue["field"], "line": issue["line"], "message": swedish(issue["message"])}
 
 
+def _nav_counts(user: User | None) -> dict[str, int]:
+    """Figures shown beside menu entries: the county's open acute requests (read in the
+    request's own transaction, the one the signed-in user was loaded in; none without it)."""
+    session = object_session(user) if user is not None else None
+    if user is None or session is None or user.role != Role.COUNTY_COORDINATOR.value:
+        return {}
+    return {"/lan/akut": open_acute_count(session)}
+
+
 def render(
     request: Request, template: str, user: User | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
@@ -251,6 +268,7 @@ def render(
         user=user,
         role_label=ROLE_LABELS.get(user.role, user.role) if user else "",
         nav=NAV.get(user.role, []) if user else [],
+        nav_counts=_nav_counts(user),
         csrf=(csrf_token_for(request) or "") if user else "",
     )
     return templates.TemplateResponse(request, template, context, status_code=status_code)

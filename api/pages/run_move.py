@@ -156,6 +156,9 @@ def move(
             problem=problem,
             status_code=422,
         )
-    day = get_run(session, run_id=korning).round_date.isoformat()
+    moved = get_run(session, run_id=korning)
     notice = "flyttad" if outcome.stable else "flyttad-instabil"
+    if moved.kind == "extra":
+        return see_other(f"/lan/akut/korning/{moved.id}?klart={notice}")
+    day = moved.round_date.isoformat()
     return see_other(f"/lan/korning?datum={day}&klart={notice}&artikel={artikel}")

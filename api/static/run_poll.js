@@ -12,7 +12,8 @@
         if (job.status === "done" || job.status === "failed") {
           // Back to the job's round (the default round may have moved on, e.g. after an approval).
           var day = box.dataset.round;
-          window.location.assign("/lan/korning" + (day ? "?datum=" + encodeURIComponent(day) : ""));
+          window.location.assign(box.dataset.return ||
+            ("/lan/korning" + (day ? "?datum=" + encodeURIComponent(day) : "")));
           return;
         }
         if (label) { label.textContent = job.status === "running" ? "pågår" : "i kö"; }

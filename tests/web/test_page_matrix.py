@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.settings import ApiSettings
+from data.acute_requests import file_acute_request
 from data.clock import utcnow
 from data.db import make_engine, session_scope
 from data.demo import DEMO_USERS, seed_demo
@@ -35,6 +36,7 @@ from data.routes import load_routes
 from data.schema import upgrade_database
 from data.settings import Settings
 from jobs.steps.day import run_day
+from jobs.steps.extra import allocate_extra
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -87,6 +89,19 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/lan/korning/jobb/{job_id}"): Page(frozenset({COUNTY}), "/lan/korning/jobb/{job}"),
     ("POST", "/lan/korning/rad"): Page(frozenset({COUNTY}), "/lan/korning/rad"),
     ("POST", "/lan/korning/godkann"): Page(frozenset({COUNTY}), "/lan/korning/godkann"),
+    ("GET", "/behov/akut"): Page(frozenset({MANAGER}), "/behov/akut"),
+    ("POST", "/behov/akut"): Page(frozenset({MANAGER}), "/behov/akut"),
+    ("GET", "/kommun/akut"): Page(frozenset({MUNICIPAL}), "/kommun/akut"),
+    ("POST", "/kommun/akut"): Page(frozenset({MUNICIPAL}), "/kommun/akut"),
+    ("GET", "/lan/akut"): Page(frozenset({COUNTY}), "/lan/akut"),
+    ("POST", "/lan/akut/{request_id}/avsla"): Page(
+        frozenset({COUNTY}), "/lan/akut/{acute_request}/avsla"
+    ),
+    ("POST", "/lan/akut/extra"): Page(frozenset({COUNTY}), "/lan/akut/extra"),
+    ("GET", "/lan/akut/korning/{run_id}"): Page(frozenset({COUNTY}), "/lan/akut/korning/{extra}"),
+    ("POST", "/lan/akut/korning/{run_id}/godkann"): Page(
+        frozenset({COUNTY}), "/lan/akut/korning/{extra}/godkann"
+    ),
     ("GET", "/lan/korning/flytta"): Page(
         frozenset({COUNTY}), "/lan/korning/flytta?korning={run}&artikel={item}&till={home}"
     ),
@@ -138,6 +153,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         load_routes(session, actor="test:pages")
     run_day(engine, round_date=day, actor="test:pages")
     with session_scope(engine) as session:
+        acute = file_acute_request(
+            session,
+            care_home_id="H0001",
+            item_code="FFP3",
+            quantity=40,
+            situation="confirmed",
+            reason="nytt utbrott",
+            filed_by="test",
+            now=utcnow(),
+        ).id
+    extra = allocate_extra(
+        engine, delivery_date=day, route_code="R1", departure="15:30", actor="test:pages"
+    )
+    with session_scope(engine) as session:
         manifest = session.scalars(select(Manifest).order_by(Manifest.id)).first()
         stop = session.scalars(select(ManifestStop).order_by(ManifestStop.id)).first()
         escalation = list_escalations(session, round_date=day)[0]
@@ -150,6 +179,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             "escalation": escalation.reference,
             "job": str(job.id),
             "day": day.isoformat(),
+            "acute_request": str(acute),
+            "extra": extra,
             "run": line.run_id,
             "item": line.item_code,
             "home": line.care_home_id,
