@@ -30,6 +30,7 @@ from api.pages.common import (
 )
 from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import report_round
+from data.acute_requests import list_acute_requests
 from data.clock import utcnow
 from data.errors import Issue, NotFound, ValidationFailed
 from data.home_view import home_allocation, latest_report
@@ -144,6 +145,7 @@ def _page(
         problem=problem,
         warnings=warnings or [],
         allocation=allocation,
+        acute=list_acute_requests(session, care_home_id=home.id, limit=5),
         **({"notice": notice} if notice else {}),
     )
 

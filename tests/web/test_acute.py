@@ -96,7 +96,11 @@ def test_an_acute_need_goes_out_in_an_extra_round_and_each_home_sees_the_outcome
     assert document.ok and document.body().startswith(b"%PDF")
     shot(logistics, "09-extra-leverans", full_page=False)
 
-    page.reload()
+    page.goto("/behov")  # the home's own page says it too
+    expect(page.locator("ul.acute-outcomes")).to_contain_text(
+        "resten eskalerat till Socialstyrelsen"
+    )
+    page.goto("/behov/akut")
     mine = page.locator("table.acute-requests tbody tr").first
     expect(mine).to_contain_text(f"av {asked:,}".replace(",", "\u00a0"))
     expect(mine).to_contain_text("eskalerat till Socialstyrelsen")
