@@ -22,6 +22,7 @@ from api.routes import (
     acute,
     auth,
     escalations,
+    follow_up,
     manifests,
     needs,
     reference,
@@ -62,6 +63,7 @@ def api_router() -> APIRouter:
         whatif,
         manifests,
         escalations,
+        follow_up,
         users,
     ):
         router.include_router(module.router)

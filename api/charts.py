@@ -19,6 +19,7 @@ __all__ = [
     "item_fill_chart",
     "need_stock_chart",
     "number_sv",
+    "trend_chart",
 ]
 
 WIDTH = 640
@@ -151,3 +152,44 @@ def fill_chart(rows: Sequence[tuple[str, float | None]]) -> Markup:
             f'<text x="{LABEL_W + span + 4}" y="{y + 12}" class="chart-value">{text}</text>'
         )
     return _svg(16 + len(rows) * ROW_H, body, "Tilldelad andel av behovet per kommun")
+
+
+def trend_chart(rows: Sequence[tuple[str, int, int, int | None]], unit: str) -> Markup:
+    """Per round (label, asked, allocated, delivered or None): three bars each, on one scale."""
+    top = max([max(a, b, c or 0) for _, a, b, c in rows] + [1])
+    span = WIDTH - LABEL_W - 70
+    step = 3 * BAR_H + 6
+    body = [
+        _legend(
+            14,
+            (("bar-need", "Begärt"), ("bucket-1", "Tilldelat"), ("bar-stock", "Levererat")),
+        )
+    ]
+    for n, (label, asked, given, delivered) in enumerate(rows):
+        y = 26 + n * step
+        body.append(_label(y + BAR_H + 5, label))
+        body.append(
+            _bar(LABEL_W, y, span * asked / top, BAR_H, "bar-need", f"Begärt {asked} {unit}")
+        )
+        body.append(
+            _bar(
+                LABEL_W, y + BAR_H + 1, span * given / top, BAR_H, "bucket-1", f"Tilldelat {given}"
+            )
+        )
+        if delivered is not None:
+            body.append(
+                _bar(
+                    LABEL_W,
+                    y + 2 * BAR_H + 2,
+                    span * delivered / top,
+                    BAR_H,
+                    "bar-stock",
+                    f"Levererat {delivered}",
+                )
+            )
+        share = f"{number_sv(100 * given / asked)} %" if asked else "–"
+        end = LABEL_W + span * max(asked, given) / top + 4
+        body.append(
+            f'<text x="{end:.1f}" y="{y + BAR_H + 5:.1f}" class="chart-value">{share}</text>'
+        )
+    return _svg(34 + len(rows) * step, body, "Begärt, tilldelat och levererat per omgång")

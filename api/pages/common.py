@@ -94,10 +94,17 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("/lan/lager", "Lager"),
         ("/lan/policy", "Policy"),
         ("/lan/eskaleringar", "Eskaleringar"),
+        ("/lan/uppfoljning", "Uppföljning"),
+        ("/lan/logg", "Logg"),
         ("/logistik", "Logistik"),
     ],
     Role.LOGISTICS.value: [("/logistik", "Dagens rutter")],
-    Role.ADMIN.value: [("/lan", "Översikt"), ("/docs", "API")],
+    Role.ADMIN.value: [
+        ("/lan", "Översikt"),
+        ("/lan/uppfoljning", "Uppföljning"),
+        ("/lan/logg", "Logg"),
+        ("/docs", "API"),
+    ],
 }
 ZONE_SETTINGS = Settings()
 NOTICES = {

@@ -234,6 +234,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/v1/escalations/{reference}"): Case(
         COUNTY, request=lambda _: {"json": {"status": "acknowledged"}}
     ),
+    ("GET", "/api/v1/follow-up"): Case(COUNTY | ADMIN),
+    ("GET", "/api/v1/audit"): Case(COUNTY | ADMIN),
     ("GET", "/api/v1/users"): Case(ADMIN),
     ("POST", "/api/v1/users"): Case(
         ADMIN,

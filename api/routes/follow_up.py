@@ -1,0 +1,75 @@
+"""Follow-up over time and the audit log (the county coordinator and the admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
+
+from api.deps import SessionDep, require_roles
+from api.schemas.base import Page
+from api.schemas.follow_up import AuditEntryRead, FollowUpRead
+from data.follow_up import DEFAULT_ROUNDS, follow_up_rounds, follow_up_rows, short_streaks
+from data.models import AuditEntry, Role, User
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["follow-up"])
+
+FollowUpUser = Annotated[User, require_roles(Role.COUNTY_COORDINATOR, Role.ADMIN)]
+Code = Annotated[str | None, Query(max_length=40, description="an item or municipality code")]
+
+
+@router.get("/follow-up", response_model=FollowUpRead)
+def follow_up(
+    _user: FollowUpUser,
+    session: SessionDep,
+    item: Code = None,
+    municipality: Code = None,
+    rounds: Annotated[int, Query(ge=1, le=90)] = DEFAULT_ROUNDS,
+    at_least: Annotated[int, Query(ge=1, le=90, description="rounds in a row")] = 2,
+) -> FollowUpRead:
+    """Per round (the latest with an approved run), item and municipality: asked, allocated,
+    delivered and short units; and the homes short of an item ``at_least`` rounds running."""
+    days = follow_up_rounds(session, rounds=rounds)
+    return FollowUpRead.model_validate(
+        {
+            "rounds": days,
+            "rows": follow_up_rows(session, rounds=days, item=item, municipality=municipality),
+            "short_streaks": short_streaks(
+                session, rounds=days, item=item, municipality=municipality, at_least=at_least
+            ),
+        }
+    )
+
+
+@router.get("/audit", response_model=Page[AuditEntryRead])
+def audit_log(
+    _user: FollowUpUser,
+    session: SessionDep,
+    entity: Code = None,
+    entity_id: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Page[AuditEntryRead]:
+    """The audit log, newest first, per kind of record and one record."""
+    conditions = []
+    if entity is not None:
+        conditions.append(AuditEntry.entity == entity)
+    if entity_id is not None:
+        conditions.append(AuditEntry.entity_id == entity_id)
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return Page[AuditEntryRead](
+        items=[AuditEntryRead.model_validate(e) for e in entries],
+        total=int(total or 0),
+        limit=limit,
+        offset=offset,
+    )
