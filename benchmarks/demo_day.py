@@ -59,7 +59,7 @@ ROUND = date(2026, 11, 24)
 ACTOR = "bench:day"
 TARGETS = {"county": 5.0, "national": 30.0}
 SITUATION = {"outbreak": "confirmed", "suspected": "suspected", "normal": "none"}
-STEPS = ("allocate", "approve", "manifests", "escalate", "documents")
+STEPS = ("allocate", "approve", "manifests", "escalate")
 
 
 @contextmanager

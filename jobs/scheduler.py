@@ -10,7 +10,9 @@ exactly one run). Jobs, each a thin function that calls a step:
   whether the day has 23, 24 or 25 hours);
 - ``auto-approve`` at ``FORDELA_AUTO_APPROVE_AT`` when set (off by default): approve the round's
   draft, then produce the manifests and escalate;
-- ``outbox`` every ``FORDELA_OUTBOX_EVERY_S`` seconds (IntervalTrigger).
+- ``outbox`` every ``FORDELA_OUTBOX_EVERY_S`` seconds (IntervalTrigger);
+- ``documents`` every 30 s: the approved rounds' pick lists and delivery notes not yet rendered
+  are rendered once and stored (``jobs.stored_documents``), off the approval's path.
 
 Every job is ``coalesce=True``, ``max_instances=1`` with an explicit ``misfire_grace_time``. On
 start, ``catch_up`` runs what was missed while the scheduler was down: today's allocation if the
@@ -45,6 +47,7 @@ from jobs.settings import CycleSettings, in_dst_hour
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.day import after_approval
+from jobs.stored_documents import store_pending_documents
 from jobs.worker import run_pending_jobs
 
 __all__ = [
@@ -67,6 +70,7 @@ log = logging.getLogger(__name__)
 SCHEDULER_ACTOR = "system:scheduler"
 OUTBOX_GRACE_S = 30
 JOB_QUEUE_EVERY_S = 2  # how often the worker looks for jobs the web queued (runs, approvals)
+DOCUMENTS_EVERY_S = 30  # how soon an approved round's PDFs are rendered and stored
 
 
 class ScheduleError(ValueError):
@@ -216,6 +220,16 @@ def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
         args=(engine,),
         id="outbox",
         name="drain the outbox",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=OUTBOX_GRACE_S,
+    )
+    scheduler.add_job(
+        store_pending_documents,
+        IntervalTrigger(seconds=DOCUMENTS_EVERY_S, timezone=settings.zone),
+        args=(engine,),
+        id="documents",
+        name="render and store the approved rounds' pick lists and delivery notes",
         coalesce=True,
         max_instances=1,
         misfire_grace_time=OUTBOX_GRACE_S,

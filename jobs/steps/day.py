@@ -1,5 +1,6 @@
-"""Step: a whole day — allocate → approve → manifests → escalate → documents, each in its own
-transaction (the documents last: requests for support go out before PDFs are rendered).
+"""Step: a whole day — allocate → approve → manifests → escalate, each in its own transaction.
+(The printed documents are rendered and stored afterwards, by the scheduler:
+``jobs.stored_documents``.)
 
 Resumable: a round that already has an approved run skips allocation and approval and goes on to
 manifests and escalation (both idempotent per run); a round with a draft approves that draft.
@@ -22,7 +23,6 @@ from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.escalate import escalate_round
 from jobs.steps.manifests import produce_manifests
-from jobs.stored_documents import store_documents
 
 __all__ = ["DaySummary", "after_approval", "run_day"]
 
@@ -65,8 +65,7 @@ def after_approval(
     now: datetime | None = None,
     summary: DaySummary | None = None,
 ) -> tuple[list[int], list[str]]:
-    """What approval triggers: the manifests, the escalations, then the stored documents (pick
-    lists and delivery notes rendered once), each in its own transaction."""
+    """What approval triggers: the manifests, then the escalations (each its own transaction)."""
     clock = time.perf_counter()
     manifests = produce_manifests(engine, round_date=round_date, actor=actor, now=now)
     if summary is not None:
@@ -75,10 +74,6 @@ def after_approval(
     escalations = escalate_round(engine, round_date=round_date, actor=actor, now=now)
     if summary is not None:
         summary.seconds["escalate"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    store_documents(engine, round_date=round_date, now=now)
-    if summary is not None:
-        summary.seconds["documents"] = time.perf_counter() - clock
     return manifests, escalations
 
 

@@ -87,7 +87,8 @@ def test_the_jobs_have_explicit_misfire_settings() -> None:
     engine = make_engine("sqlite://")
     scheduler = build_scheduler(engine, timetable(allocation_grace_s=1800, outbox_every_s=60))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"allocate", "outbox", "job-queue"}  # no auto-approval unless configured
+    # No auto-approval unless configured.
+    assert set(jobs) == {"allocate", "outbox", "job-queue", "documents"}
     assert str(scheduler.timezone) == "Europe/Stockholm"
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
@@ -102,6 +103,7 @@ def test_the_jobs_have_explicit_misfire_settings() -> None:
         "auto-approve",
         "outbox",
         "job-queue",
+        "documents",
     }
 
 

@@ -4,6 +4,7 @@ used to render the whole round again (1.6–4.7 s per delivery note)."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
@@ -18,6 +19,7 @@ from jobs.steps.day import after_approval
 from jobs.steps.manifests import produce_manifests
 from jobs.stored_documents import (
     store_documents,
+    store_pending_documents,
     stored_delivery_note,
     stored_municipality_note,
     stored_pick_list,
@@ -29,11 +31,13 @@ def _pages(content: bytes) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages]
 
 
-def test_approval_stores_every_pick_list_and_delivery_note_once(
+def test_an_approved_rounds_documents_are_stored_once_and_served_as_stored(
     approved_round: ApprovedRound, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, day = approved_round.engine, approved_round.round_date
     after_approval(engine, round_date=day, actor=ACTOR)
+    # The scheduler's job stores what approval made (the approval does not wait for it).
+    assert store_pending_documents(engine, now=datetime(2026, 11, 24, 10, tzinfo=UTC)) == 5
     with session_scope(engine) as session:
         manifests = list_manifests(session, round_date=day)
         stops = [stop for m in manifests for stop in m.stops]
@@ -61,16 +65,16 @@ def _no_render(*_args: object) -> bytes:
     raise AssertionError("a stored document was rendered again")
 
 
-def test_a_round_without_stored_documents_is_rendered_at_its_first_download(
+def test_a_document_asked_for_before_it_is_stored_is_rendered_then_and_kept(
     approved_round: ApprovedRound,
 ) -> None:
     engine, day = approved_round.engine, approved_round.round_date
     produce_manifests(engine, round_date=day, actor=ACTOR)
     with session_scope(engine) as session:
-        session.execute(StoredDocument.__table__.delete())
-    with session_scope(engine) as session:
         stop = list_manifests(session, round_date=day)[0].stops[1]
         note = stored_delivery_note(session, stop_id=stop.id)
         assert "Vallentuna" in _pages(note.content)[0]
     with session_scope(engine) as session:
-        assert session.scalar(select(func.count()).select_from(StoredDocument)) == 5
+        # That one only: the rest are the scheduler's, off the download's path.
+        assert session.scalar(select(func.count()).select_from(StoredDocument)) == 1
+    assert store_documents(engine, round_date=day) == 4
