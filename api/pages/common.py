@@ -126,6 +126,7 @@ NOTICES = {
         "Fördelningen är godkänd: lagret är reserverat, följesedlar och eskaleringar gjorda."
     ),
     "utlastad": "Rutten är markerad som utlastad.",
+    "ej-utlastad": "Rutten är inte markerad som utlastad: kryssa i att fordonet har lämnat lagret.",
     "levererad": "Leveransen är kvitterad.",
     "eskalering": "Eskaleringens status är uppdaterad.",
     "akut": "Det akuta behovet är skickat till länet.",

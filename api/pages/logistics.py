@@ -9,8 +9,9 @@ latest). Documents are the same PDFs ``fordela manifests`` writes.
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -106,9 +107,16 @@ def delivery_note_pdf(stop_id: int, session: SessionDep, user: OptionalUser) -> 
 
 
 @router.post("/logistik/{manifest_id}/utlastad")
-def dispatch(manifest_id: int, session: SessionDep, user: OptionalUser) -> Response:
-    """Mark the route dispatched (its lots leave the store)."""
+def dispatch(
+    manifest_id: int, session: SessionDep, user: OptionalUser, bekrafta: Annotated[str, Form()] = ""
+) -> Response:
+    """Mark the route dispatched (its lots leave the store), once it is confirmed."""
     me = page_user(user, *ROLES)
+    if bekrafta != "ja":
+        # Dispatch moves stock out and cannot be undone here: a stray click must not do it.
+        manifest = get_manifest(session, manifest_id=manifest_id)
+        day = manifest.round_date.isoformat()
+        return see_other(f"/logistik?datum={day}&klart=ej-utlastad#rutt-{manifest.route_code}")
     try:
         with session.begin_nested():
             manifest = dispatch_manifest(

@@ -5,7 +5,7 @@ reason; litre items are counted in litres."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from data.db import session_scope
@@ -14,6 +14,10 @@ from data.models import PolicySetting, StockEntry
 from tests.web.conftest import Live, shot, sign_in
 
 PASSWORDS = {user.username: user.password for user in DEMO_USERS}
+WIDER_THAN_PHONE = """[...document.querySelectorAll('main *')]
+  .filter(e => e.getBoundingClientRect().right > 392)
+  .map(e => `${e.tagName}.${e.className}#${e.id}: ${Math.round(e.getBoundingClientRect().right)}`)
+  .slice(0, 8)"""
 
 
 def test_a_weight_typed_with_a_comma_is_saved_as_typed(page: Page, live: Live) -> None:
@@ -93,3 +97,54 @@ def test_stock_receipts_refuse_the_expired_and_ask_why_for_broken_packs(
 
     _receipt(page, "HANDSKE_M", "ODD-1", "200", "2031-01-01")
     expect(page.get_by_text("redan registrerad med bäst före 2030-06-30")).to_be_visible()
+
+
+def test_the_stock_page_fits_a_phone_and_the_skip_link_comes_first(
+    browser: Browser, live: Live
+) -> None:
+    context = browser.new_context(
+        base_url=live.url, viewport={"width": 390, "height": 844}, locale="sv-SE"
+    )
+    try:
+        phone = context.new_page()
+        sign_in(phone, "lansstyrelsen", PASSWORDS["lansstyrelsen"])
+        phone.goto("/lan/lager")
+        phone.locator("#quantity").fill("1,5")
+        phone.get_by_role("button", name="Registrera").click()
+        expect(phone.get_by_text("«1,5» är inte ett helt tal")).to_be_visible()
+        wide = phone.evaluate("document.documentElement.scrollWidth")
+        wider = phone.evaluate(WIDER_THAN_PHONE)
+        assert wide <= 390, f"the page is {wide} px wide on a 390 px phone: {wider}"
+        shot(phone, "16-lager-mobil")
+        phone.keyboard.press("Tab")
+        expect(phone.locator(":focus")).to_have_text("Hoppa till innehållet")
+    finally:
+        context.close()
+
+
+def test_a_long_error_on_the_need_form_stays_on_a_phone_screen(
+    browser: Browser, live: Live
+) -> None:
+    context = browser.new_context(
+        base_url=live.url, viewport={"width": 390, "height": 844}, locale="sv-SE"
+    )
+    try:
+        phone = context.new_page()
+        sign_in(phone, "boende-stockholm", PASSWORDS["boende-stockholm"])
+        phone.goto("/behov")
+        phone.locator("#requested_IIR").fill("900000000")
+        phone.locator("#on_hand_IIR").fill("0")
+        phone.get_by_role("button", name="Skicka").click()
+        expect(phone.get_by_text("kontrollera antalet nollor")).to_be_visible()
+        wide = phone.evaluate("document.documentElement.scrollWidth")
+        wider = phone.evaluate(WIDER_THAN_PHONE)
+        assert wide <= 390, f"the page is {wide} px wide on a 390 px phone: {wider}"
+        # Every field and its error stay on screen (the table scrolled them off before).
+        for box in (
+            phone.locator("tr[data-item=IIR] input, tr[data-item=IIR] .field-error").all()
+        ):
+            edge = box.bounding_box()
+            assert edge is not None and edge["x"] + edge["width"] <= 390, box.get_attribute("id")
+        shot(phone, "16-behov-fel-mobil")
+    finally:
+        context.close()
