@@ -140,9 +140,7 @@ def test_a_long_error_on_the_need_form_stays_on_a_phone_screen(
         wider = phone.evaluate(WIDER_THAN_PHONE)
         assert wide <= 390, f"the page is {wide} px wide on a 390 px phone: {wider}"
         # Every field and its error stay on screen (the table scrolled them off before).
-        for box in (
-            phone.locator("tr[data-item=IIR] input, tr[data-item=IIR] .field-error").all()
-        ):
+        for box in phone.locator("tr[data-item=IIR] input, tr[data-item=IIR] .field-error").all():
             edge = box.bounding_box()
             assert edge is not None and edge["x"] + edge["width"] <= 390, box.get_attribute("id")
         shot(phone, "16-behov-fel-mobil")
