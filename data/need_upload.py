@@ -210,7 +210,8 @@ def template_xlsx(session: Session, *, municipality_code: str) -> bytes:
     assert sheet is not None
     sheet.title = "behov"
     for row in _template_rows(session, municipality_code):
-        sheet.append(row)
+        # Figures as numbers: Excel flags numbers stored as text and will not sum them.
+        sheet.append([int(cell) if cell.isdigit() else cell for cell in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -146,3 +148,14 @@ def test_unreadable_file_and_missing_columns_are_named() -> None:
     with pytest.raises(ValidationFailed) as caught:
         parse_need_file("behov.csv", b"care_home_id;item\nH1;IIR\n")
     assert {i["field"] for i in caught.value.errors} == {"requested", "on_hand", "situation"}
+
+
+def test_the_excel_template_holds_numbers_as_numbers(session: Session) -> None:
+    """Issue 16: its figures were text cells (Excel's green triangles; they do not add up)."""
+    book = load_workbook(io.BytesIO(template_xlsx(session, municipality_code="0180")))
+    sheet = book.active
+    assert sheet is not None
+    header, first, *_ = list(sheet.iter_rows(values_only=True))
+    assert header[2:4] == ("requested", "on_hand")
+    assert isinstance(first[2], int) and isinstance(first[3], int)
+    assert isinstance(first[0], str)
