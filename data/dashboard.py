@@ -385,8 +385,10 @@ def run_lines(
     municipality_code: str | None = None,
     short_only: bool = True,
     limit: int = 200,
+    offset: int = 0,
 ) -> tuple[list[RunLineView], int]:
-    """A run's lines (the short ones by default), filtered; at most ``limit`` and the total."""
+    """A run's lines (the short ones by default), filtered, short lines first and the lowest
+    level first among them; at most ``limit`` from ``offset``, and the total."""
     conditions: list[ColumnElement[bool]] = [AllocationLine.run_id == run_id]
     if short_only:
         conditions.append(AllocationLine.unmet > 0)
@@ -400,7 +402,13 @@ def run_lines(
         .join(CareHome, CareHome.id == AllocationLine.care_home_id)
         .join(Municipality, Municipality.code == AllocationLine.municipality_code)
         .where(*conditions)
-        .order_by(AllocationLine.item_code, AllocationLine.level, AllocationLine.care_home_id)
+        .order_by(
+            (AllocationLine.unmet > 0).desc(),
+            AllocationLine.item_code,
+            AllocationLine.level,
+            AllocationLine.care_home_id,
+        )
+        .offset(offset)
         .limit(limit)
     )
     rows = [RunLineView(line, home, place) for line, home, place in session.execute(query)]

@@ -10,8 +10,10 @@ produces the manifests and escalates what is still unmet.
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -20,14 +22,14 @@ from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other
-from api.pages.form_numbers import whole_number
+from api.pages.form_numbers import decimal_sv, whole_number
 from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import latest_job, municipality_fill, municipality_names, round_run, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.job_queue import enqueue_job, get_job
 from data.models import AllocationLine, AllocationRun, CareHome, Item, Role, User
-from data.policy import get_policy_values
+from data.policy import PolicyValues, get_policy_values
 from data.round_choice import next_open_round, reports_after_run
 from data.rounds import cutoff_at
 from data.run_edits import FAIRNESS_NOTE, EditRefused, edit_line, list_edited_lines
@@ -38,6 +40,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 DAILY_JOBS = ("allocate", "approve")  # the extra rounds' jobs show on the acute page
+LINES_PER_PAGE = 50  # a page of lines a coordinator reads; the whole run was 22,000 px tall
 
 
 def _run_page(
@@ -48,6 +51,8 @@ def _run_page(
     datum: str | None = None,
     artikel: str | None = None,
     kommun: str | None = None,
+    sida: str | None = None,
+    visa: str | None = None,
     problem: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -56,8 +61,18 @@ def _run_page(
     run = round_run(session, round_date=round_date)
     now = utcnow()
     job = latest_job(session, kinds=DAILY_JOBS)
+    page_number = max(1, whole_number(sida or "") or 1)
+    every = visa == "alla"
     lines, total = (
-        run_lines(session, run_id=run.id, item_code=artikel, municipality_code=kommun)
+        run_lines(
+            session,
+            run_id=run.id,
+            item_code=artikel,
+            municipality_code=kommun,
+            short_only=not every,
+            limit=LINES_PER_PAGE,
+            offset=(page_number - 1) * LINES_PER_PAGE,
+        )
         if run
         else ([], 0)
     )
@@ -86,9 +101,30 @@ def _run_page(
         places=municipality_names(session),
         lines=lines,
         total=total,
+        page_number=page_number,
+        pages=max(1, -(-total // LINES_PER_PAGE)),
+        visa="alla" if every else "",
         artikel=artikel or "",
         kommun=kommun or "",
         policy=get_policy_values(session),
+        run_policy=run_policy(run.policy) if run else None,
+        line_anchor=line_anchor,
+        tal=decimal_sv,
+    )
+
+
+def run_policy(stored: dict[str, Any]) -> PolicyValues:
+    """The policy a run was computed with (stored with the run), as the policy page shows it:
+    the card must not show today's policy beside a run made with another."""
+    weights = stored.get("weights", {})
+    defaults = PolicyValues()
+    return PolicyValues(
+        fairness=str(stored.get("fairness", defaults.fairness)),
+        weight_outbreak=float(weights.get("outbreak", defaults.weight_outbreak)),
+        weight_suspected=float(weights.get("suspected", defaults.weight_suspected)),
+        weight_normal=float(weights.get("normal", defaults.weight_normal)),
+        reserve_fraction=float(stored.get("reserve_fraction", defaults.reserve_fraction)),
+        whole_packs=bool(stored.get("whole_packs", defaults.whole_packs)),
     )
 
 
@@ -109,10 +145,17 @@ def run_page(
     datum: str | None = None,
     artikel: str | None = None,
     kommun: str | None = None,
+    sida: str | None = None,
+    visa: str | None = None,
 ) -> Response:
-    """A round's run (``datum``, default the round needing action): levels, short lines, why."""
+    """A round's run (``datum``, default the round needing action): levels, short lines, why.
+
+    The lines come a page at a time (``sida``), short lines first (``visa=alla`` adds the rest).
+    """
     me = page_user(user, Role.COUNTY_COORDINATOR)
-    return _run_page(request, session, me, datum=datum, artikel=artikel, kommun=kommun)
+    return _run_page(
+        request, session, me, datum=datum, artikel=artikel, kommun=kommun, sida=sida, visa=visa
+    )
 
 
 def _round_url(round_date: date, notice: str, extra: str = "") -> str:
@@ -162,8 +205,11 @@ def edit_run_line(
     datum: Annotated[str, Form()] = "",
     artikel: Annotated[str, Form()] = "",
     kommun: Annotated[str, Form()] = "",
+    sida: Annotated[str, Form()] = "",
+    visa: Annotated[str, Form()] = "",
 ) -> Response:
-    """Set one line of the draft with a reason; refused edits are shown, nothing changes."""
+    """Set one line of the draft with a reason; refused edits are shown, nothing changes.
+    Either way the page comes back at the edited line (its page, filter and anchor)."""
     me = page_user(user, Role.COUNTY_COORDINATOR)
     problem = None
     if whole_number(quantity) is None:
@@ -197,12 +243,25 @@ def edit_run_line(
             datum=datum,
             artikel=artikel,
             kommun=kommun,
+            sida=sida,
+            visa=visa,
             problem=problem,
             status_code=422,
         )
-    query = f"&artikel={artikel}" if artikel else ""
-    query += f"&kommun={kommun}" if kommun else ""
-    return see_other(f"/lan/korning?datum={datum}&klart=rad{query}")
+    query = urlencode(
+        {
+            k: v
+            for k, v in (("artikel", artikel), ("kommun", kommun), ("sida", sida), ("visa", visa))
+            if v
+        }
+    )
+    anchor = f"#{line_anchor(care_home_id, item_code)}"
+    return see_other(f"/lan/korning?datum={datum}&klart=rad{'&' + query if query else ''}{anchor}")
+
+
+def line_anchor(care_home_id: str, item_code: str) -> str:
+    """The id of a line's row on the page, to come back to it after an edit."""
+    return "rad-" + re.sub(r"[^A-Za-z0-9_-]", "_", f"{care_home_id}-{item_code}")
 
 
 @router.post("/lan/korning/godkann", response_class=HTMLResponse)
