@@ -113,7 +113,16 @@ def store_documents(engine: Engine, *, round_date: date, now: datetime | None = 
     round takes minutes to render, and SQLite would hold its write lock all that time.
     """
     with session_scope(engine) as session:
-        stored = set(session.scalars(select(StoredDocument.key)))
+        stored = set(
+            session.scalars(
+                select(StoredDocument.key).where(StoredDocument.round_date == round_date)
+            )
+        )
+        manifests = list_manifests(session, round_date=round_date)
+        wanted = {pick_list_key(m.id) for m in manifests}
+        wanted |= {delivery_note_key(stop.id) for m in manifests for stop in m.stops}
+        if wanted <= stored:  # the scheduler asks every 30 s: no document models built for nothing
+            return 0
         missing = [d for d in _documents(session, round_date) if d.key not in stored]
     moment = resolve_now(now)
     done = 0
