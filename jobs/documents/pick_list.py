@@ -42,6 +42,7 @@ __all__ = ["render_pick_list_pdf", "stop_columns_fit"]
 BASE_WIDTHS = [14 * mm, 22 * mm, 45 * mm, 31 * mm, 21 * mm, 18 * mm, 14 * mm, 22 * mm]
 STOP_WIDTHS = [14 * mm, 23 * mm, LANDSCAPE_WIDTH - 114 * mm, 38 * mm, 21 * mm, 18 * mm]
 MIN_STOP_WIDTH = 11 * mm
+LOT_ROOM = 12 * mm
 MAX_STOP_COLUMNS = int((LANDSCAPE_WIDTH - sum(BASE_WIDTHS)) // MIN_STOP_WIDTH)
 
 
@@ -163,9 +164,24 @@ def _load_bar(load_l: float, capacity_l: float) -> Drawing:
     return drawing
 
 
+def _line_widths(stops: int) -> list[float]:
+    """The columns of the pick table. The stop columns share what the others leave (without
+    stop columns the name column takes it), so the table spans the page; with few stops the
+    lot column first takes what makes a long lot print at full size."""
+    widths = list(BASE_WIDTHS)
+    spare = LANDSCAPE_WIDTH - sum(BASE_WIDTHS)
+    if not stops:
+        widths[2] += spare
+        return widths
+    lot_room = min(LOT_ROOM, max(0.0, spare - stops * MIN_STOP_WIDTH * 1.5))
+    widths[3] += lot_room
+    return widths + [(spare - lot_room) / stops] * stops
+
+
 def _lines_table(lines: list[PickListLine], stops: tuple[PickListStop, ...]) -> Table:
     header = ["Plockat", "Artikel", "Benämning", "Lot/batch", "Bäst före", "Förp.", "Frp", "Antal"]
     header += [f"Stopp {stop.stop_number}" for stop in stops]
+    widths = _line_widths(len(stops))
     rows: list[list[Cell]] = []
     group_starts: list[int] = []
     previous = None
@@ -176,9 +192,9 @@ def _lines_table(lines: list[PickListLine], stops: tuple[PickListStop, ...]) -> 
         rows.append(
             [
                 CheckBox(),
-                code_cell(line.item_code, BASE_WIDTHS[1]),
+                code_cell(line.item_code, widths[1]),
                 para(line.item_name, "cell"),
-                code_cell(line.lot, BASE_WIDTHS[3]),
+                code_cell(line.lot, widths[3]),
                 fmt_date(line.expiry),
                 f"à {fmt_int(line.pack_size)} {line.unit}",
                 fmt_int(line.packs),
@@ -201,14 +217,6 @@ def _lines_table(lines: list[PickListLine], stops: tuple[PickListStop, ...]) -> 
         ]
     )
     first_stop = len(BASE_WIDTHS)
-    # The stop columns share what the other columns leave (without stop columns the name
-    # column takes it), so the table always spans the page.
-    spare = LANDSCAPE_WIDTH - sum(BASE_WIDTHS)
-    widths = list(BASE_WIDTHS)
-    if stops:
-        widths += [spare / len(stops)] * len(stops)
-    else:
-        widths[2] += spare
     return data_table(
         header,
         rows,
