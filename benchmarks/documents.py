@@ -9,7 +9,8 @@ stop's delivery note and every route's pick list is downloaded as logistics does
 (`/logistik/foljesedel/<stop>.pdf`, `/logistik/plocklista/<manifest>.pdf`). Printed: the time
 the approval spent storing the documents, Stockholm's note rendered from scratch (what every
 download cost before, issue 16: 1.6–4.7 s), and the stored downloads' median, 95th percentile
-and maximum — target ≤ 200 ms — then the run page's (`/lan/korning`) size in bytes and lines.
+and maximum — target ≤ 200 ms — then the run page's (`/lan/korning`) size in bytes and lines and
+its height in Chromium on a desktop and a phone.
 """
 
 from __future__ import annotations
@@ -71,6 +72,30 @@ def _serve(app: object) -> tuple[uvicorn.Server, str]:
     while not server.started:
         time.sleep(0.05)
     return server, f"http://127.0.0.1:{port}"
+
+
+def _page_heights(url: str, path: str, headers: dict[str, str]) -> tuple[int, int] | None:
+    """The page's height at 1280 px and at 390 px wide (Debian's Chromium; None without it)."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    sizes = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"]
+        )
+        for width in (1280, 390):
+            context = browser.new_context(
+                viewport={"width": width, "height": 900}, extra_http_headers=headers
+            )
+            page = context.new_page()
+            page.goto(url + path)
+            sizes.append(int(page.evaluate("document.documentElement.scrollHeight")))
+            context.close()
+        browser.close()
+    return sizes[0], sizes[1]
 
 
 def _ms(seconds: list[float]) -> str:
@@ -159,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"  run page /lan/korning: {len(page.content):,} bytes, "
                     f"{page.text.count(chr(10)):,} lines, {page.text.count('<tr'):,} table rows"
                 )
+                heights = _page_heights(url, f"/lan/korning?datum={ROUND.isoformat()}", county)
+                if heights:
+                    print(
+                        f"  run page height in Chromium: desktop {heights[0]:,} px, "
+                        f"phone {heights[1]:,} px"
+                    )
         finally:
             server.should_exit = True
             engine.dispose()

@@ -40,7 +40,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 DAILY_JOBS = ("allocate", "approve")  # the extra rounds' jobs show on the acute page
-LINES_PER_PAGE = 50  # a page of lines a coordinator reads; the whole run was 22,000 px tall
+LINES_PER_PAGE = 25  # a page of lines a coordinator reads; the whole run was 22,000 px tall
 
 
 def _run_page(

@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from api.pages.run import LINES_PER_PAGE
 from data.clock import utcnow
 from data.demo import DEMO_USERS
 from data.rounds import open_round
@@ -44,10 +45,10 @@ def test_lines_come_short_first_a_page_at_a_time_and_an_edit_returns_to_its_line
     sign_in(page, "lansstyrelsen", PASSWORDS["lansstyrelsen"])
     page.goto(f"/lan/korning?datum={day}")
     rows = page.locator("table.run-lines tbody tr")
-    expect(rows).to_have_count(50)
+    expect(rows).to_have_count(LINES_PER_PAGE)
     summary = page.locator("p.muted", has_text="rader med brist").inner_text()
     total, _, pages = (int(n) for n in re.findall(r"\d+", summary.replace("\u00a0", ""))[:3])
-    assert total > 50 and pages == -(-total // 50)
+    assert total > LINES_PER_PAGE and pages == -(-total // LINES_PER_PAGE)
     # The whole run, short lines first: the first page is all short lines.
     page.get_by_label("Rader", exact=True).select_option("alla")
     page.get_by_role("button", name="Filtrera").click()
