@@ -1,8 +1,12 @@
 """A municipality's need reports for many homes from one CSV or Excel file, all or nothing.
 
-The file has a header row and one row per care home and item: ``care_home_id``, ``item``,
-``requested``, ``on_hand``, ``daily_use`` (may be empty) and ``situation`` (confirmed / suspected /
-none; the same on every row of a home). ``parse_need_file`` reads the rows (CSV in UTF-8 with
+The file has a header row and one row per care home and item, with Swedish headings: ``boende``,
+``artikel``, ``behov``, ``i_lager``, ``förbrukning_per_dag`` (may be empty) and ``läge``
+(bekräftad / misstänkt / ingen; the same on every row of a home). Files with the earlier English
+headings (``care_home_id``, ``item``, ``requested``, ``on_hand``, ``daily_use``, ``situation``;
+confirmed / suspected / none) are read too. The template lists every active home of the
+municipality and every item with nothing filled in: a row left empty is no need, and a template
+uploaded unedited stores nothing and says so. ``parse_need_file`` reads the rows (CSV in UTF-8 with
 comma or semicolon, or the first sheet of an .xlsx). ``file_issues`` checks every row — including
 that the home belongs to the uploader's municipality — and names the file row (the header is row
 1). ``store_need_file`` stores one report per home only when no row is wrong; otherwise it raises
@@ -14,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -41,6 +45,28 @@ __all__ = [
 
 COLUMNS = ("care_home_id", "item", "requested", "on_hand", "daily_use", "situation")
 REQUIRED = ("care_home_id", "item", "requested", "on_hand", "situation")
+# The template's headings, and the column each one is.
+SWEDISH = {
+    "boende": "care_home_id",
+    "artikel": "item",
+    "behov": "requested",
+    "i_lager": "on_hand",
+    "förbrukning_per_dag": "daily_use",
+    "läge": "situation",
+}
+HEADING = {column: heading for heading, column in SWEDISH.items()}
+TEMPLATE_HEADER = (
+    "boende",
+    "boendets_namn",
+    "artikel",
+    "artikelns_namn",
+    "behov",
+    "i_lager",
+    "förbrukning_per_dag",
+    "läge",
+)
+SITUATION_WORDS = {"bekräftad": "confirmed", "misstänkt": "suspected", "ingen": "none"}
+FILLED_IN = ("requested", "on_hand", "daily_use", "situation")
 MAX_FILE_ROWS = 10_000
 """Data rows an upload may hold (a municipality's homes × items; the largest has ~3,000)."""
 
@@ -51,22 +77,32 @@ class UploadRow:
 
     number: int
     values: dict[str, str]
+    # Column → the heading the file used for it (Swedish or the earlier English), for messages.
+    headings: dict[str, str] = field(default_factory=dict)
 
 
 def _rows(table: Table) -> list[UploadRow]:
-    missing = [name for name in REQUIRED if name not in table.header]
+    present = {SWEDISH.get(name, name) for name in table.header}
+    missing = [name for name in REQUIRED if name not in present]
     if missing:
         raise ValidationFailed(
             [
                 {
-                    "field": name,
+                    "field": HEADING[name],
                     "line": 1,
-                    "message": f"kolumnen {name} saknas i rubrikraden",
+                    "message": f"kolumnen {HEADING[name]} saknas i rubrikraden",
                 }
                 for name in missing
             ]
         )
-    return [UploadRow(number, values) for number, values in table.rows]
+    headings = {SWEDISH.get(name, name): name for name in table.header}
+    rows = []
+    for number, values in table.rows:
+        named = {SWEDISH.get(name, name): value for name, value in values.items()}
+        # A template row nobody filled in (home and item only) is no need.
+        if any(named.get(name) for name in FILLED_IN):
+            rows.append(UploadRow(number, named, headings))
+    return rows
 
 
 def parse_need_file(filename: str, content: bytes, *, apart: bool = False) -> list[UploadRow]:
@@ -79,7 +115,8 @@ def parse_need_file(filename: str, content: bytes, *, apart: bool = False) -> li
     in a child process (``data.upload_process``): what a web request does.
     """
     read = read_table_apart if apart else read_table
-    return _rows(read(filename, content, COLUMNS, TableLimits(rows=MAX_FILE_ROWS + 1)))
+    wanted = (*COLUMNS, *SWEDISH)
+    return _rows(read(filename, content, wanted, TableLimits(rows=MAX_FILE_ROWS + 1)))
 
 
 def _shown(value: str) -> str:
@@ -101,18 +138,21 @@ def _home_lines(
     grouped: dict[str, list[UploadRow]] = defaultdict(list)
     situations: dict[str, str] = {}
     allowed = {s.value for s in Situation}
+    word_of = {code: word for word, code in SITUATION_WORDS.items()}
     for row in rows:
         home_id = row.values.get("care_home_id", "")
-        situation = row.values.get("situation", "").lower()
+        given = row.values.get("situation", "").lower()
+        situation = SITUATION_WORDS.get(given, given)
         if home_id not in homes:
             message = f"boendet {_shown(home_id)} finns inte bland kommunens aktiva boenden"
             errors.append({"field": "care_home_id", "line": row.number, "message": message})
             continue
         if situation not in allowed:
-            message = f"{_shown(situation)} är inte en av {', '.join(sorted(allowed))}"
+            message = f"{_shown(given)} är inte en av {', '.join(SITUATION_WORDS)}"
             errors.append({"field": "situation", "line": row.number, "message": message})
         elif situations.setdefault(home_id, situation) != situation:
-            message = f"boendet har redan läget {situations[home_id]} på en tidigare rad"
+            earlier = word_of[situations[home_id]]
+            message = f"boendet har redan läget {earlier} på en tidigare rad"
             errors.append({"field": "situation", "line": row.number, "message": message})
         grouped[home_id].append(row)
     return {home: (situations.get(home, "none"), lines) for home, lines in grouped.items()}
@@ -131,7 +171,11 @@ def file_issues(
     """Every problem in the rows (each naming its file row), and the rows grouped per home."""
     errors: list[Issue] = []
     if not rows:
-        errors.append({"field": "file", "line": None, "message": "filen har inga datarader"})
+        message = (
+            "filen har inga ifyllda rader: fyll i behov, i_lager och läge för de boenden som"
+            " rapporterar (rader som lämnas tomma räknas inte)"
+        )
+        errors.append({"field": "file", "line": None, "message": message})
     grouped = _home_lines(session, rows, municipality_code, errors)
     items = {item.code: item for item in session.scalars(select(Item))}
     for home_id, (_situation, home_rows) in sorted(grouped.items()):
@@ -144,6 +188,10 @@ def file_issues(
             line = issue["line"]
             number = home_rows[line - 1].number if line else None
             errors.append({"field": issue["field"], "line": number, "message": issue["message"]})
+    headings = rows[0].headings if rows and rows[0].headings else HEADING
+    for issue in errors:
+        # Name the column as the file's heading does.
+        issue["field"] = headings.get(issue["field"], issue["field"])
     errors.sort(key=lambda issue: (issue["line"] or 0, issue["field"]))
     return errors, grouped
 
@@ -183,21 +231,23 @@ def store_need_file(
 
 
 def _template_rows(session: Session, municipality_code: str) -> list[list[str]]:
+    """The header and one empty row per active home and item: nothing invented to file by
+    mistake, the names beside the codes so the right row is easy to find."""
     homes = session.scalars(
         select(CareHome)
         .where(CareHome.municipality_code == municipality_code, CareHome.active.is_(True))
-        .order_by(CareHome.name)
-        .limit(2)
+        .order_by(CareHome.name, CareHome.id)
     ).all()
-    rows = [list(COLUMNS)]
+    items = session.scalars(select(Item).order_by(Item.code)).all()
+    rows = [list(TEMPLATE_HEADER)]
     for home in homes:
-        rows.append([home.id, "IIR", "500", "120", "80", "none"])
-        rows.append([home.id, "HANDSKE_M", "1000", "300", "", "none"])
+        for item in items:
+            rows.append([home.id, home.name, item.code, item.name_sv, "", "", "", ""])
     return rows
 
 
 def template_csv(session: Session, *, municipality_code: str) -> bytes:
-    """A CSV template with the header and example rows for two of the municipality's homes."""
+    """A CSV template: Swedish headings and one row per home and item to fill in."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(_template_rows(session, municipality_code))
     return out.getvalue().encode("utf-8-sig")

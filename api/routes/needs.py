@@ -256,8 +256,10 @@ def template(
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
     municipality_code: str | None = None,
 ) -> Response:
-    """The upload template (columns care_home_id, item, requested, on_hand, daily_use,
-    situation) with example rows for the municipality's homes."""
+    """The upload template: Swedish headings (boende, boendets_namn, artikel, artikelns_namn,
+    behov, i_lager, förbrukning_per_dag, läge) and one empty row per active home and item; rows
+    left empty are no need. Files with the English headings (care_home_id, item, requested,
+    on_hand, daily_use, situation) are read too."""
     code = _upload_municipality(user, municipality_code)
     if session.get(Municipality, code) is None:
         raise NotFound("municipality", code)

@@ -132,7 +132,7 @@ def test_template_downloads(as_role: Callable[[str], TestClient]) -> None:
     client = as_role("coordinator_own")
     csv = client.get("/api/v1/needs/template")
     assert csv.status_code == 200
-    assert csv.text.lstrip("\ufeff").startswith("care_home_id,item,requested")
+    assert csv.text.lstrip("\ufeff").startswith("boende,boendets_namn,artikel,artikelns_namn,behov")
     xlsx = client.get("/api/v1/needs/template", params={"format": "xlsx"})
     assert xlsx.content[:2] == b"PK"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, date, datetime
 
@@ -116,10 +117,58 @@ def _count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(NeedReport)) or 0)
 
 
-def test_upload_with_one_bad_row_stores_nothing(session: Session) -> None:
+def _filled(template: bytes, filled: dict[tuple[str, str], str]) -> tuple[bytes, list[int]]:
+    """The CSV template with some rows filled in as a coordinator would (behov, i_lager,
+    förbrukning_per_dag, läge), and the file row numbers of those rows."""
+    rows = list(csv.reader(io.StringIO(template.decode("utf-8-sig"))))
+    numbers = []
+    for k, row in enumerate(rows):
+        if (row[0], row[2]) in filled:
+            row[4:] = filled[(row[0], row[2])].split(",")
+            numbers.append(k + 1)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8"), numbers
+
+
+def test_the_template_invents_nothing_and_unedited_stores_nothing(session: Session) -> None:
+    # Issue 16: the template held invented figures for two real homes, filed if uploaded as is.
     template = template_csv(session, municipality_code="0180")
+    header, *rows = template.decode("utf-8-sig").strip().split("\r\n")
+    assert (
+        header
+        == "boende,boendets_namn,artikel,artikelns_namn,behov,i_lager,förbrukning_per_dag,läge"
+    )
+    homes = _homes(session, "0180", 1000)
+    assert {row.split(",")[0] for row in rows} == set(homes)
+    assert all(row.endswith(",,,,") for row in rows)
+    before = _count(session)
+    for name, content in (
+        ("behov.csv", template),
+        ("behov.xlsx", template_xlsx(session, municipality_code="0180")),
+    ):
+        with pytest.raises(ValidationFailed) as caught:
+            store_need_file(
+                session,
+                rows=parse_need_file(name, content),
+                municipality_code="0180",
+                submitted_by="kommun-stockholm",
+                now=NOW,
+            )
+        assert "inga ifyllda rader" in caught.value.errors[0]["message"]
+    assert _count(session) == before
+
+
+def test_upload_with_one_bad_row_stores_nothing(session: Session) -> None:
+    one, two = _homes(session, "0180", 2)
     other = _homes(session, "0136", 1)[0]
-    bad = template + f"{other},IIR,10,0,,none\r\n".encode()
+    good, numbers = _filled(
+        template_csv(session, municipality_code="0180"),
+        {(one, "IIR"): "500,120,80,ingen", (two, "HANDSKE_M"): "1000,300,,misstänkt"},
+    )
+    assert len(numbers) == 2
+    bad = good.rstrip(b"\r\n") + f"\r\n{other},Annat boende,IIR,,10,0,,ingen\r\n".encode()
+    bad_row = bad.decode().count("\r\n")
     before = _count(session)
     with pytest.raises(ValidationFailed) as caught:
         store_need_file(
@@ -129,16 +178,17 @@ def test_upload_with_one_bad_row_stores_nothing(session: Session) -> None:
             submitted_by="kommun-stockholm",
             now=NOW,
         )
-    assert [(i["field"], i["line"]) for i in caught.value.errors] == [("care_home_id", 6)]
+    assert [(i["field"], i["line"]) for i in caught.value.errors] == [("boende", bad_row)]
     assert _count(session) == before
     reports = store_need_file(
         session,
-        rows=parse_need_file("behov.xlsx", template_xlsx(session, municipality_code="0180")),
+        rows=parse_need_file("behov.csv", good),
         municipality_code="0180",
         submitted_by="kommun-stockholm",
         now=NOW,
     )
     assert len(reports) == 2 and _count(session) == before + 2
+    assert {r.situation for r in reports} == {"none", "suspected"}
 
 
 def test_unreadable_file_and_missing_columns_are_named() -> None:
@@ -146,16 +196,28 @@ def test_unreadable_file_and_missing_columns_are_named() -> None:
         parse_need_file("behov.xlsx", b"not a workbook")
     assert caught.value.errors[0]["field"] == "file"
     with pytest.raises(ValidationFailed) as caught:
-        parse_need_file("behov.csv", b"care_home_id;item\nH1;IIR\n")
-    assert {i["field"] for i in caught.value.errors} == {"requested", "on_hand", "situation"}
+        parse_need_file("behov.csv", b"boende;artikel\nH1;IIR\n")
+    assert {i["field"] for i in caught.value.errors} == {"behov", "i_lager", "läge"}
+    # Files with the earlier English headings are still read.
+    rows = parse_need_file(
+        "behov.csv", b"care_home_id,item,requested,on_hand,situation\nH1,IIR,5,0,none\n"
+    )
+    assert rows[0].values["requested"] == "5"
 
 
-def test_the_excel_template_holds_numbers_as_numbers(session: Session) -> None:
-    """Issue 16: its figures were text cells (Excel's green triangles; they do not add up)."""
+def test_an_excel_file_filled_in_with_numbers_is_read(session: Session) -> None:
+    """Issue 16: Excel numbers, not text, in the template's columns."""
     book = load_workbook(io.BytesIO(template_xlsx(session, municipality_code="0180")))
     sheet = book.active
     assert sheet is not None
-    header, first, *_ = list(sheet.iter_rows(values_only=True))
-    assert header[2:4] == ("requested", "on_hand")
-    assert isinstance(first[2], int) and isinstance(first[3], int)
-    assert isinstance(first[0], str)
+    header = [cell.value for cell in sheet[1]]
+    assert header[4:] == ["behov", "i_lager", "förbrukning_per_dag", "läge"]
+    sheet.cell(row=2, column=5, value=200)
+    sheet.cell(row=2, column=6, value=40)
+    sheet.cell(row=2, column=7, value=12.5)
+    sheet.cell(row=2, column=8, value="bekräftad")
+    out = io.BytesIO()
+    book.save(out)
+    rows = parse_need_file("behov.xlsx", out.getvalue())
+    assert len(rows) == 1
+    assert rows[0].values["requested"] == "200" and rows[0].values["situation"] == "bekräftad"

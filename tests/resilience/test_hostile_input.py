@@ -71,7 +71,7 @@ def corpus(own: str, other: str) -> dict[str, tuple[Upload, str]]:
     return {
         "wrong columns": (
             ("a.csv", b"home;article;qty\r\nH1;IIR;10\r\n"),
-            "kolumnen care_home_id saknas",
+            "kolumnen boende saknas",
         ),
         "latin-1": (("a.csv", latin1.encode("latin-1")), "inte UTF-8"),
         "utf-16": (("a.csv", _csv(f"{own},IIR,10,1,,none").decode().encode("utf-16")), "UTF-16"),
@@ -98,7 +98,7 @@ def corpus(own: str, other: str) -> dict[str, tuple[Upload, str]]:
         "binary as xlsx": (("a.xlsx", os.urandom(4096)), "kunde inte läsas"),
         "binary as csv": (("a.csv", b"\x00\x01\x02PK\x03\x04" * 100), "inte en textfil"),
         "empty": (("a.csv", b""), "tom"),
-        "header only": (("a.csv", HEADER.encode()), "inga datarader"),
+        "header only": (("a.csv", HEADER.encode()), "inga ifyllda rader"),
         "duplicate rows": (
             ("a.csv", _csv(f"{own},IIR,10,1,,none", f"{own},IIR,10,1,,none")),
             "item",

@@ -11,6 +11,8 @@ Chromium missing: the tests are skipped locally with the reason, and fail when `
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import socket
 import threading
@@ -152,3 +154,16 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.get_by_label("Lösenord").fill(password)
     page.get_by_role("button", name="Logga in").click()
     page.wait_for_load_state()
+
+
+def fill_template(template: bytes, values: list[str]) -> bytes:
+    """The CSV upload template with its first rows filled in as a coordinator would.
+
+    `values` are the filled part of each row in turn: "behov,i_lager,förbrukning_per_dag,läge".
+    """
+    header, *rows = csv.reader(io.StringIO(template.decode("utf-8-sig")))
+    for row, value in zip(rows, values, strict=False):
+        row[4:] = value.split(",")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, *rows])
+    return out.getvalue().encode("utf-8")

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from datetime import date, time, timedelta
@@ -30,6 +32,7 @@ from tests.web.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
     Live,
+    fill_template,
     require_chromium,
     serve_demo,
     shot,
@@ -201,7 +204,9 @@ def test_a_round_approved_early_refuses_the_form_and_the_upload_naming_the_next_
     coordinator = _page(browser, live)
     sign_in(coordinator, "kommun-stockholm", PASSWORDS["kommun-stockholm"])
     coordinator.goto("/kommun/uppladdning")
-    template = coordinator.request.get("/kommun/mall.csv").body()
+    template = fill_template(
+        coordinator.request.get("/kommun/mall.csv").body(), ["40,10,5,ingen", "60,20,,ingen"]
+    )
 
     sign_in(page, "lansstyrelsen", PASSWORDS["lansstyrelsen"])
     page.goto(f"/lan/korning?datum={day.isoformat()}")
@@ -295,9 +300,9 @@ def test_the_upload_says_what_it_stored_and_asks_before_replacing_a_report(
     page = _page(browser, live)
     sign_in(page, "kommun-stockholm", PASSWORDS["kommun-stockholm"])
     page.goto("/kommun/uppladdning")
-    template = page.request.get("/kommun/mall.csv").body()
-    rows = template.decode("utf-8-sig").strip().splitlines()[1:]
-    homes = {row.split(",")[0] for row in rows}
+    template = fill_template(page.request.get("/kommun/mall.csv").body(), ["40,10,5,ingen"] * 4)
+    rows = [r for r in list(csv.reader(io.StringIO(template.decode())))[1:] if r[4]]
+    homes = {row[0] for row in rows}
     page.locator("input[type=file]").set_input_files(files=_csv(template))
     page.get_by_role("button", name="Ladda upp").click()
     expect(page.get_by_role("status")).to_contain_text(

@@ -7,6 +7,8 @@ approves the round, logistics prints a delivery note and records a delivery.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 from playwright.sync_api import FilePayload, Page, expect
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 from data.db import session_scope
 from data.demo import DEMO_USERS
 from data.models import NeedReport
-from tests.web.conftest import Live, shot, sign_in
+from tests.web.conftest import Live, fill_template, shot, sign_in
 
 PASSWORDS = {user.username: user.password for user in DEMO_USERS}
 
@@ -73,6 +75,16 @@ def _csv(content: bytes) -> FilePayload:
     return {"name": "behov.csv", "mimeType": "text/csv", "buffer": content}
 
 
+def _two_homes_filled(template: bytes) -> bytes:
+    """Two rows for each of the template's first two homes, filled in."""
+    header, *rows = csv.reader(io.StringIO(template.decode("utf-8-sig")))
+    homes = list(dict.fromkeys(row[0] for row in rows))[:2]
+    picked = [row for row in rows if row[0] in homes and row[2] in ("IIR", "HANDSKE_M")]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, *picked])
+    return fill_template(out.getvalue().encode("utf-8"), ["400,50,80,ingen", "1000,300,,ingen"] * 2)
+
+
 def test_coordinator_upload_with_a_bad_row_stores_nothing(page: Page, live: Live) -> None:
     sign_in(page, "kommun-stockholm", PASSWORDS["kommun-stockholm"])
     expect(page.get_by_role("heading", level=1)).to_contain_text("Stockholm")
@@ -81,8 +93,9 @@ def test_coordinator_upload_with_a_bad_row_stores_nothing(page: Page, live: Live
     template = page.request.get("/kommun/mall.csv")
     assert template.ok and template.headers["content-type"].startswith("text/csv")
     rows = template.text().lstrip("\ufeff").strip().splitlines()
+    assert rows[0].startswith("boende,boendets_namn,artikel")  # Swedish headings
     home = rows[1].split(",")[0]
-    bad = "\r\n".join([*rows, f"{home},FFP3,-5,0,,none"]) + "\r\n"
+    bad = "\r\n".join([*rows, f"{home},,FFP3,,-5,0,,ingen"]) + "\r\n"
     page.locator("input[type=file]").set_input_files(files=_csv(bad.encode()))
     page.get_by_role("button", name="Ladda upp").click()
     expect(page.get_by_role("alert")).to_contain_text("Inget sparades")
@@ -92,12 +105,19 @@ def test_coordinator_upload_with_a_bad_row_stores_nothing(page: Page, live: Live
     expect(error_row).to_contain_text("får inte vara negativt")
     assert _reports(live, "stockholm") == 0
     shot(page, "02-uppladdning-fel")
+    # The template as it comes files nothing (nothing in it is invented) and says so.
     page.locator("input[type=file]").set_input_files(files=_csv(template.body()))
+    page.get_by_role("button", name="Ladda upp").click()
+    expect(page.get_by_role("alert")).to_contain_text("Inget sparades")
+    expect(page.locator("table.upload-errors")).to_contain_text("inga ifyllda rader")
+    assert _reports(live, "stockholm") == 0
+    filled = _two_homes_filled(template.body())
+    page.locator("input[type=file]").set_input_files(files=_csv(filled))
     page.get_by_role("button", name="Ladda upp").click()
     # The demo's homes have reported already: the file would replace their reports, so it asks.
     expect(page.get_by_role("alert")).to_contain_text("Inget sparades ännu")
     assert _reports(live, "stockholm") == 0
-    page.locator("input[type=file]").set_input_files(files=_csv(template.body()))
+    page.locator("input[type=file]").set_input_files(files=_csv(filled))
     page.get_by_label("Ersätt deras rapporter med filens rader").check()
     page.get_by_role("button", name="Ladda upp").click()
     expect(page.get_by_role("status")).to_contain_text("2 boenden och 4 rader sparades")
