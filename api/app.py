@@ -1,7 +1,8 @@
 """The FastAPI application: ``create_app(engine=None, settings=None)``.
 
 ``fordela serve`` runs it with uvicorn's ``factory=True``. OpenAPI is at ``/openapi.json`` and the
-interactive docs at ``/docs``; the REST API lives under ``/api/v1``.
+interactive docs at ``/docs``, both for signed-in users only (``api.docs``); the REST API lives
+under ``/api/v1``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from api import pages
 from api.allow_header import AllowHeader
 from api.auth import SESSION_COOKIE
 from api.body_limit import BodySizeLimit
-from api.docs import install_local_docs
+from api.docs import install_local_docs, install_openapi
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.in_flight import InFlightLimit
@@ -82,8 +83,9 @@ def create_app(
         title="Fördela",
         version="1",
         description=DESCRIPTION,
-        docs_url=None,  # served by install_local_docs: no CDN
+        docs_url=None,  # served by install_local_docs: no CDN, signed-in users only
         redoc_url=None,
+        openapi_url=None,  # served by install_openapi: signed-in users only
     )
     app.state.engine = engine if engine is not None else make_engine(settings=cycle)
     app.state.data_settings = cycle
@@ -92,6 +94,7 @@ def create_app(
     install_error_handlers(app)
     pages.install_page_error_handlers(app)  # pages answer 403/404 in Swedish HTML
     install_problem_openapi(app)
+    install_openapi(app)
     if config.docs:
         install_local_docs(app)
     app.include_router(api_router())

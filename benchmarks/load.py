@@ -171,7 +171,8 @@ def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Pop
         if process.poll() is not None:
             raise SystemExit("the server stopped:\n" + log.read_text()[-3000:])
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).status_code == 200:
+            # the sign-in page answers anyone (the OpenAPI document needs a signed-in user)
+            if httpx.get(f"http://127.0.0.1:{port}/logga-in", timeout=2).status_code == 200:
                 time.sleep(1.0 * workers)  # let every worker finish importing
                 return process
         except httpx.TransportError:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 from tests.api.testclient import TestClient
 
 
-def test_openapi_and_docs_are_served(client: TestClient) -> None:
+def test_openapi_and_docs_are_served(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("county")
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     operations = [

@@ -61,9 +61,10 @@ SETTINGS = hypothesis.settings(
 )
 
 
-def operations(app: FastAPI) -> Iterator[Any]:
-    """Every operation (``schemathesis.APIOperation``) under ``/api/v1`` of the app's OpenAPI."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+def operations(app: FastAPI, headers: dict[str, str]) -> Iterator[Any]:
+    """Every operation (``schemathesis.APIOperation``) under ``/api/v1`` of the app's OpenAPI,
+    read with ``headers`` (the document is for signed-in users only)."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers)
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result
         operation = result.ok()
@@ -79,7 +80,7 @@ def test_fuzz_every_operation(
     headers = {"Authorization": f"Bearer {world.tokens[role]}"}
     failures: list[str] = []
     count = 0
-    for operation in operations(app):
+    for operation in operations(app, headers):
 
         @SETTINGS
         @given(case=operation.as_strategy())
