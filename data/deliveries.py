@@ -4,6 +4,11 @@ Dispatching a manifest turns its reservation into a physical movement: for each 
 ``release`` (+units) and a ``dispatch`` (−units), both referencing ``manifest:<id>``, so the ledger
 shows what left while the balance stays where the reservation put it. A manifest is dispatched once.
 
+A dispatch can be undone, with a reason, as long as no stop of the manifest has a recorded delivery:
+per lot a ``return`` (+units) and a new ``reservation`` (−units), both referencing the manifest, so
+the ledger keeps every row, stays the sum of its entries, and the lots are reserved for the route
+again. The manifest is planned again and can be dispatched anew.
+
 Proof of delivery is recorded per stop against its confirmation code: per line accepted, short and
 damaged units, which must add up to what was loaded, with a reason for any discrepancy. Short units
 come back to stock (``return``); damaged ones are returned and written off as a ``loss`` so the
@@ -43,6 +48,7 @@ __all__ = [
     "list_discrepancies",
     "manifest_reference",
     "record_stop_delivery",
+    "undo_dispatch",
 ]
 
 
@@ -147,6 +153,94 @@ def dispatch_manifest(
         details={
             "run": manifest.run_id,
             "route": manifest.route_code,
+            "lots": [{"item": i, "lot": lot, "units": u} for (i, lot), u in sorted(loaded.items())],
+        },
+        now=moment,
+    )
+    return manifest
+
+
+def _loaded_lots(manifest: Manifest) -> dict[tuple[str, str], int]:
+    """Units on board per (item, lot)."""
+    loaded: dict[tuple[str, str], int] = defaultdict(int)
+    for stop in manifest.stops:
+        for line in stop.lines:
+            loaded[(line.item_code, line.lot)] += line.units
+    return loaded
+
+
+def undo_dispatch(
+    session: Session,
+    *,
+    actor: str,
+    manifest_id: int,
+    reason: str,
+    now: datetime | None = None,
+) -> Manifest:
+    """Undo a manifest's dispatch (see the module text): planned again, its lots reserved again.
+
+    Refused (``Conflict``) when the manifest is not dispatched or a stop has a recorded delivery,
+    and (``ValidationFailed``) without a reason; messages in Swedish.
+    """
+    moment = resolve_now(now)
+    why = reason.strip()
+    if not why:
+        raise ValidationFailed(
+            [{"field": "reason", "line": None, "message": "ange ett skäl till att ångra"}]
+        )
+    manifest = get_manifest(session, manifest_id=manifest_id, lock=True)
+    if manifest.status == "planned":
+        raise Conflict(f"rutt {manifest.route_code} är inte utlastad; det finns inget att ångra")
+    delivered = [s.stop_number for s in manifest.stops if s.status != "pending"]
+    if manifest.status != "dispatched" or delivered:
+        stops = ", ".join(str(n) for n in delivered)
+        raise Conflict(
+            f"utlastningen av rutt {manifest.route_code} kan inte ångras: leverans är redan "
+            f"kvitterad (stopp {stops})"
+        )
+    loaded = _loaded_lots(manifest)
+    reference = manifest_reference(manifest.id)
+    note = f"ångrad utlastning rutt {manifest.route_code}: {why}"
+    for (item, lot), units in sorted(loaded.items()):
+        deposit(
+            session,
+            kind=StockKind.RETURN,
+            item=item,
+            lot=lot,
+            quantity=units,
+            actor=actor,
+            reason=note,
+            reference=reference,
+            now=moment,
+        )
+        withdraw(
+            session,
+            item=item,
+            lot=lot,
+            quantity=units,
+            kind=StockKind.RESERVATION,
+            actor=actor,
+            reason=note,
+            reference=reference,
+            now=moment,
+        )
+    previous = (manifest.dispatched_at, manifest.dispatched_by)
+    manifest.status = "planned"
+    manifest.dispatched_at = None
+    manifest.dispatched_by = None
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="manifest.undo_dispatch",
+        entity="manifest",
+        entity_id=str(manifest.id),
+        details={
+            "run": manifest.run_id,
+            "route": manifest.route_code,
+            "reason": why,
+            "dispatched_at": previous[0].isoformat() if previous[0] else None,
+            "dispatched_by": previous[1],
             "lots": [{"item": i, "lot": lot, "units": u} for (i, lot), u in sorted(loaded.items())],
         },
         now=moment,

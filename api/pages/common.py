@@ -127,6 +127,9 @@ NOTICES = {
     ),
     "utlastad": "Rutten är markerad som utlastad.",
     "ej-utlastad": "Rutten är inte markerad som utlastad: kryssa i att fordonet har lämnat lagret.",
+    "angrad": (
+        "Utlastningen är ångrad: rutten är planerad igen och lasten åter reserverad i lagret."
+    ),
     "levererad": "Leveransen är kvitterad.",
     "eskalering": "Eskaleringens status är uppdaterad.",
     "akut": "Det akuta behovet är skickat till länet.",

@@ -1,5 +1,6 @@
-"""Logistics (``/logistik``): the day's routes, printable pick lists and delivery notes, dispatch,
-and the proof-of-delivery form per stop (accepted / short / damaged per line, with a reason).
+"""Logistics (``/logistik``): the day's routes, printable pick lists and delivery notes, dispatch
+(and its undo, with a reason, until a delivery is recorded), and the proof-of-delivery form per
+stop (accepted / short / damaged per line, with a reason).
 
 The day shown is the one picked with ``?datum=`` (``?dag=`` still works; a date field and the
 latest 14 rounds), else the first delivery day from today on that has manifests (else the
@@ -23,7 +24,12 @@ from api.pages.form_numbers import whole_number
 from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import manifest_days, municipality_names
-from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
+from data.deliveries import (
+    DeliveredLine,
+    dispatch_manifest,
+    record_stop_delivery,
+    undo_dispatch,
+)
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.manifests import get_manifest, list_manifests
 from data.models import Item, ManifestStop, Role, User
@@ -125,6 +131,58 @@ def dispatch(
     except Conflict:
         return see_other("/logistik")
     return see_other(f"/logistik?datum={manifest.round_date.isoformat()}&klart=utlastad")
+
+
+@router.post("/logistik/{manifest_id}/angra-utlastning", response_class=HTMLResponse)
+def undo_dispatch_page(
+    manifest_id: int,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    bekrafta: Annotated[str, Form()] = "",
+    skal: Annotated[str, Form()] = "",
+) -> Response:
+    """Undo the route's dispatch (confirmed, with a reason) while no delivery is recorded."""
+    me = page_user(user, *ROLES)
+    manifest = get_manifest(session, manifest_id=manifest_id)
+    day = manifest.round_date
+    problem: str | None = None
+    if bekrafta != "ja" or not skal.strip():
+        problem = (
+            f"Utlastningen av rutt {manifest.route_code} är inte ångrad: kryssa i rutan och "
+            "ange ett skäl."
+        )
+    else:
+        try:
+            with session.begin_nested():
+                undo_dispatch(
+                    session, actor=me.username, manifest_id=manifest_id, reason=skal, now=utcnow()
+                )
+        except (Conflict, ValidationFailed) as exc:
+            detail = (
+                "; ".join(swedish(i["message"]) for i in exc.errors)
+                if isinstance(exc, ValidationFailed)
+                else str(exc)
+            )
+            problem = f"Utlastningen är inte ångrad: {detail}."
+    if problem is None:
+        return see_other(
+            f"/logistik?datum={day.isoformat()}&klart=angrad#rutt-{manifest.route_code}"
+        )
+    chosen = choose_round(request, session, day.isoformat(), default=day)
+    return render(
+        request,
+        "pages/logistics.html",
+        me,
+        status_code=409,
+        problem=problem,
+        chosen=chosen,
+        picker_path="/logistik",
+        day=day,
+        manifests=list_manifests(session, round_date=day),
+        places=municipality_names(session),
+        undo_reason={manifest_id: skal},
+    )
 
 
 def _delivery_page(

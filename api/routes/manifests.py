@@ -1,5 +1,5 @@
-"""Manifests (logistics and county): list, pick lists and delivery notes (PDF/CSV), dispatch,
-proof of delivery."""
+"""Manifests (logistics and county): list, pick lists and delivery notes (PDF/CSV), dispatch and
+its undo, proof of delivery."""
 
 from __future__ import annotations
 
@@ -13,8 +13,13 @@ from api.deps import LogisticsUser, SessionDep
 from api.pagination import Paging, paginate
 from api.params import IdPath, RoundDateQuery
 from api.schemas.base import Page
-from api.schemas.cycle import DeliveryIn, ManifestRead, ManifestStopRead
-from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
+from api.schemas.cycle import DeliveryIn, ManifestRead, ManifestStopRead, UndoDispatchIn
+from data.deliveries import (
+    DeliveredLine,
+    dispatch_manifest,
+    record_stop_delivery,
+    undo_dispatch,
+)
 from data.errors import NotFound
 from data.manifests import get_manifest, get_stop_by_code
 from data.models import Manifest, ManifestStop
@@ -118,6 +123,16 @@ def delivery_note(
 def dispatch(manifest_id: IdPath, user: LogisticsUser, session: SessionDep) -> ManifestRead:
     """Mark the route dispatched: its stock leaves the store."""
     dispatch_manifest(session, actor=user.username, manifest_id=manifest_id)
+    return ManifestRead.model_validate(get_manifest(session, manifest_id=manifest_id))
+
+
+@router.post("/{manifest_id}/dispatch/undo", response_model=ManifestRead)
+def undo(
+    manifest_id: IdPath, body: UndoDispatchIn, user: LogisticsUser, session: SessionDep
+) -> ManifestRead:
+    """Undo the route's dispatch, with a reason: planned again, its stock reserved again (409
+    once a stop's delivery is recorded)."""
+    undo_dispatch(session, actor=user.username, manifest_id=manifest_id, reason=body.reason)
     return ManifestRead.model_validate(get_manifest(session, manifest_id=manifest_id))
 
 

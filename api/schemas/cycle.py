@@ -81,6 +81,12 @@ class DeliveryIn(Input):
     lines: list[DeliveredLineIn] = Field(default_factory=list, max_length=500)
 
 
+class UndoDispatchIn(Input):
+    """Why a route's dispatch is undone (the vehicle never left, or the wrong route was marked)."""
+
+    reason: str = Field(min_length=1, max_length=500, examples=["Fel rutt markerades"])
+
+
 class EscalationRead(Output):
     """A request for support to the national agency."""
 

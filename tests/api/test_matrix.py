@@ -225,6 +225,10 @@ CASES: dict[tuple[str, str], Case] = {
         LOGISTICS, request=lambda _: {"params": {"format": "csv"}}
     ),
     ("POST", "/api/v1/manifests/{manifest_id}/dispatch"): Case(LOGISTICS),
+    # The manifest aimed at is planned: the undo reaches its check (409).
+    ("POST", "/api/v1/manifests/{manifest_id}/dispatch/undo"): Case(
+        LOGISTICS, 409, request=lambda _: {"json": {"reason": "fel rutt"}}
+    ),
     ("POST", "/api/v1/manifests/stops/{confirmation_code}/delivery"): Case(
         LOGISTICS, request=lambda _: {"json": {"received_by": "Anna Andersson"}}
     ),

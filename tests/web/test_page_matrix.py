@@ -119,6 +119,9 @@ PAGES: dict[tuple[str, str], Page] = {
     ("POST", "/logistik/{manifest_id}/utlastad"): Page(
         frozenset({LOGISTICS, COUNTY}), "/logistik/{manifest}/utlastad"
     ),
+    ("POST", "/logistik/{manifest_id}/angra-utlastning"): Page(
+        frozenset({LOGISTICS, COUNTY}), "/logistik/{manifest}/angra-utlastning"
+    ),
     ("GET", "/logistik/stopp/{stop_id}"): Page(
         frozenset({LOGISTICS, COUNTY}), "/logistik/stopp/{stop}"
     ),
