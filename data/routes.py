@@ -27,6 +27,7 @@ from data.errors import Issue, ValidationFailed
 from data.models import Municipality, Route, RouteStop
 
 __all__ = [
+    "MAX_CAPACITY_L",
     "ROUTES_CSV",
     "RouteRow",
     "capacity_groups",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 ROUTES_CSV = Path(__file__).resolve().parent / "reference" / "routes.csv"
+MAX_CAPACITY_L = 10_000_000
+"""Litres one route's vehicle may hold (a large truck holds about 90,000); the database refuses
+more too (migration 0013)."""
 
 
 @dataclass(frozen=True)
@@ -64,12 +68,13 @@ def read_routes(path: Path = ROUTES_CSV) -> list[RouteRow]:
                 )
                 continue
             stops = tuple((raw.get("stops") or "").split())
-            if capacity <= 0 or not stops:
+            if not 0 < capacity <= MAX_CAPACITY_L or not stops:
                 errors.append(
                     {
                         "field": "stops" if not stops else "capacity_l",
                         "line": number,
-                        "message": "a route needs stops and a positive capacity",
+                        "message": "a route needs stops and a positive capacity of at most "
+                        f"{MAX_CAPACITY_L} litres",
                     }
                 )
                 continue
