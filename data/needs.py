@@ -19,7 +19,10 @@ negative, non-integer or huge (over ``MAX_QUANTITY``) quantities, unknown fields
 are judged against the item's ``max_daily_per_place`` × the home's places: above ``WARN_DAYS``
 days of that maximum the report is accepted with a warning the caller sees
 (``NeedSubmission.warnings``); above ``REFUSE_DAYS`` days it is refused (a daily delivery never
-needs a month of outbreak-rate use; it is a typing error).
+needs a month of outbreak-rate use; it is usually a typing error) unless the submitter confirms the
+figure with a reason (``confirmed_reason``): the line is then stored as a warning and the reason
+kept in the report's audit entry. ``is_implausible`` tells such a refusal from the others; the
+hard limits (``MAX_QUANTITY``, negative or non-integer figures) are never confirmable.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ __all__ = [
     "StoredLine",
     "StoredReport",
     "get_need_report",
+    "is_implausible",
     "list_report_versions",
     "list_round_reports",
     "submit_need_report",
@@ -220,10 +224,26 @@ def _check_quantity(
     return value
 
 
+_IMPLAUSIBLE_END = "; check the figure"
+
+
+def is_implausible(issue: Issue) -> bool:
+    """True for the refusal of a requested figure above ``REFUSE_DAYS`` days of the most the
+    home could use: the one refusal a submitter may confirm with a reason."""
+    return issue["field"] == "requested" and issue["message"].endswith(_IMPLAUSIBLE_END)
+
+
 def validate_need_lines(
-    lines: Sequence[Mapping[str, Any]], *, items: Mapping[str, ItemLimits], places: int
+    lines: Sequence[Mapping[str, Any]],
+    *,
+    items: Mapping[str, ItemLimits],
+    places: int,
+    confirmed: bool = False,
 ) -> tuple[list[NeedLineInput], list[Issue], list[Issue]]:
-    """Check one report's lines: (clean lines, errors, warnings); each issue names its line."""
+    """Check one report's lines: (clean lines, errors, warnings); each issue names its line.
+
+    ``confirmed``: a requested figure above ``REFUSE_DAYS`` days is a warning, not an error.
+    """
     errors: list[Issue] = []
     warnings: list[Issue] = []
     clean: list[NeedLineInput] = []
@@ -264,19 +284,19 @@ def validate_need_lines(
             continue
         ceiling = item.max_daily_per_place * places
         if requested > ceiling * REFUSE_DAYS:
-            errors.append(
-                {
-                    "field": "requested",
-                    "line": number,
-                    "message": (
-                        f"{requested} {item.unit} of {item.code} is more than {REFUSE_DAYS} "
-                        f"days of the most {places} places could use ({ceiling:g} a day); "
-                        "check the figure"
-                    ),
-                }
+            message = (
+                f"{requested} {item.unit} of {item.code} is more than {REFUSE_DAYS} "
+                f"days of the most {places} places could use ({ceiling:g} a day)"
             )
-            continue
-        if requested > ceiling * WARN_DAYS:
+            if not confirmed:
+                errors.append(
+                    {"field": "requested", "line": number, "message": message + _IMPLAUSIBLE_END}
+                )
+                continue
+            warnings.append(
+                {"field": "requested", "line": number, "message": message + "; confirmed"}
+            )
+        elif requested > ceiling * WARN_DAYS:
             warnings.append(
                 {
                     "field": "requested",
@@ -332,12 +352,15 @@ def submit_need_report(
     settings: Settings | None = None,
     round_date: date | None = None,
     precondition: Callable[[ReportVersion | None], None] | None = None,
+    confirmed_reason: str | None = None,
 ) -> NeedSubmission:
     """File (or revise) a care home's need report; see the module docstring for the rules.
 
     ``lines`` are mappings with ``item``, ``requested``, ``on_hand`` and optionally ``daily_use``
     (whole units). ``round_date`` is the round the reporter means (default: today's round).
     ``precondition(current)`` may refuse the revision (see the module docstring).
+    ``confirmed_reason``: why figures above ``REFUSE_DAYS`` days are right; they are then stored
+    (as warnings) and the reason is kept in the audit entry. Blank counts as no confirmation.
     """
     settings = settings or Settings()
     moment = as_utc(now)
@@ -358,8 +381,9 @@ def submit_need_report(
     items: dict[str, ItemLimits] = {
         row.code: row for row in session.connection().execute(_ITEMS, {"codes": list(codes)})
     }
+    reason = (confirmed_reason or "").strip() or None
     clean, line_errors, warnings = validate_need_lines(
-        lines, items=items, places=home.places if home else 1
+        lines, items=items, places=home.places if home else 1, confirmed=reason is not None
     )
     errors.extend(line_errors)
     if errors or home is None:
@@ -403,6 +427,7 @@ def submit_need_report(
             "situation": situation,
             "lines": len(clean),
             "warnings": [dict(w) for w in warnings],
+            **({"reason": reason} if reason and warnings else {}),
         },
         now=moment,
     )

@@ -206,6 +206,14 @@ SWEDISH = (
     (re.compile(r"^a report needs at least one line$"), "rapporten behöver minst en rad"),
     (
         re.compile(
+            r"^(\d+) (\S+) of (\S+) is more than (\d+) days of the most (\d+) places "
+            r"could use \(([^)]*) a day\); confirmed$"
+        ),
+        r"\1 \2 \3 är mer än \4 dagars högsta förbrukning för \5 platser (\6 per dag); "
+        "bekräftat med skäl",
+    ),
+    (
+        re.compile(
             r"^(\d+) (\S+) of (\S+) is more than (\d+) days (?:of|at) the most (\d+) places "
             r"could use \(([^)]*) a day\).*$"
         ),

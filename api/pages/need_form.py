@@ -5,6 +5,11 @@ requested, on hand and daily use. The suggested quantity is daily use × the tar
 county's policy page) less on hand, rounded up to whole packs. The form shows the cut-off and what
 happens after it (a report then goes to the next round, marked late), the current version and when
 it was last changed. The home comes from the signed-in user, never from the form.
+
+A requested figure above ``REFUSE_DAYS`` days of the most the home could use is not refused
+outright: the form comes back with what was typed, a warning naming the line and its limit, and
+"Bekräfta" with a required short reason; confirmed, the report is stored and the reason kept in its
+audit entry. Hard limits (negative, not whole, above ``MAX_QUANTITY``) stay refusals.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.charts import number_sv
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import (
     NOTICES,
@@ -35,7 +41,7 @@ from data.clock import utcnow
 from data.errors import Issue, NotFound, ValidationFailed
 from data.home_view import home_allocation, latest_report
 from data.models import CareHome, Item, NeedReport, Role, Situation, User
-from data.needs import submit_need_report
+from data.needs import REFUSE_DAYS, is_implausible, submit_need_report
 from data.policy import get_policy_values
 from data.round_choice import RoundClosed
 
@@ -118,6 +124,8 @@ def _page(
     warnings: list[Issue] | None = None,
     notice: str | None = None,
     status_code: int | None = None,
+    confirm: list[str] | None = None,
+    confirm_error: str | None = None,
 ) -> HTMLResponse:
     home = _home(session, user)
     round_date, cutoff = report_round(request, session)
@@ -146,6 +154,9 @@ def _page(
         warnings=warnings or [],
         allocation=allocation,
         acute=list_acute_requests(session, care_home_id=home.id, limit=5),
+        confirm=confirm or [],
+        confirm_reason=(posted or {}).get("bekrafta_skal", "").strip(),
+        confirm_error=confirm_error,
         **({"notice": notice} if notice else {}),
     )
 
@@ -222,6 +233,8 @@ def _submit(request: Request, session: Session, me: User, form: dict[str, str]) 
             errors=errors,
             problem="Rapporten skickades inte: rätta de markerade fälten.",
         )
+    confirming = form.get("bekrafta") == "ja"
+    reason = form.get("bekrafta_skal", "").strip()[:MAX_REASON]
     try:
         submitted = submit_need_report(
             session,
@@ -232,21 +245,72 @@ def _submit(request: Request, session: Session, me: User, form: dict[str, str]) 
             now=utcnow(),
             settings=data_settings(request),
             round_date=_round_shown(form.get("round_date", ""), report_round(request, session)[0]),
+            confirmed_reason=reason if confirming else None,
         )
     except RoundClosed as exc:
         return _page(request, session, me, posted=form, problem=exc.swedish, status_code=409)
     except ValidationFailed as exc:
+        implausible = [issue for issue in exc.errors if is_implausible(issue)]
+        only_implausible = len(implausible) == len(exc.errors)
         return _page(
             request,
             session,
             me,
             posted=form,
-            errors=_keyed(exc.errors, lines),
-            problem="Rapporten skickades inte: rätta de markerade fälten.",
+            errors=_keyed(exc.errors, lines) | _short_implausible(implausible, lines),
+            problem=(
+                "Rapporten skickades inte: ett antal är orimligt stort. Rätta det, eller "
+                "bekräfta att det stämmer med ett skäl."
+                if implausible and only_implausible
+                else "Rapporten skickades inte: rätta de markerade fälten."
+            ),
+            confirm=_confirmations(implausible, lines, items, home),
+            confirm_error=(
+                "Ange ett skäl för att bekräfta antalet."
+                if confirming and not reason and implausible
+                else None
+            ),
         )
     if submitted.warnings:
         return _page(request, session, me, warnings=submitted.warnings, notice=NOTICES["behov"])
     return see_other("/behov?klart=behov")
+
+
+MAX_REASON = 500
+"""The longest confirmation reason kept."""
+
+
+def _confirmations(
+    implausible: list[Issue], lines: list[dict[str, int | str]], items: list[Item], home: CareHome
+) -> list[str]:
+    """One Swedish warning per implausible line: the item, the figure and the limit."""
+    by_code = {item.code: item for item in items}
+    shown: list[str] = []
+    for issue in implausible:
+        number = issue["line"]
+        if number is None or not 1 <= number <= len(lines):
+            continue
+        line = lines[number - 1]
+        item = by_code[str(line["item"])]
+        limit = math.floor(item.max_daily_per_place * home.places * REFUSE_DAYS)
+        shown.append(
+            f"{item.name_sv} ({item.code}): {number_sv(int(line['requested']))} {item.unit} är mer "
+            f"än gränsen {number_sv(limit)} {item.unit} ({REFUSE_DAYS} dagars högsta "
+            f"förbrukning för {home.places} platser)."
+        )
+    return shown
+
+
+def _short_implausible(
+    implausible: list[Issue], lines: list[dict[str, int | str]]
+) -> dict[str, str]:
+    """A short field error for each implausible line (the box below the table says why), so a
+    long message does not widen the table."""
+    return {
+        f"requested_{lines[number - 1]['item']}": "Orimligt stort: rätta eller bekräfta nedan."
+        for issue in implausible
+        if (number := issue["line"]) is not None and 1 <= number <= len(lines)
+    }
 
 
 def _round_shown(raw: str, open_day: date) -> date:
