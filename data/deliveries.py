@@ -111,35 +111,17 @@ def dispatch_manifest(
         raise Conflict(
             f"manifest {manifest.id} ({manifest.route_code}) is already {manifest.status}"
         )
-    loaded: dict[tuple[str, str], int] = defaultdict(int)
-    for stop in manifest.stops:
-        for line in stop.lines:
-            loaded[(line.item_code, line.lot)] += line.units
-    reference = manifest_reference(manifest.id)
-    for (item, lot), units in sorted(loaded.items()):
-        reason = f"utlastning rutt {manifest.route_code}, körning {manifest.run_id}"
-        deposit(
-            session,
-            kind=StockKind.RELEASE,
-            item=item,
-            lot=lot,
-            quantity=units,
-            actor=actor,
-            reason=reason,
-            reference=reference,
-            now=moment,
-        )
-        withdraw(
-            session,
-            item=item,
-            lot=lot,
-            quantity=units,
-            kind=StockKind.DISPATCH,
-            actor=actor,
-            reason=reason,
-            reference=reference,
-            now=moment,
-        )
+    loaded = _loaded_lots(manifest)
+    _move_lots(
+        session,
+        manifest,
+        loaded,
+        into=StockKind.RELEASE,
+        out_of=StockKind.DISPATCH,
+        actor=actor,
+        reason=f"utlastning rutt {manifest.route_code}, körning {manifest.run_id}",
+        now=moment,
+    )
     manifest.status = "dispatched"
     manifest.dispatched_at = moment
     manifest.dispatched_by = actor
@@ -167,6 +149,48 @@ def _loaded_lots(manifest: Manifest) -> dict[tuple[str, str], int]:
         for line in stop.lines:
             loaded[(line.item_code, line.lot)] += line.units
     return loaded
+
+
+def _move_lots(
+    session: Session,
+    manifest: Manifest,
+    loaded: dict[tuple[str, str], int],
+    *,
+    into: StockKind,
+    out_of: StockKind,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """For every lot on board, a ledger pair: units in as `into`, out again as `out_of`.
+
+    Dispatch is release + dispatch (the reservation leaves, the goods leave); its undo is
+    return + reservation (the goods come back, reserved for the route again).
+    """
+    reference = manifest_reference(manifest.id)
+    for (item, lot), units in sorted(loaded.items()):
+        deposit(
+            session,
+            kind=into,
+            item=item,
+            lot=lot,
+            quantity=units,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+            now=now,
+        )
+        withdraw(
+            session,
+            item=item,
+            lot=lot,
+            quantity=units,
+            kind=out_of,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+            now=now,
+        )
 
 
 def undo_dispatch(
@@ -199,31 +223,17 @@ def undo_dispatch(
             f"kvitterad (stopp {stops})"
         )
     loaded = _loaded_lots(manifest)
-    reference = manifest_reference(manifest.id)
     note = f"ångrad utlastning rutt {manifest.route_code}: {why}"
-    for (item, lot), units in sorted(loaded.items()):
-        deposit(
-            session,
-            kind=StockKind.RETURN,
-            item=item,
-            lot=lot,
-            quantity=units,
-            actor=actor,
-            reason=note,
-            reference=reference,
-            now=moment,
-        )
-        withdraw(
-            session,
-            item=item,
-            lot=lot,
-            quantity=units,
-            kind=StockKind.RESERVATION,
-            actor=actor,
-            reason=note,
-            reference=reference,
-            now=moment,
-        )
+    _move_lots(
+        session,
+        manifest,
+        loaded,
+        into=StockKind.RETURN,
+        out_of=StockKind.RESERVATION,
+        actor=actor,
+        reason=note,
+        now=moment,
+    )
     previous = (manifest.dispatched_at, manifest.dispatched_by)
     manifest.status = "planned"
     manifest.dispatched_at = None
