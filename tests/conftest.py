@@ -41,6 +41,9 @@ SLOW_MODULES = frozenset(
         "tests/fuzz/test_schemathesis.py",  # Schemathesis over every operation and role
         "tests/web/test_crisis_day.py",  # Chromium through the crisis day
         "tests/web/test_roles.py",  # Chromium through each role's day
+        "tests/web/test_acute.py",  # Chromium: an acute request through an extra round
+        "tests/web/test_undo_dispatch.py",  # Chromium: dispatch, undo, deliver in two tabs
+        "tests/web/test_confirm_need.py",  # Chromium: an implausible figure confirmed
         "tests/web/test_up.py",  # `fordela up` as a process
         "tests/resilience/test_web_faults.py",  # killing and starving the web process
         "tests/resilience/test_faults.py",  # killing the scheduler, losing the database
