@@ -137,7 +137,6 @@ class _Coupled:
         boxed = (table.group >= 0) & (table.vol > 0)
         boxed[boxed] = tight[table.group[boxed]]
         self.boxed = boxed
-        self.n_items = n_items
         # Limit ids: items 0..n_items-1, vehicles n_items + group.
         self.group_limit = np.where(boxed, n_items + table.group, -1)
         self.item_room = table.supply - np.bincount(table.item, weights=q, minlength=n_items)
@@ -175,15 +174,6 @@ class _Coupled:
             (2.0 * (float(t.b[j]) + q) + float(t.pack[j])) / (2.0 * float(t.a[j])),
             float(self.key_w[j]),
             j,
-        )
-
-    def fits(self, j: int) -> bool:
-        t = self.table
-        p = float(t.pack[j])
-        if self.q[j] + p > t.r[j] + 0.5 or self.item_room[t.item[j]] < p - 0.5:
-            return False
-        return not self.boxed[j] or _fits_volume(
-            float(self.group_room[t.group[j]]), float(self.pack_l[j])
         )
 
     def change(self, j: int, packs: int) -> None:
