@@ -29,8 +29,6 @@ from sqlalchemy.orm import Session
 from allocation import (
     AllocationResult,
     CapacityGroup,
-    CareHome,
-    Item,
     Municipality,
     Need,
     Policy,
@@ -44,7 +42,7 @@ from data.models import AcuteRequest, AllocationLine, AllocationRun, Route, Stoc
 from data.models import CareHome as CareHomeRecord
 from data.models import Item as ItemRecord
 from data.models import Municipality as MunicipalityRecord
-from data.run_snapshot import PRIORITY_OF_SITUATION, Snapshot, policy_to_dict
+from data.run_snapshot import Snapshot, core_care_homes, core_items, policy_to_dict
 from data.runs import (
     NotApprovable,
     get_run,
@@ -126,22 +124,12 @@ def extra_snapshot(
     places = sorted({homes[h].municipality_code for h in situation})
     problem = Problem(
         round=f"{delivery_date.isoformat()}-extra",
-        items=tuple(
-            Item(i.code, i.name_sv, i.unit, i.pack_size, float(i.pack_volume_l)) for i in items
-        ),
+        items=core_items(items),
         municipalities=tuple(
             Municipality(m.code, m.name)
             for m in session.scalars(select(MunicipalityRecord).order_by(MunicipalityRecord.code))
         ),
-        care_homes=tuple(
-            CareHome(
-                id=home,
-                name=homes[home].name,
-                municipality=homes[home].municipality_code,
-                priority=PRIORITY_OF_SITUATION[situation[home]],
-            )
-            for home in sorted(situation)
-        ),
+        care_homes=core_care_homes(homes, situation, situation),
         stock=tuple(StockLine(code, units) for code, units in sorted(stock.items())),
         needs=tuple(
             Need(care_home=home, item=item, requested=units, on_hand=0, daily_use=None)

@@ -13,7 +13,7 @@ rebuilt exactly (``problem_from_inputs``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -45,6 +45,8 @@ __all__ = [
     "PRIORITY_OF_SITUATION",
     "NoReports",
     "Snapshot",
+    "core_care_homes",
+    "core_items",
     "policy_from_dict",
     "policy_to_dict",
     "problem_from_inputs",
@@ -137,6 +139,28 @@ def _need_rows(session: Session, round_date: date) -> list[tuple[str, str, int, 
     ]
 
 
+def core_items(items: Iterable[ItemRecord]) -> tuple[Item, ...]:
+    """The core's view of catalogue items (Swedish names: they reach the explanations)."""
+    return tuple(
+        Item(i.code, i.name_sv, i.unit, i.pack_size, float(i.pack_volume_l)) for i in items
+    )
+
+
+def core_care_homes(
+    homes: Mapping[str, CareHomeRecord], situation: Mapping[str, str], ids: Iterable[str]
+) -> tuple[CareHome, ...]:
+    """The core's view of the homes `ids`, each with the priority of its reported situation."""
+    return tuple(
+        CareHome(
+            id=home_id,
+            name=homes[home_id].name,
+            municipality=homes[home_id].municipality_code,
+            priority=PRIORITY_OF_SITUATION[situation[home_id]],
+        )
+        for home_id in sorted(ids)
+    )
+
+
 def take_snapshot(session: Session, *, round_date: date, policy: Policy, now: datetime) -> Snapshot:
     """The round's problem and its record; ``NoReports`` when nothing is requested."""
     reports = _report_rows(session, round_date)
@@ -185,19 +209,9 @@ def take_snapshot(session: Session, *, round_date: date, policy: Policy, now: da
         )
     problem = Problem(
         round=round_date.isoformat(),
-        items=tuple(
-            Item(i.code, i.name_sv, i.unit, i.pack_size, float(i.pack_volume_l)) for i in items
-        ),
+        items=core_items(items),
         municipalities=tuple(Municipality(m.code, m.name) for m in municipalities),
-        care_homes=tuple(
-            CareHome(
-                id=home_id,
-                name=homes[home_id].name,
-                municipality=homes[home_id].municipality_code,
-                priority=PRIORITY_OF_SITUATION[situation[home_id]],
-            )
-            for home_id in sorted(reporting)
-        ),
+        care_homes=core_care_homes(homes, situation, reporting),
         stock=tuple(StockLine(code, quantity) for code, quantity in sorted(stock.items())),
         needs=tuple(needs),
         capacity=capacity_groups(routes),
