@@ -14,12 +14,14 @@ from typing import Literal
 __all__ = [
     "BINDINGS",
     "DEFAULT_WEIGHTS",
+    "DEFAULT_SUBSTITUTES",
     "FAIRNESS_MODES",
     "PRIORITIES",
     "AllocationResult",
     "Binding",
     "CapacityGroup",
     "CareHome",
+    "HistoryLine",
     "Item",
     "ItemSummary",
     "LineResult",
@@ -29,6 +31,7 @@ __all__ = [
     "Problem",
     "SolveStats",
     "StockLine",
+    "SubstituteRule",
 ]
 
 PRIORITIES: tuple[str, ...] = ("outbreak", "suspected", "normal")
@@ -98,6 +101,44 @@ class CapacityGroup:
     volume_l: float
 
 
+@dataclass(frozen=True)
+class HistoryLine:
+    """An earlier round of a need line, for memory of shortfalls (policy `memory_rounds`).
+
+    `requested` is what the home asked for then, `received` what was delivered (after proof of
+    delivery, not merely allocated), both in units of `item`. The core sums every row of a line:
+    the caller hands in exactly the window it wants counted.
+    """
+
+    care_home: str
+    item: str
+    requested: int
+    received: int
+
+
+@dataclass(frozen=True)
+class SubstituteRule:
+    """Units of `item` may serve a need for `serves`: one unit of `item` for `factor` units of it.
+
+    `enabled` False keeps a rule in the county's list without using it.
+    """
+
+    item: str
+    serves: str
+    factor: float = 1.0
+    enabled: bool = True
+
+
+# The rules the county starts with (docs/contract.md, "Substitutes"): higher protection serves
+# lower, on; the step down that the 2020 guidance allowed in a shortage, off until turned on.
+DEFAULT_SUBSTITUTES: tuple[SubstituteRule, ...] = (
+    SubstituteRule("FFP3", "FFP2", 1.0, True),
+    SubstituteRule("FORKL_LANG", "FORKL_KORT", 1.0, True),
+    SubstituteRule("ROCK", "FORKL_LANG", 1.0, True),
+    SubstituteRule("FFP2", "FFP3", 1.0, False),
+)
+
+
 def _default_weights() -> Mapping[str, float]:
     return DEFAULT_WEIGHTS
 
@@ -111,6 +152,11 @@ class Policy:
     weights: Mapping[str, float] = field(default_factory=_default_weights, hash=False)
     reserve_fraction: float = 0.0
     whole_packs: bool = True
+    # Rules in use (only `enabled` ones count); the core ships none by default, the county's
+    # saved policy starts from DEFAULT_SUBSTITUTES.
+    substitutes: tuple[SubstituteRule, ...] = ()
+    # How many earlier rounds a line's level counts (0 = off); the rows are Problem.history.
+    memory_rounds: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +171,7 @@ class Problem:
     needs: tuple[Need, ...]
     capacity: tuple[CapacityGroup, ...] = ()
     policy: Policy = field(default_factory=Policy)
+    history: tuple[HistoryLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +199,13 @@ class LineResult:
     explanation_sv: str
     explanation_en: str
     fair_share: float = 0.0
+    # Set when this row delivers a substitute for the need line's `item` (units of this item).
+    delivered_item: str | None = None
+
+    @property
+    def delivered(self) -> str:
+        """The item actually picked and delivered for this row."""
+        return self.delivered_item or self.item
 
 
 @dataclass(frozen=True)
@@ -166,6 +220,8 @@ class ItemSummary:
     common_level: float | None
     homes_full: int
     homes_short: int
+    # Units of this item delivered in place of another item (part of `allocated`).
+    substituted: int = 0
 
 
 @dataclass(frozen=True)
