@@ -197,15 +197,3 @@ def drain_outbox(
         if client is None:
             http.close()
     return report
-    http = client or httpx.Client(timeout=config.timeout_s)
-    try:
-        for message in claimed:
-            result, status, error, body = _send(http, target, message)
-            result, error = _record(engine, message, result, status, error, body, config, now)
-            report.outcomes.append(
-                SendOutcome(message.idempotency_key, message.attempt, result, status, error)
-            )
-    finally:
-        if client is None:
-            http.close()
-    return report
