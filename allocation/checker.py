@@ -174,13 +174,15 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     # The last tie-break is the line key (care home, then item), whatever the input order.
     line_key = np.empty(len(needs), dtype=np.int64)
     line_key[in_key_order] = np.arange(len(needs))
+    asked_before, got_before = _memory(problem)
     if policy.fairness == "cover":
         use = np.array([n.daily_use or 0.0 for n in needs], dtype=float)
         use = np.where(use > 0, use, r)
         on_hand = np.array([n.on_hand or 0 for n in needs], dtype=float)
-        claims = _Claims(q, pack, on_hand, weight * use, weight, line_key)
+        lacked = np.maximum(asked_before - got_before, 0.0)
+        claims = _Claims(q, pack, on_hand - lacked, weight * use, weight, line_key)
     else:
-        claims = _Claims(q, pack, np.zeros(len(needs)), weight * r, weight, line_key)
+        claims = _Claims(q, pack, got_before, weight * (r + asked_before), weight, line_key)
     is_open = q + claims.pack <= r + 0.5
     supply_ok = np.zeros(len(needs), dtype=bool)
     for i in range(len(codes)):
@@ -200,6 +202,21 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
         )
         out.append(Violation("fairness", name(j), why))
     return out
+
+
+def _memory(problem: Problem) -> tuple[FloatArray, FloatArray]:
+    """Per need line (input order), units asked for and received in the memory window."""
+    n = len(problem.needs)
+    asked, got = np.zeros(n), np.zeros(n)
+    if problem.policy.memory_rounds <= 0:
+        return asked, got
+    where = {(need.care_home, need.item): k for k, need in enumerate(problem.needs)}
+    for row in problem.history:
+        k = where.get((row.care_home, row.item))
+        if k is not None:
+            asked[k] += row.requested
+            got[k] += row.received
+    return asked, got
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 Every line's quantity as a function of a common level L is q_j(L) = clamp(a_j·L − b_j, 0, r_j):
 - `fill`:  level = q/(w·r)        → a = w·r, b = 0
 - `cover`: level = (s + q)/(w·u)  → a = w·u, b = s (no or zero daily use: u = r, one day's use)
+
+With memory of shortfalls (policy `memory_rounds` > 0) the window of earlier rounds shifts these:
+`fill` counts (received + q)/(w·(r + requested)), `cover` subtracts the window's shortfall
+(requested − received, in units) from s, so b may be negative (docs/contract.md, "Memory").
 with r the request rounded up to whole packs when whole packs are on. Lines are sorted by
 (care_home, item), which is also the last tie-break ("line key") everywhere. Supplies are whole
 units, and whole packs when whole packs are on (contract v2).
@@ -55,6 +59,8 @@ class LineTable:
     cap: FloatArray  # per group, litres
     whole_packs: bool
     fairness: str
+    past_requested: FloatArray  # memory window: units asked for (zeros when memory is off)
+    past_received: FloatArray  # memory window: units delivered
 
     @property
     def n(self) -> int:
@@ -112,10 +118,12 @@ def build_table(problem: Problem) -> LineTable:
     )
     use_missing = use_raw <= 0.0
     daily_use = np.where(use_missing, r, use_raw)
+    past_requested, past_received = _window(problem, care_home, item_code)
     if policy.fairness == "cover":
-        a, b = weight * daily_use, on_hand
+        # Memory counts the days of supply the home lacked: the window's shortfall in units.
+        a, b = weight * daily_use, on_hand - np.maximum(past_requested - past_received, 0.0)
     else:
-        a, b = weight * r, np.zeros(n, dtype=np.float64)
+        a, b = weight * (r + past_requested), past_received
     # Litres per unit: a pack's volume spread over its units (pack_size, not `pack`, which is 1
     # when whole packs are off).
     vol = (item_litres / item_pack)[item]
@@ -157,4 +165,23 @@ def build_table(problem: Problem) -> LineTable:
         cap=np.array([g.volume_l for g in problem.capacity], dtype=np.float64),
         whole_packs=policy.whole_packs,
         fairness=policy.fairness,
+        past_requested=past_requested,
+        past_received=past_received,
     )
+
+
+def _window(
+    problem: Problem, care_home: tuple[str, ...], item_code: tuple[str, ...]
+) -> tuple[FloatArray, FloatArray]:
+    """Per line, the units asked for and received over the memory window (zeros when off)."""
+    n = len(care_home)
+    asked, got = np.zeros(n, dtype=np.float64), np.zeros(n, dtype=np.float64)
+    if problem.policy.memory_rounds <= 0 or not problem.history:
+        return asked, got
+    position = {key: k for k, key in enumerate(zip(care_home, item_code, strict=True))}
+    for row in problem.history:
+        k = position.get((row.care_home, row.item))
+        if k is not None:  # a home that asks nothing today has no line to lift
+            asked[k] += row.requested
+            got[k] += row.received
+    return asked, got

@@ -13,8 +13,8 @@ from typing import Literal
 
 __all__ = [
     "BINDINGS",
-    "DEFAULT_WEIGHTS",
     "DEFAULT_SUBSTITUTES",
+    "DEFAULT_WEIGHTS",
     "FAIRNESS_MODES",
     "PRIORITIES",
     "AllocationResult",

@@ -90,10 +90,12 @@ def _divisor(
     a, b = table.a[lines], table.b[lines]
     # Bisection on each scarce item's threshold: fewer than `available` packs below `lo`, more
     # than `available` below `hi`.
+    # Claims are negative only under a memory of shortfalls in `cover` mode (b < 0).
     lo = np.zeros(n_items)
+    np.minimum.at(lo, item, (2.0 * b + p) / (2.0 * a) - 1.0)
     hi = np.zeros(n_items)
     np.maximum.at(hi, item, (2.0 * (b + (most - 1.0) * p) + p) / (2.0 * a))
-    hi = hi * 2.0 + 1.0
+    hi = hi + np.abs(hi) + 1.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         below = np.bincount(
@@ -102,7 +104,7 @@ def _divisor(
         few = below <= available
         lo = np.where(scarce & few, mid, lo)
         hi = np.where(scarce & ~few, mid, hi)
-        if not np.any(scarce & (hi - lo > 1e-14 * hi)):
+        if not np.any(scarce & (hi - lo > 1e-14 * np.maximum(np.abs(hi), np.abs(lo)))):
             break
     # Packs surely given (one below the low estimate) and the few candidates around the
     # threshold, ranked exactly by claim, weight and line key.

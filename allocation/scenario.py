@@ -25,6 +25,7 @@ from allocation.model import (
     AllocationResult,
     CapacityGroup,
     CareHome,
+    HistoryLine,
     Item,
     ItemSummary,
     LineResult,
@@ -33,6 +34,7 @@ from allocation.model import (
     Policy,
     Problem,
     StockLine,
+    SubstituteRule,
 )
 from allocation.validate import validate
 
@@ -138,6 +140,45 @@ def _policy(data: Mapping[str, Any]) -> Policy:
         weights=weights,
         reserve_fraction=_number(raw, "reserve_fraction", "policy", 0.0),
         whole_packs=whole,
+        substitutes=_substitutes(raw),
+        memory_rounds=_whole(raw, "memory_rounds", "policy", 0),
+    )
+
+
+def _substitutes(raw: Mapping[str, Any]) -> tuple[SubstituteRule, ...]:
+    """`policy.substitutes`: [{"item": "FFP3", "for": "FFP2", "factor": 1, "enabled": true}]."""
+    rules = raw.get("substitutes", [])
+    if not isinstance(rules, list):
+        raise ScenarioError("policy.substitutes", "must be a list of rules")
+    out: list[SubstituteRule] = []
+    for k, rule in enumerate(rules):
+        path = f"policy.substitutes[{k}]"
+        if not isinstance(rule, dict):
+            raise ScenarioError(path, 'must be an object like {"item": "FFP3", "for": "FFP2"}')
+        enabled = rule.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ScenarioError(f"{path}.enabled", f"must be true or false, got {enabled!r}")
+        out.append(
+            SubstituteRule(
+                item=_text(rule, "item", path),
+                serves=_text(rule, "for", path),
+                factor=float(_number(rule, "factor", path, 1.0)),
+                enabled=enabled,
+            )
+        )
+    return tuple(out)
+
+
+def _history(data: Mapping[str, Any]) -> tuple[HistoryLine, ...]:
+    """`history`: the window of earlier rounds that memory of shortfalls counts."""
+    return tuple(
+        HistoryLine(
+            care_home=_text(r, "care_home", f"history[{k}]"),
+            item=_text(r, "item", f"history[{k}]"),
+            requested=_whole(r, "requested", f"history[{k}]"),
+            received=_whole(r, "received", f"history[{k}]"),
+        )
+        for k, r in enumerate(_records(data, "history", required=False))
     )
 
 
@@ -228,6 +269,7 @@ def problem_from_dict(data: Mapping[str, Any]) -> Problem:
         needs=tuple(needs),
         capacity=capacity,
         policy=_policy(data),
+        history=_history(data),
     )
     validate(problem)
     return problem
@@ -387,7 +429,38 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
             "weights": dict(policy.weights),
             "reserve_fraction": policy.reserve_fraction,
             "whole_packs": policy.whole_packs,
+            **_policy_extras(policy),
         },
+        **_history_extras(problem),
+    }
+
+
+def _policy_extras(policy: Policy) -> dict[str, Any]:
+    """Substitutes and memory, written only when used (older scenario files stay as they were)."""
+    extras: dict[str, Any] = {}
+    if policy.substitutes:
+        extras["substitutes"] = [
+            {"item": x.item, "for": x.serves, "factor": x.factor, "enabled": x.enabled}
+            for x in policy.substitutes
+        ]
+    if policy.memory_rounds:
+        extras["memory_rounds"] = policy.memory_rounds
+    return extras
+
+
+def _history_extras(problem: Problem) -> dict[str, Any]:
+    if not problem.history:
+        return {}
+    return {
+        "history": [
+            {
+                "care_home": h.care_home,
+                "item": h.item,
+                "requested": h.requested,
+                "received": h.received,
+            }
+            for h in problem.history
+        ]
     }
 
 

@@ -12,13 +12,24 @@ import weakref
 from allocation.errors import ScenarioError
 from allocation.model import FAIRNESS_MODES, PRIORITIES, Problem
 
-__all__ = ["MAX_PACK_SIZE", "MAX_UNITS", "MAX_VOLUME_L", "validate"]
+__all__ = [
+    "MAX_FACTOR",
+    "MAX_MEMORY_ROUNDS",
+    "MAX_PACK_SIZE",
+    "MAX_UNITS",
+    "MAX_VOLUME_L",
+    "MIN_FACTOR",
+    "validate",
+]
 
 # Bounds far beyond any real round that keep every sum exact in float64 (2^53 ≈ 9·10^15): a
 # request or a stock of 10^19 is a typing error, told as such instead of overflowing.
 MAX_UNITS = 10**12
 MAX_PACK_SIZE = 10**6
 MAX_VOLUME_L = 1e9
+MAX_MEMORY_ROUNDS = 60
+# One unit of a substitute stands in for `factor` units of the item it serves.
+MIN_FACTOR, MAX_FACTOR = 0.01, 100.0
 
 
 def _finite(value: float) -> bool:
@@ -217,6 +228,53 @@ def _check_policy(problem: Problem) -> None:
         raise ScenarioError(
             "policy.whole_packs", f"must be true or false, got {policy.whole_packs!r}"
         )
+    if not _whole(policy.memory_rounds) or not 0 <= policy.memory_rounds <= MAX_MEMORY_ROUNDS:
+        raise ScenarioError(
+            "policy.memory_rounds",
+            f"must be a whole number from 0 to {MAX_MEMORY_ROUNDS}, got {policy.memory_rounds!r}",
+        )
+    _check_substitutes(problem)
+
+
+def _check_substitutes(problem: Problem) -> None:
+    codes = {item.code for item in problem.items}
+    seen: set[tuple[str, str]] = set()
+    for k, rule in enumerate(problem.policy.substitutes):
+        where = f"policy.substitutes[{k}]"
+        for name, code in (("item", rule.item), ("for", rule.serves)):
+            if code not in codes:
+                raise ScenarioError(f"{where}.{name}", f"unknown item {code!r}")
+        if rule.item == rule.serves:
+            raise ScenarioError(where, f"an item cannot stand in for itself ({rule.item!r})")
+        if (rule.item, rule.serves) in seen:
+            raise ScenarioError(
+                where, f"duplicate rule: {rule.item!r} for {rule.serves!r} is given twice"
+            )
+        seen.add((rule.item, rule.serves))
+        if not _finite(rule.factor) or not MIN_FACTOR <= rule.factor <= MAX_FACTOR:
+            raise ScenarioError(
+                f"{where}.factor",
+                f"must be a number from {MIN_FACTOR:g} to {MAX_FACTOR:g}, got {rule.factor!r}",
+            )
+        if not isinstance(rule.enabled, bool):
+            raise ScenarioError(f"{where}.enabled", f"must be true or false, got {rule.enabled!r}")
+
+
+def _check_history(problem: Problem) -> None:
+    codes = {item.code for item in problem.items}
+    ids = {home.id for home in problem.care_homes}
+    for k, row in enumerate(problem.history):
+        where = f"history[{k}]"
+        if row.care_home not in ids:
+            raise ScenarioError(f"{where}.care_home", f"unknown care home {row.care_home!r}")
+        if row.item not in codes:
+            raise ScenarioError(f"{where}.item", f"unknown item {row.item!r}")
+        for name, value in (("requested", row.requested), ("received", row.received)):
+            if not _whole(value) or not 0 <= value <= MAX_UNITS:
+                raise ScenarioError(
+                    f"{where}.{name}",
+                    f"must be a whole number from 0 to {MAX_UNITS}, got {value!r}",
+                )
 
 
 # The last problem found sound. Reading a scenario validates it, and `solve` validates what it is
@@ -235,5 +293,6 @@ def validate(problem: Problem) -> None:
     _check_stock(problem)
     _check_needs(problem)
     _check_capacity(problem)
+    _check_history(problem)
     _check_policy(problem)
     _last_sound[:] = [weakref.ref(problem)]

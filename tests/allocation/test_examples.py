@@ -101,3 +101,33 @@ def test_route_example_names_the_route() -> None:
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.json")), ids=lambda p: p.name)
 def test_copies_match_the_shared_examples(path: Path) -> None:
     assert path.read_bytes() == (SHARED_EXAMPLES / path.name).read_bytes()
+
+
+@pytest.mark.parametrize("method", ["exact", "lp"])
+def test_memory_of_shortfalls_example_lifts_the_home_that_went_without(method: str) -> None:
+    name = "08-memory-of-shortfalls"
+    problem = load_scenario(SCENARIOS / f"{name}.scenario.json")
+    answer = expected(name)
+    result = solve(problem, method)
+    want = {(x["care_home"], x["item"]): x["quantity"] for x in answer["whole_answer"]}
+    assert {(x.care_home, x.item): x.quantity for x in result.lines} == want
+    for home, level in answer["levels_with_memory"].items():
+        assert line(result, home, "VISIR").level == pytest.approx(level)
+    without = solve(replace(problem, policy=replace(problem.policy, memory_rounds=0)), method)
+    assert {x.care_home: x.quantity for x in without.lines} == answer["without_memory"]
+
+
+def test_memory_counts_the_days_a_home_lacked_in_cover_mode() -> None:
+    """Cover mode: a home short 40 units yesterday (4 days of use) starts 4 days lower."""
+    problem = load_scenario(SCENARIOS / "08-memory-of-shortfalls.scenario.json")
+    needs = tuple(replace(n, on_hand=20, daily_use=10.0) for n in problem.needs)
+    history = (
+        replace(problem.history[0], requested=100, received=60),
+        replace(problem.history[1], requested=100, received=100),
+    )
+    policy = replace(problem.policy, fairness="cover")
+    cover = replace(problem, needs=needs, history=history, policy=policy)
+    result = solve(cover)
+    # A: (20 − 40 + q)/10, B: (20 + q)/10, with 100 to share → A 70, B 30 (both at 5 days).
+    assert {x.care_home: x.quantity for x in result.lines} == {"A": 70, "B": 30}
+    assert check(cover, result.lines) == []
