@@ -21,6 +21,7 @@ from data.models.documents import StoredDocument
 from data.models.enums import Role, Situation, StockKind
 from data.models.items import Item
 from data.models.needs import NeedLine, NeedReport
+from data.models.outreach import EscalationRound, NotificationOptOut
 from data.models.places import CareHome, Municipality
 from data.models.policy import PolicySetting
 from data.models.stock import StockBalance, StockEntry
@@ -38,6 +39,7 @@ __all__ = [
     "CareHome",
     "DeliveryLine",
     "Escalation",
+    "EscalationRound",
     "IdempotencyRecord",
     "Item",
     "Job",
@@ -48,6 +50,7 @@ __all__ = [
     "Municipality",
     "NeedLine",
     "NeedReport",
+    "NotificationOptOut",
     "OutboxMessage",
     "PolicySetting",
     "Role",

@@ -288,6 +288,12 @@ class Escalation(Base):
     agency_reference: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    homes_shortfall: Mapped[int | None] = mapped_column(Integer)
+    """What the homes lacked in the latest round before the region's free stock was counted."""
+    free_stock: Mapped[int | None] = mapped_column(Integer)
+    """The region's stock left free after the latest round (it covers part of the shortfall)."""
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set when the request is met or a round no longer lacks the item; open while None."""
 
 
 class OutboxMessage(Base):

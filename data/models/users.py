@@ -50,3 +50,5 @@ class User(Base):
     """Set when an admin chose the password (a new user, a reset): the user picks their own
     before anything else."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    email: Mapped[str | None] = mapped_column(String(254))
+    """Where notifications go (none without one)."""
