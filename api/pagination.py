@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
+
+from data.paging import fetch_page
 
 __all__ = ["MAX_LIMIT", "MAX_OFFSET", "PageParams", "Paging", "paginate"]
 
@@ -42,12 +44,11 @@ def paginate(
     page: PageParams,
     convert: Callable[[Any], T],
 ) -> dict[str, Any]:
-    """``{items, total, limit, offset}`` for ``query`` (ordered by the caller)."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.scalars(query.limit(page.limit).offset(page.offset))
+    """``{items, total, limit, offset}`` for ``query`` (a data-layer builder's, ordered)."""
+    found = fetch_page(session, query, limit=page.limit, offset=page.offset)
     return {
-        "items": [convert(row) for row in rows],
-        "total": total,
+        "items": [convert(row) for row in found.rows],
+        "total": found.total,
         "limit": page.limit,
         "offset": page.offset,
     }

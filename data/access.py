@@ -16,6 +16,7 @@ from data.models import CareHome, Municipality, Role, User
 __all__ = [
     "get_visible_care_home",
     "home_filter",
+    "list_visible_homes",
     "municipality_filter",
     "visible_homes",
     "visible_municipalities",
@@ -42,9 +43,12 @@ def municipality_filter(user: User) -> ColumnElement[bool]:
     return true()
 
 
-def visible_homes(user: User) -> Select[CareHome]:
-    """The care homes ``user`` may see, by id."""
-    return select(CareHome).where(home_filter(user)).order_by(CareHome.id)
+def visible_homes(user: User, *, municipality_code: str | None = None) -> Select[CareHome]:
+    """The care homes ``user`` may see (of one municipality when named), by id."""
+    query = select(CareHome).where(home_filter(user)).order_by(CareHome.id)
+    if municipality_code is not None:
+        query = query.where(CareHome.municipality_code == municipality_code)
+    return query
 
 
 def visible_municipalities(user: User) -> Select[Municipality]:
@@ -60,3 +64,11 @@ def get_visible_care_home(session: Session, *, user: User, care_home_id: str) ->
     if home is None:
         raise NotFound("care home", care_home_id)
     return home
+
+
+def list_visible_homes(session: Session, *, user: User, active_only: bool = True) -> list[CareHome]:
+    """The care homes ``user`` may see (the active ones unless told), by name."""
+    query = select(CareHome).where(home_filter(user)).order_by(CareHome.name)
+    if active_only:
+        query = query.where(CareHome.active.is_(True))
+    return list(session.scalars(query))

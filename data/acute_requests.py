@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from data.access import home_filter
 from data.audit import record_audit
 from data.errors import Conflict, Issue, NotFound, ValidationFailed
-from data.models import AcuteRequest, CareHome, Item, Situation
+from data.models import AcuteRequest, CareHome, Item, Situation, User
 
 __all__ = [
     "MAX_ACUTE_QUANTITY",
@@ -23,8 +24,10 @@ __all__ = [
     "decline_acute_request",
     "file_acute_request",
     "get_acute_request",
+    "get_visible_acute_request",
     "list_acute_requests",
     "open_acute_count",
+    "visible_acute_requests",
 ]
 
 MAX_ACUTE_QUANTITY = 1_000_000
@@ -150,3 +153,26 @@ def decline_acute_request(
         now=now,
     )
     return request
+
+
+def visible_acute_requests(user: User, *, status: str | None = None) -> Select[AcuteRequest]:
+    """The requests in ``user``'s scope, newest first (for a paged list)."""
+    query = (
+        select(AcuteRequest)
+        .join(CareHome, CareHome.id == AcuteRequest.care_home_id)
+        .where(home_filter(user))
+        .order_by(AcuteRequest.filed_at.desc(), AcuteRequest.id.desc())
+    )
+    return query if status is None else query.where(AcuteRequest.status == status)
+
+
+def get_visible_acute_request(session: Session, *, user: User, request_id: int) -> AcuteRequest:
+    """One request in ``user``'s scope; ``NotFound`` otherwise (also when it exists)."""
+    found = session.scalar(
+        select(AcuteRequest)
+        .join(CareHome, CareHome.id == AcuteRequest.care_home_id)
+        .where(AcuteRequest.id == request_id, home_filter(user))
+    )
+    if found is None:
+        raise NotFound("acute request", request_id)
+    return found

@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 
 from data.clock import resolve_now
 from data.models import AuditEntry
+from data.paging import Slice, fetch_page
 
-__all__ = ["list_audit_entries", "record_audit"]
+__all__ = [
+    "audit_kinds",
+    "audit_page",
+    "list_audit_entries",
+    "record_audit",
+]
 
 # Built once, on the table: every change runs it, and plain Core costs a quarter of the ORM path.
 _AUDIT_TABLE = cast(Table, AuditEntry.__table__)
@@ -59,3 +65,25 @@ def list_audit_entries(
     if entity_id is not None:
         query = query.where(AuditEntry.entity_id == entity_id)
     return list(session.scalars(query))
+
+
+def audit_page(
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    limit: int,
+    offset: int,
+) -> Slice:
+    """One page of audit rows, newest first, per kind of record and one record; and the total."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    return fetch_page(session, query, limit=limit, offset=offset)
+
+
+def audit_kinds(session: Session) -> list[str]:
+    """The kinds of record the log has entries for, alphabetically."""
+    return list(session.scalars(select(AuditEntry.entity).distinct().order_by(AuditEntry.entity)))

@@ -32,14 +32,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from data.access import home_filter
 from data.audit import record_audit
 from data.errors import Conflict, Issue, NotFound, ValidationFailed
-from data.models import CareHome, Item, NeedLine, NeedReport, Situation
+from data.models import CareHome, Item, NeedLine, NeedReport, Situation, User
 from data.models.base import as_utc
 from data.round_choice import refuse_if_closed
 from data.rounds import place_report
@@ -50,18 +51,24 @@ __all__ = [
     "MAX_QUANTITY",
     "REFUSE_DAYS",
     "WARN_DAYS",
+    "AlreadyReported",
     "ItemLimits",
     "NeedLineInput",
     "NeedSubmission",
+    "ReportHeader",
     "ReportVersion",
     "StoredLine",
     "StoredReport",
     "get_need_report",
+    "get_visible_report",
+    "get_visible_report_header",
     "is_implausible",
     "list_report_versions",
+    "list_reports_by_id",
     "list_round_reports",
     "submit_need_report",
     "validate_need_lines",
+    "visible_round_reports",
 ]
 
 WARN_DAYS = 7
@@ -105,6 +112,17 @@ class ReportVersion(Protocol):
     def id(self) -> int: ...
     @property
     def version(self) -> int: ...
+
+
+class AlreadyReported(Conflict):
+    """A first report for a round the home has already reported for (revise that one)."""
+
+    def __init__(self, care_home_id: str, round_date: date, current: ReportVersion) -> None:
+        self.care_home_id = care_home_id
+        self.round_date = round_date
+        self.current_id = current.id
+        self.current_version = current.version
+        super().__init__(f"{care_home_id} already reported for {round_date.isoformat()}")
 
 
 class ItemLimits(Protocol):
@@ -353,6 +371,7 @@ def submit_need_report(
     round_date: date | None = None,
     precondition: Callable[[ReportVersion | None], None] | None = None,
     confirmed_reason: str | None = None,
+    new_only: bool = False,
 ) -> NeedSubmission:
     """File (or revise) a care home's need report; see the module docstring for the rules.
 
@@ -361,6 +380,8 @@ def submit_need_report(
     ``precondition(current)`` may refuse the revision (see the module docstring).
     ``confirmed_reason``: why figures above ``REFUSE_DAYS`` days are right; they are then stored
     (as warnings) and the reason is kept in the audit entry. Blank counts as no confirmation.
+    ``new_only``: refuse (``AlreadyReported``, nothing stored) when the round the report lands in
+    already has a version from the home: a first report, not a revision.
     """
     settings = settings or Settings()
     moment = as_utc(now)
@@ -407,6 +428,7 @@ def submit_need_report(
             late=late,
             lines=clean,
             precondition=precondition,
+            new_only=new_only,
         )
     except IntegrityError as exc:
         raise Conflict(
@@ -456,6 +478,7 @@ def _store_version(
     late: bool,
     lines: list[NeedLineInput],
     precondition: Callable[[ReportVersion | None], None] | None = None,
+    new_only: bool = False,
 ) -> StoredReport:
     """Supersede the current version (if any) and add the next one with its lines.
 
@@ -470,6 +493,8 @@ def _store_version(
     current = next((report for report in earlier if not report.superseded), None)
     if precondition is not None:
         precondition(current)
+    if new_only and current is not None:
+        raise AlreadyReported(home.id, round_date, current)
     if current is not None:
         connection.execute(_SUPERSEDE, {"report_id": current.id})
         loaded = session.identity_map.get(session.identity_key(NeedReport, current.id))
@@ -552,3 +577,75 @@ def get_need_report(session: Session, *, report_id: int) -> NeedReport:
     if report is None:
         raise NotFound("need report", report_id)
     return report
+
+
+def _visible_reports(user: User) -> Select[NeedReport]:
+    return (
+        select(NeedReport)
+        .join(CareHome, CareHome.id == NeedReport.care_home_id)
+        .where(home_filter(user))
+        .options(selectinload(NeedReport.lines))
+    )
+
+
+def visible_round_reports(
+    user: User,
+    *,
+    round_date: date,
+    care_home_id: str | None = None,
+    municipality_code: str | None = None,
+) -> Select[NeedReport]:
+    """The versions that count of a round's reports in ``user``'s scope, by home (paged list)."""
+    query = _visible_reports(user).where(
+        NeedReport.round_date == round_date, NeedReport.superseded.is_(False)
+    )
+    if care_home_id is not None:
+        query = query.where(NeedReport.care_home_id == care_home_id)
+    if municipality_code is not None:
+        query = query.where(CareHome.municipality_code == municipality_code)
+    return query.order_by(NeedReport.care_home_id)
+
+
+def get_visible_report(session: Session, *, user: User, report_id: int) -> NeedReport:
+    """One report version with its lines, in ``user``'s scope; ``NotFound`` otherwise."""
+    query = _visible_reports(user).where(NeedReport.id == report_id)
+    report = session.scalars(query).one_or_none()
+    if report is None:
+        raise NotFound("need report", report_id)
+    return report
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    """The version a revision names (its columns, not its lines)."""
+
+    id: int
+    care_home_id: str
+    round_date: date
+
+
+def get_visible_report_header(
+    session: Session, *, user: User, report_id: int
+) -> tuple[ReportHeader, CareHome]:
+    """The columns of a report version in ``user``'s scope and its home; ``NotFound`` otherwise.
+
+    The caller keeps the home referenced, so submitting finds it in the session."""
+    row = session.execute(
+        select(NeedReport.id, NeedReport.care_home_id, NeedReport.round_date, CareHome)
+        .join(CareHome, CareHome.id == NeedReport.care_home_id)
+        .where(home_filter(user), NeedReport.id == report_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("need report", report_id)
+    return ReportHeader(row[0], row[1], row[2]), row[3]
+
+
+def list_reports_by_id(session: Session, *, report_ids: Sequence[int]) -> list[NeedReport]:
+    """The named report versions with their lines, by care home."""
+    query = (
+        select(NeedReport)
+        .where(NeedReport.id.in_(report_ids))
+        .options(selectinload(NeedReport.lines))
+        .order_by(NeedReport.care_home_id)
+    )
+    return list(session.scalars(query))

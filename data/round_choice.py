@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, union
+from sqlalchemy import exists, func, select, union
 from sqlalchemy.orm import Session
 
 from data.errors import Conflict
@@ -41,6 +41,7 @@ __all__ = [
     "reports_after_run",
     "round_needing_action",
     "round_states",
+    "round_with_reports",
 ]
 
 
@@ -207,3 +208,11 @@ def round_states(session: Session, *, rounds: list[date]) -> list[RoundState]:
         )
         for day in rounds
     ]
+
+
+def round_with_reports(session: Session, *, preferred: date) -> date:
+    """``preferred`` if it has reports, otherwise the latest round that has (or ``preferred``)."""
+    if session.scalar(select(exists().where(NeedReport.round_date == preferred))):
+        return preferred
+    latest = session.scalar(select(func.max(NeedReport.round_date)))
+    return latest if latest is not None else preferred

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from allocation import CapacityGroup
@@ -35,6 +35,7 @@ __all__ = [
     "load_routes",
     "read_routes",
     "route_of_municipality",
+    "routes_query",
 ]
 
 ROUTES_CSV = Path(__file__).resolve().parent / "reference" / "routes.csv"
@@ -173,12 +174,15 @@ def load_routes(
     return len(changed)
 
 
+def routes_query(*, active_only: bool = False) -> Select[Route]:
+    """Routes by code, their stops loaded in order (for a paged list)."""
+    query = select(Route).options(selectinload(Route.stops)).order_by(Route.code)
+    return query.where(Route.active.is_(True)) if active_only else query
+
+
 def list_routes(session: Session, *, active_only: bool = True) -> list[Route]:
     """Routes by code, their stops loaded in order."""
-    query = select(Route).options(selectinload(Route.stops)).order_by(Route.code)
-    if active_only:
-        query = query.where(Route.active.is_(True))
-    return list(session.scalars(query))
+    return list(session.scalars(routes_query(active_only=active_only)))
 
 
 def capacity_groups(routes: list[Route]) -> tuple[CapacityGroup, ...]:

@@ -8,9 +8,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, select, table, text
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade_database"]
+__all__ = [
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "server_version_num",
+    "tables_have_rows",
+    "upgrade_database",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -39,3 +46,29 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database behind ``engine`` is at (None when it has no schema yet)."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def tables_have_rows(engine: Engine, *, schema: str | None = None) -> bool:
+    """True when any table of ``schema`` (default: the engine's) but ``alembic_version`` has a
+    row; False also when a named PostgreSQL schema does not exist."""
+    with engine.connect() as connection:
+        if (
+            schema is not None
+            and not connection.execute(
+                text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": schema}
+            ).first()
+        ):
+            return False
+        for name in inspect(connection).get_table_names(schema=schema):
+            if name == "alembic_version":
+                continue
+            rows = select(text("1")).select_from(table(name, schema=schema)).limit(1)
+            if connection.execute(rows).first():
+                return True
+    return False
+
+
+def server_version_num(engine: Engine) -> int:
+    """PostgreSQL's ``server_version_num`` (e.g. 150020 for 15.20)."""
+    with engine.connect() as connection:
+        return int(connection.execute(text("SHOW server_version_num")).scalar_one())

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, func, select, type_coerce, update
+from sqlalchemy import Integer, Select, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,8 +36,10 @@ __all__ = [
     "balance_mismatches",
     "balances",
     "deposit",
+    "entries_query",
     "item_balances",
     "list_stock_entries",
+    "lots_query",
     "pick_lots_fefo",
     "record_adjustment",
     "record_receipt",
@@ -528,3 +530,17 @@ def balance_mismatches(session: Session) -> list[tuple[str, str, int, int]]:
         .order_by(StockBalance.item_code, StockBalance.lot)
     )
     return [(i, lot, int(b), int(s)) for i, lot, b, s in session.execute(query)]
+
+
+def lots_query(*, item: str | None = None) -> Select[StockBalance]:
+    """Lot balances by item, then first expiry first (for a paged list)."""
+    query = select(StockBalance).order_by(
+        StockBalance.item_code, StockBalance.expiry.is_(None), StockBalance.expiry, StockBalance.lot
+    )
+    return query if item is None else query.where(StockBalance.item_code == item)
+
+
+def entries_query(*, item: str | None = None) -> Select[StockEntry]:
+    """The ledger, newest first (for a paged list)."""
+    query = select(StockEntry).order_by(StockEntry.id.desc())
+    return query if item is None else query.where(StockEntry.item_code == item)

@@ -22,6 +22,7 @@ __all__ = [
     "authenticate",
     "change_own_password",
     "create_user",
+    "get_user",
     "get_user_by_username",
     "hash_password",
     "password_issues",
@@ -203,3 +204,8 @@ def change_own_password(
         now=moment,
     )
     return []
+
+
+def get_user(session: Session, *, user_id: int) -> User | None:
+    """The user ``user_id``, or None."""
+    return session.get(User, user_id)

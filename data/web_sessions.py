@@ -23,6 +23,7 @@ __all__ = [
     "NewWebSession",
     "create_web_session",
     "csrf_matches",
+    "get_web_session",
     "resolve_web_session",
     "revoke_web_session",
 ]
@@ -125,3 +126,8 @@ def revoke_web_session(
         entity_id=str(record.id),
         now=moment,
     )
+
+
+def get_web_session(session: Session, *, session_id: int) -> WebSession | None:
+    """The web session record ``session_id``, or None."""
+    return session.get(WebSession, session_id)

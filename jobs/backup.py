@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import Engine, inspect, select, table, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
 from data.db import make_engine
+from data.schema import server_version_num, tables_have_rows
 
 __all__ = [
     "BackupError",
@@ -85,22 +86,7 @@ def detect_backup(path: Path) -> BackupKind:
 def database_has_data(engine: Engine) -> bool:
     """True when any table of the engine's (default) schema but ``alembic_version`` has a row."""
     schema = _schema_of(engine.url) if engine.dialect.name == "postgresql" else None
-    with engine.connect() as connection:
-        if (
-            schema is not None
-            and not connection.execute(
-                text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": schema}
-            ).first()
-        ):
-            return False
-        names = inspect(connection).get_table_names(schema=schema)
-        for name in names:
-            if name == "alembic_version":
-                continue
-            rows = select(text("1")).select_from(table(name, schema=schema)).limit(1)
-            if connection.execute(rows).first():
-                return True
-    return False
+    return tables_have_rows(engine, schema=schema)
 
 
 # --- SQLite -------------------------------------------------------------------------------------
@@ -198,9 +184,7 @@ def _major(version_text: str) -> int:
 
 def _check_client_version(engine: Engine, tool: str) -> None:
     client = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True)
-    with engine.connect() as connection:
-        server_num = int(connection.execute(text("SHOW server_version_num")).scalar_one())
-    server, mine = server_num // 10000, _major(client.stdout)
+    server, mine = server_version_num(engine) // 10000, _major(client.stdout)
     if mine < server:
         raise BackupError(
             f"{Path(tool).name} is version {mine} but the server is PostgreSQL {server}; "

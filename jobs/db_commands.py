@@ -10,17 +10,17 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import Engine, exists, func, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from allocation import AllocationError
 from data.clock import utcnow
 from data.db import make_engine, session_scope
 from data.demo import DEMO_USERS, seed_demo
 from data.errors import Conflict, DataError
-from data.models import Municipality, NeedReport
+from data.reference.places import reference_loaded
 from data.reference_data import load_reference_data
+from data.round_choice import round_with_reports
 from data.rounds import open_round
 from data.routes import load_routes
 from data.schema import head_revision, upgrade_database
@@ -141,14 +141,6 @@ def _documents_dir(settings: Settings) -> Path:
     return Path.cwd() / "var" / "manifests"
 
 
-def _round_to_show(session: Session, open_day: date) -> date:
-    """The open round if it has reports, otherwise the latest round that has (or the open one)."""
-    if session.scalar(select(exists().where(NeedReport.round_date == open_day))):
-        return open_day
-    latest = session.scalar(select(func.max(NeedReport.round_date)))
-    return latest if latest is not None else open_day
-
-
 @click.command("up")
 @click.option("--seed", "seed", type=int, default=2020, show_default=True, help="Demo seed.")
 def up_command(seed: int) -> None:
@@ -166,14 +158,14 @@ def up_command(seed: int) -> None:
         click.echo(f"Database {_safe_url(settings)} is at revision {head_revision()}.")
         open_day = open_round(utcnow(), settings=settings)
         with session_scope(engine) as session:
-            if not session.scalar(select(exists().where(Municipality.code.is_not(None)))):
+            if not reference_loaded(session):
                 seeded = seed_demo(session, round_date=open_day, seed=seed, settings=settings)
                 click.echo(
                     f"Seeded the demo round: reference data, demo users, {seeded.receipts} stock "
                     f"receipts and {seeded.reports} need reports."
                 )
         with session_scope(engine) as session:
-            day = _round_to_show(session, open_day)
+            day = round_with_reports(session, preferred=open_day)
             click.echo(format_summary(round_summary(session, round_date=day)))
             demo = get_user_by_username(session, username=DEMO_USERS[0].username) is not None
         try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,8 +23,15 @@ from data.clock import resolve_now
 from data.db import session_scope
 from data.documents import delivery_note_key, get_document, pick_list_key, put_document
 from data.errors import NotFound
+from data.manifest_reads import (
+    manifest_round_date,
+    manifest_rounds_since,
+    municipality_stop_id,
+    stop_round_date,
+    stored_keys,
+)
 from data.manifests import list_manifests
-from data.models import Manifest, ManifestStop, StoredDocument
+from data.models import StoredDocument
 from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
 from jobs.manifest_documents import build_manifest_documents
 
@@ -113,11 +120,7 @@ def store_documents(engine: Engine, *, round_date: date, now: datetime | None = 
     round takes minutes to render, and SQLite would hold its write lock all that time.
     """
     with session_scope(engine) as session:
-        stored = set(
-            session.scalars(
-                select(StoredDocument.key).where(StoredDocument.round_date == round_date)
-            )
-        )
+        stored = stored_keys(session, round_date=round_date)
         manifests = list_manifests(session, round_date=round_date)
         wanted = {pick_list_key(m.id) for m in manifests}
         wanted |= {delivery_note_key(stop.id) for m in manifests for stop in m.stops}
@@ -143,9 +146,7 @@ def store_pending_documents(engine: Engine, *, days: int = 14, now: datetime | N
     moment = resolve_now(now)
     since = moment.date() - timedelta(days=days)
     with session_scope(engine) as session:
-        rounds = sorted(
-            set(session.scalars(select(Manifest.round_date).where(Manifest.round_date >= since)))
-        )
+        rounds = manifest_rounds_since(session, since=since)
     return sum(store_documents(engine, round_date=day, now=moment) for day in rounds)
 
 
@@ -172,40 +173,23 @@ def stored_pick_list(
     session: Session, *, manifest_id: int, now: datetime | None = None
 ) -> StoredDocument:
     """The route's stored pick list (rendered and stored now if it was not)."""
-    manifest = session.get(Manifest, manifest_id)
-    if manifest is None:
-        raise NotFound("manifest", manifest_id)
-    return _stored(session, pick_list_key(manifest_id), manifest.round_date, now)
+    round_date = manifest_round_date(session, manifest_id=manifest_id)
+    return _stored(session, pick_list_key(manifest_id), round_date, now)
 
 
 def stored_delivery_note(
     session: Session, *, stop_id: int, now: datetime | None = None
 ) -> StoredDocument:
     """The stop's stored delivery note (rendered and stored now if it was not)."""
-    found = session.execute(
-        select(ManifestStop.id, Manifest.round_date)
-        .join(Manifest, Manifest.id == ManifestStop.manifest_id)
-        .where(ManifestStop.id == stop_id)
-    ).first()
-    if found is None:
-        raise NotFound("manifest stop", stop_id)
-    return _stored(session, delivery_note_key(stop_id), found[1], now)
+    round_date = stop_round_date(session, stop_id=stop_id)
+    return _stored(session, delivery_note_key(stop_id), round_date, now)
 
 
 def stored_municipality_note(
     session: Session, *, round_date: date, municipality_code: str, now: datetime | None = None
 ) -> StoredDocument:
     """The delivery note of the municipality's stop in the round (its first manifest's)."""
-    stop_id = session.scalar(
-        select(ManifestStop.id)
-        .join(Manifest, Manifest.id == ManifestStop.manifest_id)
-        .where(
-            Manifest.round_date == round_date,
-            ManifestStop.municipality_code == municipality_code,
-        )
-        .order_by(Manifest.id, ManifestStop.id)
-        .limit(1)
+    stop_id = municipality_stop_id(
+        session, round_date=round_date, municipality_code=municipality_code
     )
-    if stop_id is None:
-        raise NotFound("delivery note for the round", round_date.isoformat())
     return stored_delivery_note(session, stop_id=stop_id, now=now)

@@ -15,21 +15,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish
 from api.pages.form_numbers import whole_number
 from api.params import IdPath
+from data.access import list_visible_homes
 from data.acute_requests import decline_acute_request, file_acute_request, list_acute_requests
 from data.clock import utcnow
 from data.dashboard import latest_job
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.extra_runs import extra_requests
 from data.job_queue import enqueue_job
-from data.models import AllocationLine, AllocationRun, CareHome, Item, Role, Situation, User
+from data.models import CareHome, Role, Situation, User
+from data.reference.catalogue import list_items
+from data.reference.places import care_homes_by_id
 from data.routes import list_routes
+from data.run_reads import list_extra_runs, run_lines_with_home_names
 from data.runs import get_run
 
 __all__ = ["router"]
@@ -44,10 +47,6 @@ FIELD_NAMES = {
     "reason": "Skäl",
     "care_home_id": "Boende",
 }
-
-
-def _items(session: Session) -> list[Item]:
-    return list(session.scalars(select(Item).order_by(Item.category, Item.code)))
 
 
 def _filing_page(
@@ -75,7 +74,7 @@ def _filing_page(
         path=path,
         homes=homes,
         names=names,
-        items=_items(session),
+        items=list_items(session, by_category=True),
         situations=[s.value for s in Situation],
         requests=list_acute_requests(session, **scope, limit=100),
         errors=errors or {},
@@ -84,10 +83,7 @@ def _filing_page(
 
 
 def _own_homes(session: Session, me: User) -> list[CareHome]:
-    query = select(CareHome).where(CareHome.active.is_(True)).order_by(CareHome.name)
-    if me.role == Role.CARE_HOME_MANAGER.value:
-        return list(session.scalars(query.where(CareHome.id == me.care_home_id)))
-    return list(session.scalars(query.where(CareHome.municipality_code == me.municipality_code)))
+    return list_visible_homes(session, user=me)
 
 
 def _file(
@@ -167,20 +163,8 @@ def _queue_page(
     request: Request, session: Session, me: User, *, problem: str | None = None
 ) -> Response:
     requests = list_acute_requests(session, limit=200)
-    homes = {
-        h.id: h
-        for h in session.scalars(
-            select(CareHome).where(CareHome.id.in_({r.care_home_id for r in requests}))
-        )
-    }
-    runs = list(
-        session.scalars(
-            select(AllocationRun)
-            .where(AllocationRun.kind == "extra")
-            .order_by(AllocationRun.created_at.desc())
-            .limit(10)
-        )
-    )
+    homes = care_homes_by_id(session, ids={r.care_home_id for r in requests})
+    runs = list_extra_runs(session, limit=10)
     job = latest_job(session, kinds=EXTRA_JOBS)
     return render(
         request,
@@ -267,14 +251,7 @@ def _run_page(
         run = None
     if run is None or run.kind != "extra":
         raise NotFound("extra run", run_id)
-    lines = list(
-        session.execute(
-            select(AllocationLine, CareHome.name)
-            .join(CareHome, CareHome.id == AllocationLine.care_home_id)
-            .where(AllocationLine.run_id == run.id)
-            .order_by(AllocationLine.item_code, AllocationLine.level, CareHome.name)
-        )
-    )
+    lines = run_lines_with_home_names(session, run_id=run.id)
     return render(
         request,
         "pages/acute_run.html",

@@ -9,12 +9,10 @@ request as JSON (what the outbox sends), CSV or PDF.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
@@ -22,9 +20,11 @@ from api.pages.common import page_user, render, see_other
 from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
+from data.escalation_reads import latest_escalated_round
 from data.escalations import get_escalation, list_escalations, set_escalation_status
-from data.models import Escalation, Item, Role, User
+from data.models import Role, User
 from data.models.cycle import ESCALATION_STATUSES
+from data.reference.catalogue import get_item, items_by_code
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
 from jobs.escalation_documents import escalation_request
 
@@ -35,10 +35,6 @@ router = APIRouter()
 ROLES = (Role.COUNTY_COORDINATOR,)
 
 
-def _latest_escalated(session: Session) -> date | None:
-    return session.scalar(select(func.max(Escalation.round_date)))
-
-
 def _page(
     request: Request,
     session: Session,
@@ -46,7 +42,7 @@ def _page(
     problem: str | None = None,
     datum: str | None = None,
 ) -> Response:
-    chosen = choose_round(request, session, datum, default=_latest_escalated(session))
+    chosen = choose_round(request, session, datum, default=latest_escalated_round(session))
     escalations = list_escalations(session, round_date=chosen.round_date)
     return render(
         request,
@@ -58,7 +54,7 @@ def _page(
         picker_path="/lan/eskaleringar",
         round_date=chosen.round_date,
         escalations=escalations,
-        items={item.code: item for item in session.scalars(select(Item))},
+        items=items_by_code(session),
         statuses=ESCALATION_STATUSES,
     )
 
@@ -76,9 +72,7 @@ def download(reference: str, kind: str, session: SessionDep, user: OptionalUser)
     """One request for support as JSON, CSV or PDF."""
     page_user(user, *ROLES)
     escalation = get_escalation(session, reference=reference)
-    item = session.get(Item, escalation.item_code)
-    if item is None:
-        raise NotFound("item", escalation.item_code)
+    item = get_item(session, code=escalation.item_code)
     document = escalation_request(escalation, item)
     if kind == "json":
         body = json.dumps(escalation_to_json(document), ensure_ascii=False, indent=2).encode()

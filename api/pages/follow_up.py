@@ -18,13 +18,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from openpyxl import Workbook
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.charts import trend_chart
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render
 from api.pages.form_numbers import whole_number
+from data.audit import audit_kinds, audit_page
 from data.errors import NotFound
 from data.follow_up import (
     DEFAULT_ROUNDS,
@@ -33,7 +33,9 @@ from data.follow_up import (
     follow_up_rows,
     short_streaks,
 )
-from data.models import AuditEntry, Item, Municipality, Role
+from data.models import Item, Municipality, Role
+from data.reference.catalogue import list_items
+from data.reference.places import list_municipalities
 
 __all__ = ["EXPORT_HEADER", "export_rows", "router"]
 
@@ -61,8 +63,8 @@ def _rounds(raw: str | None) -> int:
 
 
 def _choices(session: Session) -> tuple[list[Item], list[Municipality]]:
-    items = list(session.scalars(select(Item).order_by(Item.code)))
-    places = list(session.scalars(select(Municipality).order_by(Municipality.name)))
+    items = list_items(session)
+    places = list_municipalities(session)
     return items, places
 
 
@@ -213,21 +215,16 @@ def audit_log_page(
 ) -> Response:
     """The audit log, newest first: per kind of record (``typ``) and one record (``post``)."""
     me = page_user(user, *ROLES)
-    conditions = []
-    if typ:
-        conditions.append(AuditEntry.entity == typ)
-    if post:
-        conditions.append(AuditEntry.entity_id == post)
     page_number = max(1, whole_number(sida or "") or 1)
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(*conditions)
-        .order_by(AuditEntry.id.desc())
-        .offset((page_number - 1) * LOG_PAGE)
-        .limit(LOG_PAGE)
-    ).all()
-    kinds = list(session.scalars(select(AuditEntry.entity).distinct().order_by(AuditEntry.entity)))
+    found = audit_page(
+        session,
+        entity=typ or None,
+        entity_id=post or None,
+        limit=LOG_PAGE,
+        offset=(page_number - 1) * LOG_PAGE,
+    )
+    entries, total = found.rows, found.total
+    kinds = audit_kinds(session)
     return render(
         request,
         "pages/audit_log.html",

@@ -15,8 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import ZONE_SETTINGS, page_user, render, see_other, swedish
@@ -30,9 +29,11 @@ from data.deliveries import (
     record_stop_delivery,
     undo_dispatch,
 )
-from data.errors import Conflict, NotFound, ValidationFailed
+from data.errors import Conflict, ValidationFailed
+from data.manifest_reads import get_stop
 from data.manifests import get_manifest, list_manifests
-from data.models import Item, ManifestStop, Role, User
+from data.models import ManifestStop, Role, User
+from data.reference.catalogue import items_by_code
 from jobs.stored_documents import stored_delivery_note, stored_pick_list
 
 __all__ = ["router"]
@@ -94,14 +95,7 @@ def pick_list_pdf(manifest_id: int, session: SessionDep, user: OptionalUser) -> 
 
 
 def _stop(session: Session, stop_id: int) -> ManifestStop:
-    stop = session.scalar(
-        select(ManifestStop)
-        .where(ManifestStop.id == stop_id)
-        .options(selectinload(ManifestStop.lines))
-    )
-    if stop is None:
-        raise NotFound("manifest stop", stop_id)
-    return stop
+    return get_stop(session, stop_id=stop_id)
 
 
 @router.get("/logistik/foljesedel/{stop_id}.pdf")
@@ -196,7 +190,7 @@ def _delivery_page(
 ) -> Response:
     manifest = get_manifest(session, manifest_id=stop.manifest_id)
     current = next(s for s in manifest.stops if s.id == stop.id)
-    items = {item.code: item for item in session.scalars(select(Item))}
+    items = items_by_code(session)
     return render(
         request,
         "pages/delivery.html",

@@ -31,6 +31,7 @@ from data.need_upload import (
     template_csv,
     template_xlsx,
 )
+from data.reference.places import get_municipality
 from data.round_choice import RoundClosed, is_closed, next_open_round
 from data.rounds import place_report
 from jobs.stored_documents import stored_municipality_note
@@ -49,10 +50,9 @@ def _municipality(session: Session, user: User, chosen: str | None) -> Municipal
         code = chosen or "0180"
     elif chosen and chosen != code:
         raise NotFound("municipality", chosen)
-    place = session.get(Municipality, code) if code else None
-    if place is None:
+    if not code:
         raise NotFound("municipality", code)
-    return place
+    return get_municipality(session, code=code)
 
 
 FILTERS = {"alla": "Alla boenden", "saknas": "Utan rapport", "rapporterat": "Med rapport"}

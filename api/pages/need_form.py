@@ -21,7 +21,6 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.charts import number_sv
@@ -43,6 +42,8 @@ from data.home_view import home_allocation, latest_report
 from data.models import CareHome, Item, NeedReport, Role, Situation, User
 from data.needs import REFUSE_DAYS, is_implausible, submit_need_report
 from data.policy import get_policy_values
+from data.reference.catalogue import list_items
+from data.reference.places import get_care_home
 from data.round_choice import RoundClosed
 
 __all__ = ["router", "suggested_quantity"]
@@ -75,7 +76,7 @@ def suggested_quantity(
 
 
 def _home(session: Session, user: User) -> CareHome:
-    home = session.get(CareHome, user.care_home_id) if user.care_home_id else None
+    home = get_care_home(session, care_home_id=user.care_home_id) if user.care_home_id else None
     if home is None:
         raise NotFound("care home", user.care_home_id)
     return home
@@ -132,7 +133,7 @@ def _page(
     report = latest_report(session, care_home_id=home.id, round_date=round_date)
     this_round_report = report if report and report.round_date == round_date else None
     policy = get_policy_values(session)
-    items = list(session.scalars(select(Item).order_by(Item.category, Item.code)))
+    items = list_items(session, by_category=True)
     allocation = home_allocation(session, care_home_id=home.id)
     situation = (posted or {}).get("situation") or (report.situation if report else "none")
     return render(
@@ -215,7 +216,7 @@ async def submit_need(request: Request, session: SessionDep, user: OptionalUser)
 
 def _submit(request: Request, session: Session, me: User, form: dict[str, str]) -> Response:
     home = _home(session, me)
-    items = list(session.scalars(select(Item).order_by(Item.category, Item.code)))
+    items = list_items(session, by_category=True)
     lines, errors = _lines(items, form)
     situation = form.get("situation", "")
     if situation not in {s.value for s in Situation}:

@@ -30,7 +30,8 @@ from api.auth import SESSION_COOKIE, Authenticated
 from api.errors import ApiProblem
 from api.pages.common import render
 from data.errors import DataError
-from data.models import User, WebSession
+from data.users import get_user
+from data.web_sessions import get_web_session
 
 __all__ = [
     "NoStore",
@@ -118,8 +119,8 @@ def _reload_signed_in(request: Request) -> None:
     user_id = inspect(auth.user).identity
     session_id = inspect(auth.web_session).identity if auth.web_session is not None else None
     with request.app.state.session_factory() as session:
-        user = session.get(User, user_id[0]) if user_id else None
-        web_session = session.get(WebSession, session_id[0]) if session_id else None
+        user = get_user(session, user_id=user_id[0]) if user_id else None
+        web_session = get_web_session(session, session_id=session_id[0]) if session_id else None
     if user is None:
         del request.state.auth
         return

@@ -21,7 +21,8 @@ from api.pages.form_numbers import whole_number
 from data.clock import utcnow
 from data.dashboard import RunLineView, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.models import AllocationRun, Item, Role, User
+from data.models import AllocationRun, Role, User
+from data.reference.catalogue import find_item
 from data.run_edits import EditRefused, move_packs
 from data.runs import get_run
 
@@ -74,7 +75,7 @@ def _page(
         status_code=status_code,
         problem=problem,
         run=run,
-        item=session.get(Item, artikel) if artikel else None,
+        item=find_item(session, code=artikel) if artikel else None,
         target=target,
         givers=givers,
         posted=posted or {},

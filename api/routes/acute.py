@@ -12,8 +12,6 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from api.deps import CountyUser, NeedsUser, SessionDep
 from api.pagination import Paging, paginate
@@ -21,28 +19,22 @@ from api.params import IdPath
 from api.schemas.acute import AcuteDeclineIn, AcuteRequestIn, AcuteRequestRead, ExtraRunIn
 from api.schemas.base import Page
 from api.schemas.runs import JobRead
-from data.access import get_visible_care_home, home_filter
-from data.acute_requests import decline_acute_request, file_acute_request
+from data.access import get_visible_care_home
+from data.acute_requests import (
+    decline_acute_request,
+    file_acute_request,
+    get_visible_acute_request,
+    visible_acute_requests,
+)
 from data.clock import utcnow
-from data.errors import NotFound, ValidationFailed
+from data.errors import ValidationFailed
 from data.job_queue import enqueue_job
-from data.models import AcuteRequest, CareHome, Role, User
+from data.models import Role
 from data.settings import Settings
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["acute requests"])
-
-
-def _visible(session: Session, user: User, request_id: int) -> AcuteRequest:
-    found = session.scalar(
-        select(AcuteRequest)
-        .join(CareHome, CareHome.id == AcuteRequest.care_home_id)
-        .where(AcuteRequest.id == request_id, home_filter(user))
-    )
-    if found is None:
-        raise NotFound("acute request", request_id)
-    return found
 
 
 @router.post(
@@ -82,21 +74,16 @@ def list_requests(
     status: Literal["open", "allocated", "partly", "declined"] | None = None,
 ) -> dict[str, Any]:
     """The requests in the user's scope, newest first."""
-    query = (
-        select(AcuteRequest)
-        .join(CareHome, CareHome.id == AcuteRequest.care_home_id)
-        .where(home_filter(user))
-        .order_by(AcuteRequest.filed_at.desc(), AcuteRequest.id.desc())
-    )
-    if status is not None:
-        query = query.where(AcuteRequest.status == status)
+    query = visible_acute_requests(user, status=status)
     return paginate(session, query, page, AcuteRequestRead.model_validate)
 
 
 @router.get("/acute-requests/{request_id}", response_model=AcuteRequestRead)
 def read(request_id: IdPath, user: NeedsUser, session: SessionDep) -> AcuteRequestRead:
     """One request in the user's scope."""
-    return AcuteRequestRead.model_validate(_visible(session, user, request_id))
+    return AcuteRequestRead.model_validate(
+        get_visible_acute_request(session, user=user, request_id=request_id)
+    )
 
 
 @router.post("/acute-requests/{request_id}/decline", response_model=AcuteRequestRead)

@@ -6,16 +6,15 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
 
 from api.deps import CountyUser, SessionDep
 from api.pagination import Paging, paginate
 from api.params import RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.cycle import EscalationRead, EscalationStatusIn
-from data.errors import NotFound
+from data.escalation_reads import escalations_query
 from data.escalations import get_escalation, set_escalation_status
-from data.models import Escalation, Item
+from data.reference.catalogue import get_item
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
 from jobs.escalation_documents import escalation_request
 
@@ -29,9 +28,7 @@ def list_escalations(
     _user: CountyUser, session: SessionDep, page: Paging, round_date: RoundDateQuery = None
 ) -> dict[str, Any]:
     """Requests for support, newest round first."""
-    query = select(Escalation).order_by(Escalation.round_date.desc(), Escalation.reference)
-    if round_date is not None:
-        query = query.where(Escalation.round_date == round_date)
+    query = escalations_query(round_date=round_date)
     return paginate(session, query, page, EscalationRead.model_validate)
 
 
@@ -54,9 +51,7 @@ def document(
 ) -> Response:
     """The request as sent to the agency: JSON, CSV or PDF (A4)."""
     escalation = get_escalation(session, reference=reference)
-    item = session.get(Item, escalation.item_code)
-    if item is None:  # pragma: no cover - the foreign key guarantees it
-        raise NotFound("item", escalation.item_code)
+    item = get_item(session, code=escalation.item_code)
     request = escalation_request(escalation, item)
     if format == "pdf":
         content, media = render_escalation_pdf(request), "application/pdf"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
 from api.deps import SessionDep, require_roles
 from api.schemas.base import Page
 from api.schemas.follow_up import AuditEntryRead, FollowUpRead
+from data.audit import audit_page
 from data.follow_up import DEFAULT_ROUNDS, follow_up_rounds, follow_up_rows, short_streaks
-from data.models import AuditEntry, Role, User
+from data.models import Role, User
 
 __all__ = ["router"]
 
@@ -54,22 +54,10 @@ def audit_log(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Page[AuditEntryRead]:
     """The audit log, newest first, per kind of record and one record."""
-    conditions = []
-    if entity is not None:
-        conditions.append(AuditEntry.entity == entity)
-    if entity_id is not None:
-        conditions.append(AuditEntry.entity_id == entity_id)
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(*conditions)
-        .order_by(AuditEntry.id.desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    found = audit_page(session, entity=entity, entity_id=entity_id, limit=limit, offset=offset)
     return Page[AuditEntryRead](
-        items=[AuditEntryRead.model_validate(e) for e in entries],
-        total=int(total or 0),
+        items=[AuditEntryRead.model_validate(e) for e in found.rows],
+        total=found.total,
         limit=limit,
         offset=offset,
     )

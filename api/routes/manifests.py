@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from api.deps import LogisticsUser, SessionDep
 from api.pagination import Paging, paginate
@@ -21,8 +19,8 @@ from data.deliveries import (
     undo_dispatch,
 )
 from data.errors import NotFound
+from data.manifest_reads import get_stop, manifests_query
 from data.manifests import get_manifest, get_stop_by_code
-from data.models import Manifest, ManifestStop
 from jobs.documents import delivery_notes_csv, encode_csv, pick_lists_csv
 from jobs.manifest_documents import build_manifest_documents
 from jobs.stored_documents import stored_delivery_note, stored_pick_list
@@ -51,13 +49,7 @@ def list_manifests(
     _user: LogisticsUser, session: SessionDep, page: Paging, round_date: RoundDateQuery = None
 ) -> dict[str, Any]:
     """Manifests with their stops and lines, newest round first."""
-    query = (
-        select(Manifest)
-        .options(selectinload(Manifest.stops).selectinload(ManifestStop.lines))
-        .order_by(Manifest.round_date.desc(), Manifest.route_code)
-    )
-    if round_date is not None:
-        query = query.where(Manifest.round_date == round_date)
+    query = manifests_query(round_date=round_date)
     return paginate(session, query, page, ManifestRead.model_validate)
 
 
@@ -149,10 +141,4 @@ def deliver(
         received_by=body.received_by,
         actor=user.username,
     )
-    loaded = session.scalars(
-        select(ManifestStop)
-        .where(ManifestStop.id == stop.id)
-        .options(selectinload(ManifestStop.lines))
-        .execution_options(populate_existing=True)
-    ).one()
-    return ManifestStopRead.model_validate(loaded)
+    return ManifestStopRead.model_validate(get_stop(session, stop_id=stop.id, fresh=True))

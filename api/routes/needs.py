@@ -8,13 +8,11 @@ without it, 412 when another version has been filed since.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile, status
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from api.deps import NeedsUser, SessionDep, require_roles
 from api.errors import PreconditionFailed, PreconditionRequired
@@ -29,17 +27,23 @@ from api.schemas.needs import (
     NeedUpdate,
     UploadResult,
 )
-from data.access import get_visible_care_home, home_filter
+from data.access import get_visible_care_home
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.models import CareHome, Municipality, NeedReport, Role, User
+from data.models import CareHome, Role, User
 from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
 from data.needs import (
+    AlreadyReported,
     NeedSubmission,
     ReportVersion,
+    get_visible_report,
+    get_visible_report_header,
     list_report_versions,
+    list_reports_by_id,
     submit_need_report,
+    visible_round_reports,
 )
+from data.reference.places import get_municipality
 from data.round_choice import reporting_round
 from data.rounds import open_round
 from data.settings import Settings
@@ -66,45 +70,6 @@ def _reporting_round(session: Session, request: Request, now: datetime) -> date:
     """The round a report without a round date meant: the one open now, as the pages file it
     (not today's, which after the cut-off would make the report late)."""
     return reporting_round(session, now=now, settings=_settings(request))
-
-
-def _visible_reports(user: User) -> Select[NeedReport]:
-    return (
-        select(NeedReport)
-        .join(CareHome, CareHome.id == NeedReport.care_home_id)
-        .where(home_filter(user))
-        .options(selectinload(NeedReport.lines))
-    )
-
-
-def _get_report(session: Session, user: User, report_id: int) -> NeedReport:
-    report = session.scalars(_visible_reports(user).where(NeedReport.id == report_id)).one_or_none()
-    if report is None:
-        raise NotFound("need report", report_id)
-    return report
-
-
-@dataclass(frozen=True)
-class _Revised:
-    """The version a revision names: which report, home and round."""
-
-    id: int
-    care_home_id: str
-    round_date: date
-
-
-def _get_report_header(session: Session, user: User, report_id: int) -> tuple[_Revised, CareHome]:
-    """The version a revision names (its columns, not its lines) and its home.
-
-    The caller keeps the home referenced, so submitting finds it in the session."""
-    row = session.execute(
-        select(NeedReport.id, NeedReport.care_home_id, NeedReport.round_date, CareHome)
-        .join(CareHome, CareHome.id == NeedReport.care_home_id)
-        .where(home_filter(user), NeedReport.id == report_id)
-    ).one_or_none()
-    if row is None:
-        raise NotFound("need report", report_id)
-    return _Revised(row[0], row[1], row[2]), row[3]
 
 
 def _submitted(submission: NeedSubmission, response: Response) -> NeedSubmitted:
@@ -154,24 +119,24 @@ def submit(
     home = _home_for(session, user, body.care_home_id)
     home_id = home if isinstance(home, str) else home.id
     now = utcnow()
-    submission = submit_need_report(
-        session,
-        care_home_id=home_id,
-        lines=_lines(body),
-        situation=body.situation,
-        submitted_by=user.username,
-        now=now,
-        settings=_settings(request),
-        round_date=body.round_date or _reporting_round(session, request, now),
-    )
-    if submission.report.version > 1:
-        earlier = list_report_versions(
-            session, care_home_id=home_id, round_date=submission.report.round_date
-        )[-2]
-        raise Conflict(
-            f"{home_id} already reported for {submission.report.round_date.isoformat()};"
-            f" revise report {earlier.id} with PUT and If-Match: {etag_of(earlier)}"
+    try:
+        submission = submit_need_report(
+            session,
+            care_home_id=home_id,
+            lines=_lines(body),
+            situation=body.situation,
+            submitted_by=user.username,
+            now=now,
+            settings=_settings(request),
+            round_date=body.round_date or _reporting_round(session, request, now),
+            new_only=True,  # a second report is a revision (PUT): checked before storing
         )
+    except AlreadyReported as already:
+        raise Conflict(
+            f"{already.care_home_id} already reported for {already.round_date.isoformat()};"
+            f" revise report {already.current_id} with PUT and"
+            f' If-Match: "{already.current_version}"'
+        ) from None
     return _submitted(submission, response)
 
 
@@ -193,7 +158,7 @@ def revise(
     if_match: Annotated[str | None, Header(description='The ETag read, e.g. "2"')] = None,
 ) -> NeedSubmitted:
     """Revise a report: a new version replaces it (only if ``If-Match`` names the latest)."""
-    report, _home = _get_report_header(session, user, report_id)
+    report, _home = get_visible_report_header(session, user=user, report_id=report_id)
     if if_match is None:
         raise PreconditionRequired("send If-Match with the ETag of the version you revise")
     sent = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
@@ -235,14 +200,10 @@ def list_reports(
 ) -> dict[str, Any]:
     """The reports that count (last versions) of a round (default: the open round), in scope."""
     day = round_date or open_round(utcnow(), settings=_settings(request))
-    query = _visible_reports(user).where(
-        NeedReport.round_date == day, NeedReport.superseded.is_(False)
+    query = visible_round_reports(
+        user, round_date=day, care_home_id=care_home_id, municipality_code=municipality_code
     )
-    if care_home_id is not None:
-        query = query.where(NeedReport.care_home_id == care_home_id)
-    if municipality_code is not None:
-        query = query.where(CareHome.municipality_code == municipality_code)
-    return paginate(session, query.order_by(NeedReport.care_home_id), page, NeedRead.model_validate)
+    return paginate(session, query, page, NeedRead.model_validate)
 
 
 @router.get(
@@ -261,8 +222,7 @@ def template(
     left empty are no need. Files with the English headings (care_home_id, item, requested,
     on_hand, daily_use, situation) are read too."""
     code = _upload_municipality(user, municipality_code)
-    if session.get(Municipality, code) is None:
-        raise NotFound("municipality", code)
+    get_municipality(session, code=code)
     if format == "xlsx":
         content, media = template_xlsx(session, municipality_code=code), XLSX
     else:
@@ -314,12 +274,7 @@ def upload(
         settings=_settings(request),
         round_date=_reporting_round(session, request, now),
     )
-    stored = session.scalars(
-        select(NeedReport)
-        .where(NeedReport.id.in_([r.id for r in reports]))
-        .options(selectinload(NeedReport.lines))
-        .order_by(NeedReport.care_home_id)
-    ).all()
+    stored = list_reports_by_id(session, report_ids=[r.id for r in reports])
     return UploadResult(
         reports=[NeedRead.model_validate(r) for r in stored],
         homes=len(stored),
@@ -332,7 +287,7 @@ def read_report(
     report_id: IdPath, user: NeedsUser, session: SessionDep, response: Response
 ) -> NeedRead:
     """One report version; its ``ETag`` is what a revision sends in ``If-Match``."""
-    report = _get_report(session, user, report_id)
+    report = get_visible_report(session, user=user, report_id=report_id)
     response.headers["ETag"] = etag_of(report)
     return NeedRead.model_validate(report)
 
@@ -340,7 +295,7 @@ def read_report(
 @router.get("/{report_id}/history", response_model=list[NeedRead])
 def history(report_id: IdPath, user: NeedsUser, session: SessionDep) -> list[NeedRead]:
     """Every version of that home's report for that round, oldest first."""
-    report = _get_report(session, user, report_id)
+    report = get_visible_report(session, user=user, report_id=report_id)
     versions = list_report_versions(
         session, care_home_id=report.care_home_id, round_date=report.round_date
     )

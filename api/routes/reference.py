@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from api.deps import AdminUser, CurrentUser, SessionDep
 from api.pagination import Paging, paginate
@@ -20,9 +18,10 @@ from api.schemas.reference import (
     RouteRead,
 )
 from data.access import get_visible_care_home, visible_homes, visible_municipalities
-from data.errors import NotFound
-from data.models import CareHome, Item, Route
+from data.models import Route
+from data.reference.catalogue import get_item, items_query
 from data.reference_admin import update_care_home, update_item
+from data.routes import routes_query
 
 __all__ = ["router"]
 
@@ -43,9 +42,7 @@ def list_care_homes(
     municipality_code: str | None = None,
 ) -> dict[str, Any]:
     """The care homes the user may see, optionally of one municipality."""
-    query = visible_homes(user)
-    if municipality_code is not None:
-        query = query.where(CareHome.municipality_code == municipality_code)
+    query = visible_homes(user, municipality_code=municipality_code)
     return paginate(session, query, page, CareHomeRead.model_validate)
 
 
@@ -73,16 +70,13 @@ def change_care_home(
 @router.get("/items", response_model=Page[ItemRead])
 def list_items(_user: CurrentUser, session: SessionDep, page: Paging) -> dict[str, Any]:
     """The item catalogue."""
-    return paginate(session, select(Item).order_by(Item.code), page, ItemRead.model_validate)
+    return paginate(session, items_query(), page, ItemRead.model_validate)
 
 
 @router.get("/items/{item_code}", response_model=ItemRead)
 def read_item(item_code: str, _user: CurrentUser, session: SessionDep) -> ItemRead:
     """One item."""
-    item = session.get(Item, item_code)
-    if item is None:
-        raise NotFound("item", item_code)
-    return ItemRead.model_validate(item)
+    return ItemRead.model_validate(get_item(session, code=item_code))
 
 
 @router.patch("/items/{item_code}", response_model=ItemRead)
@@ -111,5 +105,4 @@ def _route(route: Route) -> RouteRead:
 @router.get("/routes", response_model=Page[RouteRead])
 def list_routes(_user: CurrentUser, session: SessionDep, page: Paging) -> dict[str, Any]:
     """The delivery routes with their stops."""
-    query = select(Route).options(selectinload(Route.stops)).order_by(Route.code)
-    return paginate(session, query, page, _route)
+    return paginate(session, routes_query(), page, _route)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import select
 
 from api.deps import CountyUser, NeedsUser, SessionDep
 from api.pagination import Paging, paginate
@@ -25,12 +24,12 @@ from api.schemas.runs import (
     RunRead,
     RunTrigger,
 )
-from data.access import home_filter
 from data.clock import utcnow
 from data.errors import Conflict
 from data.job_queue import enqueue_job, get_job
-from data.models import AllocationLine, AllocationRun, CareHome, Role, User
+from data.models import AllocationRun, Role, User
 from data.run_edits import edit_line, move_packs
+from data.run_reads import runs_query, visible_run_lines
 from data.runs import get_run
 
 __all__ = ["router"]
@@ -88,9 +87,7 @@ def list_runs(
     user: NeedsUser, session: SessionDep, page: Paging, round_date: RoundDateQuery = None
 ) -> dict[str, Any]:
     """Runs, newest first (optionally of one round); the per-item summary as in ``/runs/{id}``."""
-    query = select(AllocationRun).order_by(AllocationRun.created_at.desc(), AllocationRun.id)
-    if round_date is not None:
-        query = query.where(AllocationRun.round_date == round_date)
+    query = runs_query(round_date=round_date)
     return paginate(session, query, page, lambda run: _run_for(user, run))
 
 
@@ -113,18 +110,13 @@ def run_lines(
 ) -> dict[str, Any]:
     """The run's lines in the user's scope, with level, binding limit and explanation."""
     get_run(session, run_id=run_id)
-    query = (
-        select(AllocationLine)
-        .join(CareHome, CareHome.id == AllocationLine.care_home_id)
-        .where(AllocationLine.run_id == run_id, home_filter(user))
-        .order_by(AllocationLine.care_home_id, AllocationLine.item_code)
+    query = visible_run_lines(
+        user,
+        run_id=run_id,
+        item_code=item_code,
+        municipality_code=municipality_code,
+        short_only=short_only,
     )
-    if item_code is not None:
-        query = query.where(AllocationLine.item_code == item_code)
-    if municipality_code is not None:
-        query = query.where(AllocationLine.municipality_code == municipality_code)
-    if short_only:
-        query = query.where(AllocationLine.unmet > 0)
     return paginate(session, query, page, RunLineRead.model_validate)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 
 from api.deps import CountyUser, SessionDep
 from api.pagination import Paging, paginate
@@ -17,8 +16,14 @@ from api.schemas.stock import (
     ReceiptCreate,
     StockEntryRead,
 )
-from data.models import StockBalance, StockEntry
-from data.stock import item_balances, record_adjustment, record_receipt
+from data.models import StockBalance
+from data.stock import (
+    entries_query,
+    item_balances,
+    lots_query,
+    record_adjustment,
+    record_receipt,
+)
 
 __all__ = ["router"]
 
@@ -75,12 +80,7 @@ def lots(
     _user: CountyUser, session: SessionDep, page: Paging, item: str | None = None
 ) -> dict[str, Any]:
     """Units on hand per lot, by item and first expiry first."""
-    query = select(StockBalance).order_by(
-        StockBalance.item_code, StockBalance.expiry.is_(None), StockBalance.expiry, StockBalance.lot
-    )
-    if item is not None:
-        query = query.where(StockBalance.item_code == item)
-    return paginate(session, query, page, _lot)
+    return paginate(session, lots_query(item=item), page, _lot)
 
 
 @router.get("/entries", response_model=Page[StockEntryRead])
@@ -88,7 +88,4 @@ def entries(
     _user: CountyUser, session: SessionDep, page: Paging, item: str | None = None
 ) -> dict[str, Any]:
     """The ledger, newest first."""
-    query = select(StockEntry).order_by(StockEntry.id.desc())
-    if item is not None:
-        query = query.where(StockEntry.item_code == item)
-    return paginate(session, query, page, StockEntryRead.model_validate)
+    return paginate(session, entries_query(item=item), page, StockEntryRead.model_validate)
