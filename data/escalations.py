@@ -1,24 +1,29 @@
-"""Requests for support (begäran om stöd) to the national agency: one per item the region lacks.
+"""Requests for support (begäran om stöd) to the national agency: one open request per item.
 
-``create_escalations`` reads an approved run: every item with unmet need gets one ``Escalation``
-with the total unmet, the breakdown per municipality (unmet units, homes short, homes short with
-confirmed cases), the region's stock and its days of supply, under a stable reference
-``ESK-<round yyyymmdd>-<item>`` (one approved run per round, so the reference is unique).
+``create_escalations`` reads an approved run. Every item the region cannot cover has **one open
+request**: the first round short of it opens one (reference ``ESK-<round yyyymmdd>-<item>``, an
+extra round's adds ``-E<attempt>``), and each later round updates it — its current figures and a
+history row (``EscalationRound``) per round — instead of opening a new one every day.
 
-Decisions:
+Decisions (issue 13):
 
-- **Region stock** is the item's balance when the escalation is made (right after approval, so
-  after the run's reservation), lots expired before the round not counted.
-- **Days of supply** = region stock ÷ the round's total daily use of the item: the sum of the daily
-  use on the run's lines (reported, or estimated from history by the run), over the lines that have
-  one. ``None`` when no line gives a daily use. Homes that did not report are not in the sum, so
-  the figure is an upper bound on how long the stock lasts.
+- **Unmet** is what the region's stock cannot cover: the homes' shortfall (the ``unmet`` of the
+  run's lines) less the stock of the item still free after the run (reserve included; lots expired
+  before the round not counted). A line edited down with stock left on the shelf is therefore not
+  escalated; nor is a shortfall the region could still cover from stock it holds back.
+- **Region stock** is what the region holds of the item at escalation: the free stock plus what
+  this run reserved for its delivery (still in the region's store). **Days of supply** = region
+  stock ÷ the round's total daily use of the item (the run's lines that give one, reported or
+  estimated); ``None`` when no line gives a daily use.
+- **Running balance**: a daily round restates every home's whole need, so its unmet *is* the
+  balance; an extra (acute) round's unmet comes on top of it and is added. What the agency has
+  delivered since the latest row is taken off (``outstanding``). A daily round that no longer
+  lacks the item closes the request (a history row with 0); so does a delivery that meets it.
 - **Homes with confirmed cases affected** counts the lines short of the item whose home reported
   confirmed cases.
 
 Status moves forward only: queued → sent → acknowledged → partly_met → met (a step may be skipped).
-What the agency sends is received as stock (supplier Socialstyrelsen, referencing the escalation),
-and the escalation becomes partly met or met by what has arrived against its total unmet.
+What the agency sends is received as stock (supplier Socialstyrelsen, referencing the request).
 
 Nothing here commits; the caller owns the transaction.
 """
@@ -29,13 +34,22 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.models import AllocationLine, AllocationRun, Escalation, Municipality, Situation
+from data.models import (
+    AllocationLine,
+    AllocationRun,
+    Escalation,
+    EscalationRound,
+    Municipality,
+    Situation,
+    StockEntry,
+    StockKind,
+)
 from data.models.cycle import ESCALATION_STATUSES
 from data.stock import item_balances, record_receipt
 
@@ -43,9 +57,13 @@ __all__ = [
     "AGENCY_SUPPLIER",
     "advance_escalation",
     "create_escalations",
+    "escalation_history",
     "escalation_reference",
     "get_escalation",
+    "latest_round",
     "list_escalations",
+    "outbox_key",
+    "outstanding",
     "record_agency_delivery",
     "set_escalation_status",
 ]
@@ -56,6 +74,11 @@ AGENCY_SUPPLIER = "Socialstyrelsen"
 def escalation_reference(round_date: date, item_code: str) -> str:
     """``ESK-20261124-IIR`` (an extra run's adds its attempt: ``ESK-20261124-IIR-E3``)."""
     return f"ESK-{round_date:%Y%m%d}-{item_code}"
+
+
+def outbox_key(reference: str, version: int) -> str:
+    """The outbox key of a request's ``version``: the reference, then ``<reference>/2`` …"""
+    return reference if version <= 1 else f"{reference}/{version}"
 
 
 def get_escalation(session: Session, *, reference: str, lock: bool = False) -> Escalation:
@@ -72,17 +95,46 @@ def get_escalation(session: Session, *, reference: str, lock: bool = False) -> E
 def list_escalations(
     session: Session, *, round_date: date | None = None, run_id: str | None = None
 ) -> list[Escalation]:
-    """Escalations by reference, for a round or a run (all when neither is given)."""
+    """Requests by reference that a round or a run opened or updated (all when neither)."""
     query = select(Escalation).order_by(Escalation.reference)
     if round_date is not None:
-        query = query.where(Escalation.round_date == round_date)
+        rows = select(EscalationRound.escalation_id).where(EscalationRound.round_date == round_date)
+        query = query.where(or_(Escalation.round_date == round_date, Escalation.id.in_(rows)))
     if run_id is not None:
-        query = query.where(Escalation.run_id == run_id)
+        rows = select(EscalationRound.escalation_id).where(EscalationRound.run_id == run_id)
+        query = query.where(or_(Escalation.run_id == run_id, Escalation.id.in_(rows)))
     return list(session.scalars(query))
 
 
+def escalation_history(session: Session, *, escalation_id: int) -> list[EscalationRound]:
+    """A request's history rows, oldest first."""
+    query = (
+        select(EscalationRound)
+        .where(EscalationRound.escalation_id == escalation_id)
+        .order_by(EscalationRound.version)
+    )
+    return list(session.scalars(query))
+
+
+def latest_round(session: Session, *, escalation_id: int) -> EscalationRound | None:
+    """A request's newest history row (None for a request from before the history)."""
+    return session.scalar(
+        select(EscalationRound)
+        .where(EscalationRound.escalation_id == escalation_id)
+        .order_by(EscalationRound.version.desc())
+        .limit(1)
+    )
+
+
+def outstanding(escalation: Escalation, latest: EscalationRound | None) -> int:
+    """The running balance now: the latest row's balance less what the agency sent since."""
+    if latest is None:
+        return max(0, escalation.total_unmet - escalation.received_units)
+    return max(0, latest.balance - (escalation.received_units - latest.received_units))
+
+
 def _shortfalls(session: Session, run_id: str) -> dict[str, dict[str, Any]]:
-    """Per item short: unmet, homes short and homes with confirmed cases per municipality."""
+    """Per item: the run's daily use, and per municipality unmet, homes short and confirmed."""
     names = {
         code: name for code, name in session.execute(select(Municipality.code, Municipality.name))
     }
@@ -114,62 +166,182 @@ def _shortfalls(session: Session, run_id: str) -> dict[str, dict[str, Any]]:
         row["unmet"] += line.unmet
         row["homes_short"] += 1
         row["homes_confirmed"] += int(line.situation == Situation.CONFIRMED.value)
-    return {code: item for code, item in items.items() if item["by_municipality"]}
+    return items
+
+
+def _reserved_by(session: Session, run_id: str) -> dict[str, int]:
+    """Units per item the run reserved (its delivery, still in the region's store)."""
+    query = (
+        select(StockEntry.item_code, func.sum(StockEntry.quantity))
+        .where(
+            StockEntry.reference == f"run:{run_id}",
+            StockEntry.kind == StockKind.RESERVATION.value,
+        )
+        .group_by(StockEntry.item_code)
+    )
+    return {code: -int(total or 0) for code, total in session.execute(query)}
+
+
+def _open_requests(session: Session) -> dict[str, Escalation]:
+    query = (
+        select(Escalation)
+        .where(Escalation.closed_at.is_(None), Escalation.status != "met")
+        .order_by(Escalation.id)
+        .with_for_update()
+    )
+    return {escalation.item_code: escalation for escalation in session.scalars(query)}
 
 
 def create_escalations(
     session: Session, *, run: AllocationRun, actor: str, now: datetime | None = None
 ) -> list[Escalation]:
-    """The run's escalations, created now unless they exist already (then returned as they are)."""
+    """Open or update the requests for the run's unmet need (see the module text).
+
+    Returns the requests the run opened, updated or closed; called again for the same run it
+    returns them as they are and changes nothing.
+    """
     existing = list_escalations(session, run_id=run.id)
     if existing:
         return existing
     if run.status != "approved":
         raise Conflict(f"run {run.id} is {run.status}, not approved")
     moment = resolve_now(now)
-    stock = item_balances(session, as_of=run.round_date)
-    created: list[Escalation] = []
+    free = item_balances(session, as_of=run.round_date)
+    reserved = _reserved_by(session, run.id)
+    open_requests = _open_requests(session)
+    touched: list[Escalation] = []
     for item_code, item in sorted(_shortfalls(session, run.id).items()):
         rows = [item["by_municipality"][code] for code in sorted(item["by_municipality"])]
-        region_stock = stock.get(item_code, 0)
+        shortfall = sum(row["unmet"] for row in rows)
+        free_stock = free.get(item_code, 0)
+        unmet = max(0, shortfall - free_stock)
+        request = open_requests.get(item_code)
+        if unmet <= 0 and (request is None or run.kind != "daily"):
+            continue
+        region_stock = free_stock + reserved.get(item_code, 0)
         use = item["daily_use"]
         days = round(region_stock / use, 2) if item["known_use"] and use > 0 else None
-        escalation = Escalation(
+        figures = {
+            "unmet": unmet,
+            "homes_shortfall": shortfall,
+            "region_stock": region_stock,
+            "free_stock": free_stock,
+            "days_of_supply": days,
+            "homes_confirmed": sum(row["homes_confirmed"] for row in rows),
+            "by_municipality": rows,
+        }
+        touched.append(_update(session, run, item_code, request, figures, actor, moment))
+    if run.kind == "daily":
+        # A daily round restates every home's need: a request for an item no longer short closes.
+        short = {escalation.item_code for escalation in touched}
+        for item_code, request in sorted(open_requests.items()):
+            if item_code in short:
+                continue
+            figures = {
+                "unmet": 0,
+                "homes_shortfall": 0,
+                "region_stock": free.get(item_code, 0) + reserved.get(item_code, 0),
+                "free_stock": free.get(item_code, 0),
+                "days_of_supply": None,
+                "homes_confirmed": 0,
+                "by_municipality": [],
+            }
+            touched.append(_update(session, run, item_code, request, figures, actor, moment))
+    return sorted(touched, key=lambda escalation: escalation.reference)
+
+
+def _update(
+    session: Session,
+    run: AllocationRun,
+    item_code: str,
+    request: Escalation | None,
+    figures: dict[str, Any],
+    actor: str,
+    moment: datetime,
+) -> Escalation:
+    """Open a request, or add the run's history row to the open one; audited."""
+    unmet = int(figures["unmet"])
+    if request is None:
+        request = Escalation(
             reference=escalation_reference(run.round_date, item_code)
             + ("" if run.kind == "daily" else f"-E{run.attempt}"),
             run_id=run.id,
             round_date=run.round_date,
             item_code=item_code,
-            total_unmet=sum(row["unmet"] for row in rows),
-            region_stock=region_stock,
-            days_of_supply=days,
-            homes_confirmed=sum(row["homes_confirmed"] for row in rows),
-            by_municipality=rows,
+            total_unmet=unmet,
+            region_stock=figures["region_stock"],
+            days_of_supply=figures["days_of_supply"],
+            homes_confirmed=figures["homes_confirmed"],
+            by_municipality=figures["by_municipality"],
             status="queued",
             received_units=0,
             created_at=moment,
             updated_at=moment,
         )
-        session.add(escalation)
+        session.add(request)
         session.flush()
-        record_audit(
-            session,
-            actor=actor,
-            action="escalation.create",
-            entity="escalation",
-            entity_id=escalation.reference,
-            details={
-                "run": run.id,
-                "item": item_code,
-                "total_unmet": escalation.total_unmet,
-                "region_stock": region_stock,
-                "days_of_supply": days,
-                "homes_confirmed": escalation.homes_confirmed,
-            },
-            now=moment,
+        balance, version, action = unmet, 1, "escalation.create"
+    else:
+        latest = latest_round(session, escalation_id=request.id)
+        before = outstanding(request, latest)
+        balance = unmet if run.kind == "daily" else before + unmet
+        version = (latest.version if latest is not None else 1) + 1
+        action = "escalation.update" if balance > 0 else "escalation.close"
+        request.run_id = run.id
+        request.round_date = run.round_date
+        if balance > 0:
+            request.total_unmet = balance
+            request.region_stock = figures["region_stock"]
+            request.days_of_supply = figures["days_of_supply"]
+            request.homes_confirmed = figures["homes_confirmed"]
+            request.by_municipality = figures["by_municipality"]
+        else:
+            request.closed_at = moment
+        request.updated_at = moment
+    if balance > 0:
+        request.homes_shortfall = figures["homes_shortfall"]
+        request.free_stock = figures["free_stock"]
+    session.add(
+        EscalationRound(
+            escalation_id=request.id,
+            version=version,
+            run_id=run.id,
+            run_kind=run.kind,
+            round_date=run.round_date,
+            unmet=unmet,
+            homes_shortfall=figures["homes_shortfall"],
+            region_stock=figures["region_stock"],
+            free_stock=figures["free_stock"],
+            days_of_supply=figures["days_of_supply"],
+            homes_confirmed=figures["homes_confirmed"],
+            by_municipality=figures["by_municipality"],
+            balance=balance,
+            received_units=request.received_units,
+            created_at=moment,
         )
-        created.append(escalation)
-    return created
+    )
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action=action,
+        entity="escalation",
+        entity_id=request.reference,
+        details={
+            "run": run.id,
+            "item": item_code,
+            "version": version,
+            "unmet": unmet,
+            "balance": balance,
+            "homes_shortfall": figures["homes_shortfall"],
+            "region_stock": figures["region_stock"],
+            "free_stock": figures["free_stock"],
+            "days_of_supply": figures["days_of_supply"],
+            "homes_confirmed": figures["homes_confirmed"],
+        },
+        now=moment,
+    )
+    return request
 
 
 def _rank(status: str) -> int:
@@ -237,6 +409,8 @@ def _apply(
     escalation.status = status
     if agency_reference:
         escalation.agency_reference = agency_reference
+    if status == "met" and escalation.closed_at is None:
+        escalation.closed_at = moment
     escalation.updated_at = moment
     session.flush()
     record_audit(
@@ -276,7 +450,10 @@ def record_agency_delivery(
         now=moment,
     )
     escalation.received_units += quantity
-    status = "met" if escalation.received_units >= escalation.total_unmet else "partly_met"
+    left = outstanding(escalation, latest_round(session, escalation_id=escalation.id))
+    status = "met" if left <= 0 else "partly_met"
     if _rank(status) < _rank(escalation.status):
         status = escalation.status
+    if status == "met" and escalation.closed_at is None:
+        escalation.closed_at = moment
     return _apply(session, escalation, status, actor, None, moment)

@@ -235,8 +235,8 @@ def approve_extra_run(session: Session, *, run_id: str, actor: str, now: datetim
     )
     lines = list(session.scalars(select(AllocationLine).where(AllocationLine.run_id == run.id)))
     totals: dict[str, int] = defaultdict(int)
-    for line in lines:
-        totals[line.item_code] += line.quantity
+    for line in lines:  # the stock of the item delivered (a substitute's own)
+        totals[line.delivered_item_code] += line.quantity
     for item, units in sorted(totals.items()):
         if units > 0:  # InsufficientStock when another approval spent it first
             withdraw(
@@ -250,7 +250,9 @@ def approve_extra_run(session: Session, *, run_id: str, actor: str, now: datetim
                 as_of=run.round_date,
                 now=now,
             )
-    given = {(x.care_home_id, x.item_code): x.quantity for x in lines}
+    given: dict[tuple[str, str], int] = defaultdict(int)
+    for x in lines:  # what serves each request, substitutes included (their units)
+        given[(x.care_home_id, x.item_code)] += x.quantity
     for request in requests:
         key = (request.care_home_id, request.item_code)
         share = min(given.get(key, 0), request.quantity)

@@ -146,15 +146,16 @@ def _unique_code(session: Session, taken: set[str], run_id: str, route: str, sto
 
 
 def _allocated(session: Session, run_id: str) -> dict[str, dict[str, int]]:
-    """Units allocated per municipality and item (only what is more than zero)."""
+    """Units allocated per municipality and DELIVERED item (only what is more than zero): a
+    substitute is picked from its own lots, and the documents say what it stands in for."""
     query = (
         select(
             AllocationLine.municipality_code,
-            AllocationLine.item_code,
+            AllocationLine.delivered_item_code,
             func.sum(AllocationLine.quantity),
         )
         .where(AllocationLine.run_id == run_id, AllocationLine.quantity > 0)
-        .group_by(AllocationLine.municipality_code, AllocationLine.item_code)
+        .group_by(AllocationLine.municipality_code, AllocationLine.delivered_item_code)
     )
     result: dict[str, dict[str, int]] = defaultdict(dict)
     for municipality, item, units in session.execute(query):

@@ -13,11 +13,12 @@ Nothing here commits; the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select
 from sqlalchemy.orm import Session
 
 from data.clock import resolve_now
@@ -43,6 +44,8 @@ class ClaimedMessage:
     topic: str
     payload: dict[str, Any]
     attempt: int
+    in_doubt: bool = False
+    """An earlier attempt was claimed but its outcome never recorded (its sender stopped)."""
 
 
 def enqueue_message(
@@ -91,13 +94,41 @@ def list_messages(session: Session, *, status: str | None = None) -> list[Outbox
     return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
+def _topic_match(patterns: Sequence[str]) -> ColumnElement[bool]:
+    """``topic`` is one of ``patterns`` (``notify.*`` matches every topic starting ``notify.``)."""
+    if not patterns:
+        return false()
+    return or_(
+        *(
+            OutboxMessage.topic.startswith(p[:-1], autoescape=True)
+            if p.endswith("*")
+            else OutboxMessage.topic == p
+            for p in patterns
+        )
+    )
+
+
 def claim_due_messages(
-    session: Session, *, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    topics: Sequence[str] | None = None,
+    exclude_topics: Sequence[str] = (),
 ) -> list[ClaimedMessage]:
-    """Claim up to ``limit`` pending messages due at ``now``: count the attempt, set the lease."""
+    """Claim up to ``limit`` pending messages due at ``now``: count the attempt, set the lease.
+
+    ``topics`` (when given) and ``exclude_topics`` pick the topics, a trailing ``*`` a prefix.
+    """
+    wanted = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now]
+    if topics is not None:
+        wanted.append(_topic_match(topics))
+    if exclude_topics:
+        wanted.append(not_(_topic_match(exclude_topics)))
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .where(and_(*wanted))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -105,8 +136,15 @@ def claim_due_messages(
     )
     claimed: list[ClaimedMessage] = []
     for message in session.scalars(query):
+        in_doubt = (
+            message.attempts > 0 and message.last_error is None and message.response_status is None
+        )
         message.attempts += 1
         message.next_attempt_at = now + lease
+        # Cleared while the attempt is out: an attempt that never records its outcome is then
+        # recognisable as in doubt at the next claim, whatever an earlier attempt left here.
+        message.last_error = None
+        message.response_status = None
         claimed.append(
             ClaimedMessage(
                 id=message.id,
@@ -114,6 +152,7 @@ def claim_due_messages(
                 topic=message.topic,
                 payload=dict(message.payload),
                 attempt=message.attempts,
+                in_doubt=in_doubt,
             )
         )
     session.flush()

@@ -1,9 +1,10 @@
 """The coordinator's edits of a draft run, re-checked by the core's independent checker.
 
 ``edit_line`` sets one line; ``move_packs`` moves whole packs of one item from any line (a fully
-met one too) to another. An edit needs a reason, keeps whole packs, and is checked against the
-problem the run was computed from (rebuilt from its stored inputs) with every line as it now
-stands:
+met one too) to another. Both change a need line's own-item row; what a substitute delivers for a
+line (issue 12) is kept, and counts against its own item's supply and the vehicle. An edit needs
+a reason, keeps whole packs, and is checked against the problem the run was computed from (rebuilt
+from its stored inputs) with every line as it now stands:
 
 - an edit that breaks a limit — the line's request, whole packs, the item's supply, the vehicle
   capacity, or (for a move) the packs the giving line has — is refused (``EditRefused``, nothing
@@ -111,6 +112,16 @@ class _Answer:
     care_home: str
     item: str
     quantity: float
+    delivered_item: str | None = None
+
+    @property
+    def delivered(self) -> str:
+        return self.delivered_item or self.item
+
+
+def _own(line: AllocationLine) -> bool:
+    """The row of a need line's own item (not a substitute's): the one edits and moves change."""
+    return line.delivered_item_code == line.item_code
 
 
 def check_run_lines(
@@ -122,7 +133,9 @@ def check_run_lines(
     changes: dict[tuple[str, str], int] | None = None,
 ) -> list[Violation]:
     """The core checker's verdict on stored lines with ``changed`` set to ``quantity`` (or with
-    each ``(care home, item)`` of ``changes`` set to its quantity)."""
+    each ``(care home, item)`` of ``changes`` set to its quantity). Changes apply to a need line's
+    own-item row; substitute rows stay as they are (edits and moves keep within one delivered
+    item)."""
     wanted = dict(changes or {})
     if changed is not None:
         wanted[(changed.care_home_id, changed.item_code)] = quantity
@@ -130,7 +143,8 @@ def check_run_lines(
         _Answer(
             x.care_home_id,
             x.item_code,
-            wanted.get((x.care_home_id, x.item_code), x.quantity),
+            wanted.get((x.care_home_id, x.item_code), x.quantity) if _own(x) else x.quantity,
+            None if _own(x) else x.delivered_item_code,
         )
         for x in lines
     ]
@@ -156,16 +170,19 @@ def _limits(
     """The limits the lines break once ``changes`` are made, named with their figures."""
     items = {i.code: i for i in problem.items}
     homes = {h.id: h for h in problem.care_homes}
+    # (care home, need item, delivered item) -> units of the delivered item after the changes
     after = {
-        (x.care_home_id, x.item_code): changes.get((x.care_home_id, x.item_code), x.quantity)
+        (x.care_home_id, x.item_code, x.delivered_item_code): (
+            changes.get((x.care_home_id, x.item_code), x.quantity) if _own(x) else x.quantity
+        )
         for x in lines
     }
     found: list[Limit] = []
     for x in lines:
         key = (x.care_home_id, x.item_code)
-        if key not in changes:
+        if key not in changes or not _own(x):
             continue
-        item, quantity, home = items[x.item_code], after[key], homes[x.care_home_id].name
+        item, quantity, home = items[x.item_code], changes[key], homes[x.care_home_id].name
         if quantity > x.requested_rounded:
             found.append(
                 Limit(
@@ -178,7 +195,7 @@ def _limits(
             )
     for code in sorted({item for _home, item in changes}):
         item = items[code]
-        total = sum(q for (_h, i), q in after.items() if i == code)
+        total = sum(q for (_h, _i, d), q in after.items() if d == code)
         supply = _supply(problem, item)
         if total > supply:
             found.append(
@@ -195,8 +212,8 @@ def _limits(
         if not touched & set(group.municipalities):
             continue
         load = sum(
-            q * items[i].pack_volume_l / items[i].pack_size
-            for (h, i), q in after.items()
+            q * items[d].pack_volume_l / items[d].pack_size
+            for (h, _i, d), q in after.items()
             if homes[h].municipality in group.municipalities
         )
         if load > group.volume_l + 1e-6:
@@ -231,11 +248,12 @@ def _base(text: str, mark: str) -> str:
 
 
 def _update_summary(run: AllocationRun, lines: list[AllocationLine], item: str) -> None:
-    mine = [line for line in lines if line.item_code == item]
+    mine = [line for line in lines if line.item_code == item and _own(line)]
+    delivered = [line for line in lines if line.delivered_item_code == item]
     summary = [dict(entry) for entry in run.items_summary]
     for entry in summary:
         if entry["item"] == item:
-            entry["allocated"] = int(sum(line.quantity for line in mine))
+            entry["allocated"] = int(sum(line.quantity for line in delivered))
             entry["homes_full"] = sum(line.quantity >= line.requested_rounded for line in mine)
             entry["homes_short"] = len(mine) - entry["homes_full"]
     run.items_summary = summary
@@ -265,7 +283,12 @@ def edit_line(
     item = next((i for i in problem.items if i.code == item_code), None)
     lines = list_run_lines(session, run_id=run.id)
     line = next(
-        (x for x in lines if x.care_home_id == care_home_id and x.item_code == item_code), None
+        (
+            x
+            for x in lines
+            if x.care_home_id == care_home_id and x.item_code == item_code and _own(x)
+        ),
+        None,
     )
     if item is None or line is None:
         raise NotFound("allocation line", f"{run.id}/{care_home_id}/{item_code}")
@@ -396,7 +419,7 @@ def move_packs(
     problem = problem_from_inputs(run.inputs)
     item = next((i for i in problem.items if i.code == item_code), None)
     lines = list_run_lines(session, run_id=run.id)
-    by_home = {x.care_home_id: x for x in lines if x.item_code == item_code}
+    by_home = {x.care_home_id: x for x in lines if x.item_code == item_code and _own(x)}
     if item is None or from_home not in by_home:
         raise NotFound("allocation line", f"{run.id}/{from_home}/{item_code}")
     if to_home not in by_home:

@@ -8,7 +8,8 @@ group per route). It maps them to ``allocation.Problem``: situation confirmed �
 suspected → ``suspected``, none → ``normal``; in ``cover`` mode a line without a daily use gets the
 burn-rate estimate from the home's report history (``daily_use_estimated``). The snapshot also
 holds a JSON record of all of it (``inputs``), stored with the run, from which the problem can be
-rebuilt exactly (``problem_from_inputs``).
+rebuilt exactly (``problem_from_inputs``). With the policy's ``memory_rounds`` the problem carries
+the need lines' earlier rounds (``data.shortfall_memory``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from data.models import CareHome as CareHomeRecord
 from data.models import Item as ItemRecord
 from data.models import Municipality as MunicipalityRecord
 from data.models import NeedLine, NeedReport, Situation
+from data.policy import policy_from_dict, policy_to_dict
 from data.routes import capacity_groups, list_routes
+from data.shortfall_memory import shortfall_history
 from data.stock import balances
 
 __all__ = [
@@ -78,26 +81,6 @@ class Snapshot:
     estimates: dict[tuple[str, str], BurnRate] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     situations: dict[str, str] = field(default_factory=dict)
-
-
-def policy_to_dict(policy: Policy) -> dict[str, Any]:
-    """The policy as stored with a run (the scenario file's ``policy`` object)."""
-    return {
-        "fairness": policy.fairness,
-        "weights": {k: float(v) for k, v in policy.weights.items()},
-        "reserve_fraction": float(policy.reserve_fraction),
-        "whole_packs": bool(policy.whole_packs),
-    }
-
-
-def policy_from_dict(data: Mapping[str, Any]) -> Policy:
-    """The policy of a stored run."""
-    return Policy(
-        fairness=str(data["fairness"]),
-        weights={str(k): float(v) for k, v in dict(data["weights"]).items()},
-        reserve_fraction=float(data["reserve_fraction"]),
-        whole_packs=bool(data["whole_packs"]),
-    )
 
 
 def _report_rows(session: Session, round_date: date) -> list[tuple[Any, ...]]:
@@ -216,6 +199,13 @@ def take_snapshot(session: Session, *, round_date: date, policy: Policy, now: da
         needs=tuple(needs),
         capacity=capacity_groups(routes),
         policy=policy,
+        history=shortfall_history(
+            session,
+            round_date=round_date,
+            lines=[(n.care_home, n.item) for n in needs],
+            rounds=policy.memory_rounds,
+            substitutes=policy.substitutes,
+        ),
     )
     inputs: dict[str, Any] = {
         "taken_at": now.isoformat(),

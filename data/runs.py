@@ -120,11 +120,16 @@ def get_run(session: Session, *, run_id: str) -> AllocationRun:
 
 
 def list_run_lines(session: Session, *, run_id: str) -> list[AllocationLine]:
-    """A run's lines, by care home and item."""
+    """A run's lines, by care home and item (a need line's own item first, then substitutes)."""
     query = (
         select(AllocationLine)
         .where(AllocationLine.run_id == run_id)
-        .order_by(AllocationLine.care_home_id, AllocationLine.item_code)
+        .order_by(
+            AllocationLine.care_home_id,
+            AllocationLine.item_code,
+            AllocationLine.delivered_item_code != AllocationLine.item_code,
+            AllocationLine.delivered_item_code,
+        )
     )
     return list(session.scalars(query))
 
@@ -140,19 +145,34 @@ def run_summary(result: AllocationResult) -> list[dict[str, Any]]:
             "common_level": s.common_level,
             "homes_full": s.homes_full,
             "homes_short": s.homes_short,
+            "substituted": int(s.substituted),
         }
         for s in result.items
     ]
 
 
 def line_rows(run_id: str, snapshot: Snapshot, result: AllocationResult) -> list[dict[str, Any]]:
+    """The run's lines as rows: one per need line and delivered item.
+
+    A need line served partly by a substitute has a row for its own item and one per substitute
+    (``delivered_item_code``; quantity and packs in the delivered item's units). The request and
+    what is unmet stay on the own-item row (the first row when the core gave none), and are 0 on
+    the others, so sums over a need item count each request once.
+    """
     needs = {(n.care_home, n.item): n for n in snapshot.problem.needs}
+    own = {(line.care_home, line.item) for line in result.lines if line.delivered_item is None}
+    carried: set[tuple[str, str]] = set()
     rows: list[dict[str, Any]] = []
     for line in result.lines:
-        need = needs[(line.care_home, line.item)]
+        key = (line.care_home, line.item)
+        need = needs[key]
+        delivered = line.delivered_item or line.item
+        carries = delivered == line.item if key in own else key not in carried
+        if carries:
+            carried.add(key)
         sv, en = line.explanation_sv, line.explanation_en
-        estimate = snapshot.estimates.get((line.care_home, line.item))
-        if need.daily_use_estimated and estimate is not None:
+        estimate = snapshot.estimates.get(key)
+        if carries and need.daily_use_estimated and estimate is not None:
             unit = snapshot.units.get(line.item, "st")
             sv += estimate.explain_sv(unit)
             en += estimate.explain_en(unit)
@@ -162,16 +182,17 @@ def line_rows(run_id: str, snapshot: Snapshot, result: AllocationResult) -> list
                 "run_id": run_id,
                 "care_home_id": line.care_home,
                 "item_code": line.item,
+                "delivered_item_code": delivered,
                 "municipality_code": line.municipality,
                 "situation": snapshot.situations[line.care_home],
-                "requested": line.requested,
-                "requested_rounded": line.requested_rounded,
+                "requested": line.requested if carries else 0,
+                "requested_rounded": line.requested_rounded if carries else 0,
                 "on_hand": need.on_hand,
                 "daily_use": need.daily_use,
                 "daily_use_estimated": need.daily_use_estimated,
                 "quantity": quantity,
                 "packs": line.packs if line.packs is not None else quantity,
-                "unmet": max(0, round(line.unmet)),
+                "unmet": max(0, round(line.unmet)) if carries else 0,
                 "level": float(line.level),
                 "item_level": line.item_level,
                 "binding": line.binding,
@@ -306,11 +327,12 @@ def reserved_by_run(session: Session, *, run_id: str) -> list[StockEntry]:
 
 
 def _item_totals(session: Session, run_id: str) -> dict[str, int]:
+    """Units per DELIVERED item: a substitute's units are reserved from its own stock."""
     query = (
-        select(AllocationLine.item_code, func.sum(AllocationLine.quantity))
+        select(AllocationLine.delivered_item_code, func.sum(AllocationLine.quantity))
         .where(AllocationLine.run_id == run_id)
-        .group_by(AllocationLine.item_code)
-        .order_by(AllocationLine.item_code)
+        .group_by(AllocationLine.delivered_item_code)
+        .order_by(AllocationLine.delivered_item_code)
     )
     return {code: int(total or 0) for code, total in session.execute(query)}
 

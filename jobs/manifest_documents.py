@@ -72,17 +72,38 @@ def _care_homes(
     )
     homes: dict[str, list[CareHomeLine]] = defaultdict(list)
     for line, name in rows:
+        delivered = line.delivered_item_code
+        substitute = delivered != line.item_code
         homes[line.municipality_code].append(
             CareHomeLine(
                 care_home_id=line.care_home_id,
                 care_home_name=name,
-                item_code=line.item_code,
-                item_name=items[line.item_code].name_sv,
+                item_code=delivered,
+                item_name=(
+                    stands_in_for(items[delivered].name_sv, items[line.item_code].name_sv)
+                    if substitute
+                    else items[delivered].name_sv
+                ),
                 packs=line.packs,
                 units=line.quantity,
+                stands_in_for=line.item_code if substitute else None,
             )
         )
     return homes
+
+
+def stands_in_for(delivered: str, need: str) -> str:
+    """A substitute's line as the documents print it: "Andningsskydd FFP3 i stället för …"."""
+    return f"{delivered} i stället för {need}"
+
+
+def _pick_name(item: Item, homes: list[CareHomeLine], items: dict[str, Item]) -> str:
+    """A picked item's name; when some of it stands in for another item, that is said too."""
+    served = sorted({h.stands_in_for for h in homes if h.item_code == item.code} - {None})
+    if not served:
+        return item.name_sv
+    names = ", ".join(items[code].name_sv for code in served if code is not None)
+    return f"{item.name_sv} (även i stället för {names})"
 
 
 def _notes_and_pick_list(
@@ -110,7 +131,7 @@ def _notes_and_pick_list(
             item_lines.append(
                 StopItemLine(
                     item_code=code,
-                    item_name=item.name_sv,
+                    item_name=_pick_name(item, stop_homes, items),
                     unit=item.unit,
                     pack_size=item.pack_size,
                     packs=packs,
@@ -138,13 +159,14 @@ def _notes_and_pick_list(
             )
         )
     pick_lines = []
+    route_homes = [h for stop in manifest.stops for h in homes.get(stop.municipality_code, [])]
     for (code, lot), per_stop in sorted(picks.items()):
         item = items[code]
         first = next(iter(per_stop.values()))
         pick_lines.append(
             PickListLine(
                 item_code=code,
-                item_name=item.name_sv,
+                item_name=_pick_name(item, route_homes, items),
                 unit=item.unit,
                 pack_size=item.pack_size,
                 lot=lot,

@@ -1,4 +1,13 @@
-"""Drain the outbox: POST each due message as JSON to the configured endpoint, once in effect.
+"""Drain the outbox: each due message leaves by its topic's transport — JSON or e-mail.
+
+Transports per topic (``jobs.transports``): JSON POSTed to ``FORDELA_OUTBOX_ENDPOINT`` (below), or
+e-mail over SMTP (``jobs.mail``; the request's PDF attached, a plain-text Swedish body). A topic
+with no transport configured is not claimed: its messages wait, and the county's page says why.
+E-mail is claimed one message at a time, and a message whose earlier attempt never recorded its
+outcome (the sender stopped in the middle) is not sent again but given up with a note: nobody gets
+the same e-mail twice.
+
+JSON:
 
 Per drain: claim a batch of due messages in one short transaction
 (``data.outbox.claim_due_messages``: attempt counted, lease set), commit, then send each one with
@@ -23,6 +32,7 @@ Outcomes:
 
 from __future__ import annotations
 
+import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -34,8 +44,11 @@ from data.clock import resolve_now, utcnow
 from data.db import session_scope
 from data.escalations import advance_escalation
 from data.outbox import ClaimedMessage, claim_due_messages, record_failure, record_sent
+from data.region import RegionSettings
+from jobs.mail import MailSettings, send_mail
+from jobs.outbox_mail import MailNotComposable, compose_mail
 from jobs.outbox_settings import OutboxSettings
-from jobs.steps.escalate import ESCALATION_TOPIC
+from jobs.transports import ESCALATION_TOPIC, Transports
 
 __all__ = ["DrainReport", "SendOutcome", "drain_outbox"]
 
@@ -135,7 +148,9 @@ def _record(
                 reference = body.get("reference") or body.get("agency_reference")
                 advance_escalation(
                     session,
-                    reference=message.idempotency_key,
+                    reference=str(
+                        message.payload.get("reference") or message.idempotency_key.split("/")[0]
+                    ),
                     status="acknowledged" if acknowledged else "sent",
                     agency_reference=str(reference) if reference else None,
                     now=moment,
@@ -169,22 +184,51 @@ def drain_outbox(
     endpoint: str | None = None,
     max_messages: int = 100,
     settings: OutboxSettings | None = None,
+    mail: MailSettings | None = None,
+    region: RegionSettings | None = None,
 ) -> DrainReport:
     """Send up to ``max_messages`` due messages (see the module text); what happened."""
     config = settings or OutboxSettings()
-    target = endpoint or config.endpoint
-    if not target:
+    if endpoint:
+        config = config.model_copy(update={"endpoint": endpoint})
+    transports = Transports.from_environment(config, mail, region)
+    email_topics = transports.email_topics()
+    target = config.endpoint
+    if not target and not email_topics:
         return DrainReport(
-            endpoint=None, skipped="no endpoint configured (FORDELA_OUTBOX_ENDPOINT)"
+            endpoint=None,
+            skipped="no endpoint (FORDELA_OUTBOX_ENDPOINT) and no e-mail (FORDELA_SMTP_HOST) "
+            "configured",
         )
     moment = resolve_now(now)
     report = DrainReport(endpoint=target)
+    if target:
+        _drain_json(engine, report, target, transports, client, max_messages, moment, now)
+    if email_topics:
+        _drain_email(engine, report, email_topics, transports, max_messages, moment, now)
+    return report
+
+
+def _drain_json(
+    engine: Engine,
+    report: DrainReport,
+    target: str,
+    transports: Transports,
+    client: httpx.Client | None,
+    max_messages: int,
+    moment: datetime,
+    now: datetime | None,
+) -> None:
+    config = transports.outbox
+    excluded = transports.json_excluded()
     http = client or httpx.Client(timeout=config.timeout_s)
     try:
         while report.claimed < max_messages:
             limit = min(max_messages - report.claimed, _batch_size(config))
             with session_scope(engine) as session:
-                claimed = claim_due_messages(session, now=moment, lease=config.lease, limit=limit)
+                claimed = claim_due_messages(
+                    session, now=moment, lease=config.lease, limit=limit, exclude_topics=excluded
+                )
             for message in claimed:
                 result, status, error, body = _send(http, target, message)
                 result, error = _record(engine, message, result, status, error, body, config, now)
@@ -196,4 +240,68 @@ def drain_outbox(
     finally:
         if client is None:
             http.close()
-    return report
+
+
+IN_DOUBT = (
+    "Avbröts under sändning (sändaren stoppades innan utfallet sparades); meddelandet kan ha "
+    "kommit fram och skickas inte igen"
+)
+
+
+def _drain_email(
+    engine: Engine,
+    report: DrainReport,
+    topics: list[str],
+    transports: Transports,
+    max_messages: int,
+    moment: datetime,
+    now: datetime | None,
+) -> None:
+    """One message per claim, so a sender that stops leaves at most one message in doubt.
+
+    A message in doubt (claimed before, outcome never saved) is not sent again: e-mail has no
+    idempotency key a server honours, and a person must not get the same message twice. It is
+    given up with a note the county's page shows.
+    """
+    config = transports.outbox
+    while report.claimed < max_messages:
+        with session_scope(engine) as session:
+            claimed = claim_due_messages(
+                session, now=moment, lease=config.lease, limit=1, topics=topics
+            )
+        if not claimed:
+            break
+        message = claimed[0]
+        result: Result
+        status: int | None
+        error: str | None
+        if message.in_doubt:
+            result, status, error = "dead", None, IN_DOUBT
+        else:
+            result, status, error = _send_email(engine, message, transports)
+        result, error = _record(engine, message, result, status, error, {}, config, now)
+        report.outcomes.append(
+            SendOutcome(message.idempotency_key, message.attempt, result, status, error)
+        )
+
+
+def _send_email(
+    engine: Engine, message: ClaimedMessage, transports: Transports
+) -> tuple[Result, int | None, str | None]:
+    """Compose and hand one message to the SMTP server; (result, SMTP code, error)."""
+    try:
+        with session_scope(engine) as session:
+            mail = compose_mail(session, message, transports.region)
+    except MailNotComposable as exc:
+        return "dead", None, str(exc)
+    try:
+        send_mail(mail, transports.mail)
+    except smtplib.SMTPRecipientsRefused as exc:
+        return "dead", 550, f"mottagaren avvisades: {exc.recipients}"
+    except smtplib.SMTPResponseException as exc:
+        code = int(exc.smtp_code)
+        text = f"SMTP {code}: {exc.smtp_error!r}"
+        return ("dead" if 500 <= code < 600 else "retry"), code, text
+    except (smtplib.SMTPException, OSError) as exc:
+        return "retry", None, f"{type(exc).__name__}: {exc}"
+    return "sent", 250, None

@@ -14,7 +14,6 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -140,11 +139,8 @@ def allocate_command(
     """Allocate the round: snapshot, solve, store a draft run."""
     settings, cycle = Settings(), CycleSettings()
     day = _round(round_date, settings)
-    policy = cycle.policy()
-    if fairness is not None:
-        policy = replace(policy, fairness=fairness)
-    if reserve is not None:
-        policy = replace(policy, reserve_fraction=reserve)
+    # The county's saved policy (data.policy.effective_policy), with these two on top if given.
+    overrides = {"fairness": fairness, "reserve_fraction": reserve}
     engine = _engine(settings)
     closes = cutoff_at(day, settings=settings)
     if utcnow() < closes:
@@ -155,7 +151,7 @@ def allocate_command(
             engine,
             round_date=day,
             actor=_actor(actor),
-            policy=policy,
+            overrides=overrides,
             method=method,
             rerun=rerun,
             settings=cycle,

@@ -1,8 +1,7 @@
 """Settings of the daily cycle, from the environment (prefix ``FORDELA_``).
 
-The allocation policy used when a run is started without one (``FORDELA_FAIRNESS`` fill|cover,
-``FORDELA_WEIGHT_OUTBREAK`` / ``_SUSPECTED`` / ``_NORMAL``, ``FORDELA_RESERVE_FRACTION``,
-``FORDELA_WHOLE_PACKS``), the solve method and time limit, and the scheduler's timetable:
+The solve method and time limit, and the scheduler's timetable (the allocation policy is the
+county's, ``data.policy.effective_policy``; it is not set from the environment):
 ``FORDELA_AUTO_APPROVE_AT`` (HH:MM local; unset = no automatic approval, the default),
 ``FORDELA_ALLOCATION_GRACE_S`` (how late a missed cut-off job may still run) and
 ``FORDELA_OUTBOX_EVERY_S``. The cut-off itself is ``data.settings.Settings.cutoff``. No job may be
@@ -16,7 +15,7 @@ from datetime import time
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from allocation import METHODS, Policy
+from allocation import METHODS
 
 __all__ = ["CycleSettings", "in_dst_hour"]
 
@@ -27,28 +26,15 @@ def in_dst_hour(moment: time) -> bool:
 
 
 class CycleSettings(BaseSettings):
-    """The default policy and the scheduler's timetable."""
+    """The solve method and the scheduler's timetable."""
 
     model_config = SettingsConfigDict(env_prefix="FORDELA_", extra="ignore", frozen=True)
 
-    fairness: str = "fill"
-    weight_outbreak: float = Field(default=3.0, gt=0)
-    weight_suspected: float = Field(default=2.0, gt=0)
-    weight_normal: float = Field(default=1.0, gt=0)
-    reserve_fraction: float = Field(default=0.0, ge=0, lt=1)
-    whole_packs: bool = True
     method: str = "auto"
     solve_time_limit_s: float = Field(default=60.0, gt=0)
     auto_approve_at: time | None = None
     allocation_grace_s: int = Field(default=3600, ge=1)
     outbox_every_s: int = Field(default=60, ge=5)
-
-    @field_validator("fairness")
-    @classmethod
-    def _known_fairness(cls, value: str) -> str:
-        if value not in ("fill", "cover"):
-            raise ValueError(f"fairness must be fill or cover, not {value!r}")
-        return value
 
     @field_validator("method")
     @classmethod
@@ -65,16 +51,3 @@ class CycleSettings(BaseSettings):
         if value is not None and in_dst_hour(value):
             raise ValueError("no job may run in the 02:00–03:00 local hour (DST changes)")
         return value
-
-    def policy(self) -> Policy:
-        """The default allocation policy."""
-        return Policy(
-            fairness=self.fairness,
-            weights={
-                "outbreak": self.weight_outbreak,
-                "suspected": self.weight_suspected,
-                "normal": self.weight_normal,
-            },
-            reserve_fraction=self.reserve_fraction,
-            whole_packs=self.whole_packs,
-        )

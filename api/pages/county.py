@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.charts import bucket_chart, item_fill_chart, need_stock_chart, number_sv
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish
-from api.pages.form_numbers import decimal_number, decimal_sv, number_problem, whole_number
+from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import choose_round
 from data.clock import utcnow
 from data.dashboard import (
@@ -31,7 +31,6 @@ from data.dashboard import (
 )
 from data.errors import ValidationFailed
 from data.models import Item, Role, User
-from data.policy import PolicyValues, get_policy_values, save_policy
 from data.stock import MAX_MOVEMENT, balances, record_receipt
 from data.summary import round_summary
 
@@ -40,14 +39,6 @@ __all__ = ["router"]
 router = APIRouter()
 
 COUNTY = (Role.COUNTY_COORDINATOR, Role.ADMIN)
-POLICY_ERRORS = {
-    "fairness": "Välj andel av behovet eller dagar till slut.",
-    "weight_outbreak": "Ange en vikt över 0 och högst 100.",
-    "weight_suspected": "Ange en vikt över 0 och högst 100.",
-    "weight_normal": "Ange en vikt över 0 och högst 100.",
-    "reserve_fraction": "Ange en reserv från 0 till under 100 %.",
-    "target_days": "Ange 1–30 dagar.",
-}
 
 
 @router.get("/lan", response_class=HTMLResponse)
@@ -223,105 +214,3 @@ def receive_stock(
     if errors:
         return _stock_page(request, session, me, errors=errors, posted=form)
     return see_other("/lan/lager?klart=lager")
-
-
-def _policy_page(
-    request: Request,
-    session: Session,
-    me: User,
-    shown: dict[str, str],
-    errors: dict[str, str] | None = None,
-) -> Response:
-    return render(
-        request,
-        "pages/policy.html",
-        me,
-        status_code=422 if errors else 200,
-        shown=shown,
-        errors=errors or {},
-        problem="Policyn sparades inte: rätta fälten." if errors else None,
-    )
-
-
-def _shown(values: PolicyValues) -> dict[str, str]:
-    """The stored policy as the form shows it: "3", "5,5", "10" — as a Swede would type it."""
-    return {
-        "fairness": values.fairness,
-        "weight_outbreak": decimal_sv(values.weight_outbreak),
-        "weight_suspected": decimal_sv(values.weight_suspected),
-        "weight_normal": decimal_sv(values.weight_normal),
-        "reserve_percent": decimal_sv(values.reserve_fraction * 100),
-        "whole_packs": "on" if values.whole_packs else "",
-        "target_days": str(values.target_days),
-    }
-
-
-@router.get("/lan/policy", response_class=HTMLResponse)
-def policy_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    """The policy the next run uses."""
-    me = page_user(user, Role.COUNTY_COORDINATOR)
-    return _policy_page(request, session, me, _shown(get_policy_values(session)))
-
-
-def _read_policy(form: dict[str, str]) -> tuple[PolicyValues | None, dict[str, str]]:
-    """The typed policy, or the Swedish problem per field (a figure is never guessed at)."""
-    errors: dict[str, str] = {}
-    numbers: dict[str, float] = {}
-    for name in ("weight_outbreak", "weight_suspected", "weight_normal", "reserve_percent"):
-        value = decimal_number(form[name])
-        if value is None:
-            errors[name] = number_problem(form[name], whole=False)
-        else:
-            numbers[name] = value
-    days = whole_number(form["target_days"])
-    if days is None:
-        errors["target_days"] = number_problem(form["target_days"], whole=True)
-    if errors:
-        return None, errors
-    values = PolicyValues(
-        fairness=form["fairness"],
-        weight_outbreak=numbers["weight_outbreak"],
-        weight_suspected=numbers["weight_suspected"],
-        weight_normal=numbers["weight_normal"],
-        reserve_fraction=numbers["reserve_percent"] / 100,
-        whole_packs=form["whole_packs"] == "on",
-        target_days=days or 0,
-    )
-    return values, {}
-
-
-@router.post("/lan/policy", response_class=HTMLResponse)
-def save_policy_page(
-    request: Request,
-    session: SessionDep,
-    user: OptionalUser,
-    fairness: Annotated[str, Form()] = "fill",
-    weight_outbreak: Annotated[str, Form()] = "",
-    weight_suspected: Annotated[str, Form()] = "",
-    weight_normal: Annotated[str, Form()] = "",
-    reserve_percent: Annotated[str, Form()] = "",
-    whole_packs: Annotated[str, Form()] = "",
-    target_days: Annotated[str, Form()] = "",
-) -> Response:
-    """Store the policy; the next run (and the need form's suggestion) use it."""
-    me = page_user(user, Role.COUNTY_COORDINATOR)
-    form = {
-        "fairness": fairness,
-        "weight_outbreak": weight_outbreak,
-        "weight_suspected": weight_suspected,
-        "weight_normal": weight_normal,
-        "reserve_percent": reserve_percent,
-        "whole_packs": whole_packs,
-        "target_days": target_days,
-    }
-    values, errors = _read_policy(form)
-    if values is None:
-        return _policy_page(request, session, me, form, errors)
-    try:
-        save_policy(session, values=values, actor=me.username, now=utcnow())
-    except ValidationFailed as exc:
-        keyed = {issue["field"]: POLICY_ERRORS[issue["field"]] for issue in exc.errors}
-        if "reserve_fraction" in keyed:
-            keyed["reserve_percent"] = keyed.pop("reserve_fraction")
-        return _policy_page(request, session, me, form, keyed)
-    return see_other("/lan/policy?klart=policy")

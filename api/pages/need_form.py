@@ -41,7 +41,7 @@ from data.errors import Issue, NotFound, ValidationFailed
 from data.home_view import home_allocation, latest_report
 from data.models import CareHome, Item, NeedReport, Role, Situation, User
 from data.needs import REFUSE_DAYS, is_implausible, submit_need_report
-from data.policy import get_policy_values
+from data.policy import saved_policy
 from data.reference.catalogue import list_items
 from data.reference.places import get_care_home
 from data.round_choice import RoundClosed
@@ -132,7 +132,7 @@ def _page(
     round_date, cutoff = report_round(request, session)
     report = latest_report(session, care_home_id=home.id, round_date=round_date)
     this_round_report = report if report and report.round_date == round_date else None
-    policy = get_policy_values(session)
+    policy = saved_policy(session)
     items = list_items(session, by_category=True)
     allocation = home_allocation(session, care_home_id=home.id)
     situation = (posted or {}).get("situation") or (report.situation if report else "none")

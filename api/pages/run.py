@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from allocation import Policy
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other
 from api.pages.form_numbers import decimal_sv, whole_number
@@ -29,7 +30,7 @@ from data.dashboard import latest_job, municipality_fill, municipality_names, ro
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.job_queue import enqueue_job, get_job
 from data.models import AllocationLine, AllocationRun, CareHome, Item, Role, User
-from data.policy import PolicyValues, get_policy_values
+from data.policy import policy_from_dict, saved_policy
 from data.round_choice import next_open_round, reports_after_run
 from data.rounds import cutoff_at
 from data.run_edits import FAIRNESS_NOTE, EditRefused, edit_line, list_edited_lines
@@ -106,26 +107,17 @@ def _run_page(
         visa="alla" if every else "",
         artikel=artikel or "",
         kommun=kommun or "",
-        policy=get_policy_values(session),
+        policy=saved_policy(session).policy,
         run_policy=run_policy(run.policy) if run else None,
         line_anchor=line_anchor,
         tal=decimal_sv,
     )
 
 
-def run_policy(stored: dict[str, Any]) -> PolicyValues:
+def run_policy(stored: dict[str, Any]) -> Policy:
     """The policy a run was computed with (stored with the run), as the policy page shows it:
     the card must not show today's policy beside a run made with another."""
-    weights = stored.get("weights", {})
-    defaults = PolicyValues()
-    return PolicyValues(
-        fairness=str(stored.get("fairness", defaults.fairness)),
-        weight_outbreak=float(weights.get("outbreak", defaults.weight_outbreak)),
-        weight_suspected=float(weights.get("suspected", defaults.weight_suspected)),
-        weight_normal=float(weights.get("normal", defaults.weight_normal)),
-        reserve_fraction=float(stored.get("reserve_fraction", defaults.reserve_fraction)),
-        whole_packs=bool(stored.get("whole_packs", defaults.whole_packs)),
-    )
+    return policy_from_dict(stored)
 
 
 def _home_names(session: Session, run: AllocationRun) -> dict[str, str]:

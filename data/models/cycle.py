@@ -128,12 +128,29 @@ class AllocationRun(Base):
     )
 
 
+def _own_item(context: Any) -> Any:
+    """A line delivers its own item unless a substitute is named."""
+    return context.get_current_parameters()["item_code"]
+
+
 class AllocationLine(Base):
-    """What one care home gets of one item in a run, and why."""
+    """What one care home gets for its need of one item in a run, and why.
+
+    ``item_code`` is the need line's item, ``delivered_item_code`` the item picked and delivered
+    for this row: the same item, or a substitute (issue 12) whose ``quantity`` is in its units.
+    A need line has one row for its own item and one per substitute used; the request and what
+    is left unmet are on the own-item row (0 on substitute rows, so sums stay per need).
+    """
 
     __tablename__ = "allocation_lines"
     __table_args__ = (
-        UniqueConstraint("run_id", "care_home_id", "item_code"),
+        UniqueConstraint(
+            "run_id",
+            "care_home_id",
+            "item_code",
+            "delivered_item_code",
+            name="uq_allocation_lines_line_delivered",
+        ),
         CheckConstraint("quantity >= 0", name="quantity_non_negative"),
         CheckConstraint("packs >= 0", name="packs_non_negative"),
         CheckConstraint("unmet >= 0", name="unmet_non_negative"),
@@ -143,6 +160,7 @@ class AllocationLine(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("allocation_runs.id"), index=True)
     care_home_id: Mapped[str] = mapped_column(ForeignKey("care_homes.id"))
     item_code: Mapped[str] = mapped_column(ForeignKey("items.code"))
+    delivered_item_code: Mapped[str] = mapped_column(ForeignKey("items.code"), default=_own_item)
     municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"))
     situation: Mapped[str] = mapped_column(String(16))
     requested: Mapped[int] = mapped_column(Integer)

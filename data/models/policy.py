@@ -1,10 +1,13 @@
-"""The county's allocation policy as set on the policy page: one row, read by the next run."""
+"""The county's allocation policy as set on the policy page: one row, read by the next run.
+
+Read and written only by ``data.policy`` (the policy's one owner)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Float, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
@@ -24,6 +27,7 @@ class PolicySetting(Base):
             name="weights_positive",
         ),
         CheckConstraint("target_days >= 1 AND target_days <= 30", name="target_days_range"),
+        CheckConstraint("memory_rounds >= 0 AND memory_rounds <= 14", name="memory_rounds_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -34,5 +38,9 @@ class PolicySetting(Base):
     reserve_fraction: Mapped[float] = mapped_column(Float)
     whole_packs: Mapped[bool] = mapped_column(Boolean)
     target_days: Mapped[int] = mapped_column(Integer)
+    # Earlier rounds a line's level counts (0 = off); substitute rules as the scenario file
+    # writes them, NULL = the shipped defaults (the county has not edited the list).
+    memory_rounds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    substitutes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(64))

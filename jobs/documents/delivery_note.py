@@ -45,6 +45,7 @@ from jobs.documents.layout import (
     data_table,
     facts_table,
     heading,
+    organisation,
     para,
     signature_block,
     title_block,
@@ -116,7 +117,7 @@ def render_delivery_note_pdf(note: DeliveryNote) -> bytes:
             f"{stop_label(note)} · {where} · Kod {note.confirmation_code}"
         ),
         footer=(
-            f"Fördela · Länsstyrelsen Stockholm · körning {note.run_id} · "
+            f"Fördela · {organisation()} · körning {note.run_id} · "
             f"utfärdad {fmt_timestamp(note.issued_at)}"
         ),
     )

@@ -34,6 +34,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from data.region import RegionSettings
+
 __all__ = [
     "CONTENT_WIDTH",
     "LANDSCAPE_WIDTH",
@@ -44,12 +46,13 @@ __all__ = [
     "data_table",
     "facts_table",
     "heading",
+    "organisation",
     "para",
     "signature_block",
+    "signature_parts",
     "title_block",
 ]
 
-ORGANISATION = "Länsstyrelsen Stockholm"
 SYSTEM = "Fördela"
 TAGLINE = "Regional fördelning av skyddsutrustning"
 
@@ -119,11 +122,16 @@ def heading(text: str) -> Paragraph:
     return para(text, "h2")
 
 
+def organisation() -> str:
+    """The coordinating authority the documents speak for (``FORDELA_REGION_AUTHORITY``)."""
+    return RegionSettings().authority
+
+
 def title_block(title: str, subtitle: str, width: float = CONTENT_WIDTH) -> list[Flowable]:
     """Page 1's top: the organisation on the left, the document's name on the right, a rule."""
     left = [
         para(SYSTEM, "value"),
-        para(f"{ORGANISATION} · {TAGLINE}", "small"),
+        para(f"{organisation()} · {TAGLINE}", "small"),
     ]
     right = [
         Paragraph(
@@ -247,6 +255,14 @@ def signature_block(
     roles: Sequence[str], *, note: str | None = None, width: float = CONTENT_WIDTH
 ) -> KeepTogether:
     """A form to fill in by hand: one row per role, with name, date and signature fields."""
+    return KeepTogether(signature_parts(roles, note=note, width=width))
+
+
+def signature_parts(
+    roles: Sequence[str], *, note: str | None = None, width: float = CONTENT_WIDTH
+) -> list[Flowable]:
+    """The signature form's parts, for a caller that keeps them together with more (a
+    ``KeepTogether`` inside another pushed the whole to the next page)."""
     fields = ("Namn (textat)", "Datum och tid", "Underskrift")
     role_width = 48 * mm
     field_width = (width - role_width) / len(fields)
@@ -274,7 +290,7 @@ def signature_block(
     if note:
         parts += [para(note, "small"), Spacer(1, 3)]
     parts.append(table)
-    return KeepTogether(parts)
+    return parts
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -340,7 +356,7 @@ def build_pdf(
         topMargin=TOP_MARGIN,
         bottomMargin=BOTTOM_MARGIN,
         title=title,
-        author=f"{SYSTEM} – {ORGANISATION}",
+        author=f"{SYSTEM} – {organisation()}",
         subject=subject,
         creator=SYSTEM,
         lang="sv-SE",

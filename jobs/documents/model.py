@@ -28,6 +28,8 @@ __all__ = [
     "PickList",
     "PickListLine",
     "PickListStop",
+    "RegionContact",
+    "RequestHistoryRow",
     "StopItemLine",
 ]
 
@@ -89,7 +91,7 @@ class StopItemLine:
 
 @dataclass(frozen=True, slots=True)
 class CareHomeLine:
-    """What one care home (säbo) receives of one item, inside a stop's delivery."""
+    """What one care home (säbo) receives of one delivered item, inside a stop's delivery."""
 
     care_home_id: str
     care_home_name: str
@@ -97,6 +99,9 @@ class CareHomeLine:
     item_name: str
     packs: int
     units: int
+    # The need item this delivery stands in for (a substitute, issue 12); ``item_code`` is what
+    # is delivered and ``item_name`` then says "… i stället för …".
+    stands_in_for: str | None = None
 
     def __post_init__(self) -> None:
         _non_negative(f"care home {self.care_home_id}", packs=self.packs, units=self.units)
@@ -249,6 +254,36 @@ class MunicipalityShortfall:
 
 
 @dataclass(frozen=True, slots=True)
+class RegionContact:
+    """Who sends a request and who the agency calls: the region's settings, as plain text."""
+
+    region: str
+    authority: str
+    unit: str
+    agency: str
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    delivery_address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHistoryRow:
+    """One round's update of an open request: its unmet, the balance after it, what had come."""
+
+    version: int
+    round_date: date
+    run_id: str
+    extra: bool
+    unmet: int
+    homes_shortfall: int
+    region_stock: int
+    days_of_supply: float | None
+    balance: int
+    received_units: int
+
+
+@dataclass(frozen=True, slots=True)
 class EscalationRequest:
     """A begäran om stöd to the national agency (Socialstyrelsen) for one item.
 
@@ -268,6 +303,18 @@ class EscalationRequest:
     homes_with_confirmed_cases: int
     by_municipality: tuple[MunicipalityShortfall, ...]
     created_at: datetime
+    homes_shortfall: int | None = None
+    """What the homes lacked (the municipality rows' sum); None: the same as ``total_unmet``."""
+    free_stock: int | None = None
+    """The region's stock still free after the round, which covers the rest of the shortfall."""
+    region: RegionContact | None = None
+    version: int = 1
+    updated_at: datetime | None = None
+    status: str = "queued"
+    received_units: int = 0
+    outstanding: int | None = None
+    closed: bool = False
+    history: tuple[RequestHistoryRow, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"escalation {self.reference}"
@@ -284,9 +331,10 @@ class EscalationRequest:
             )
         unmet = sum(row.unmet for row in self.by_municipality)
         confirmed = sum(row.homes_confirmed for row in self.by_municipality)
+        shortfall = self.total_unmet if self.homes_shortfall is None else self.homes_shortfall
         _require(
-            unmet == self.total_unmet,
-            f"{where}: municipalities add up to {unmet} unmet, the total says {self.total_unmet}",
+            unmet == shortfall or (self.closed and not self.by_municipality),
+            f"{where}: municipalities add up to {unmet} unmet, the total says {shortfall}",
         )
         _require(
             confirmed == self.homes_with_confirmed_cases,

@@ -30,6 +30,7 @@ from jobs.documents.layout import (
     data_table,
     facts_table,
     heading,
+    organisation,
     para,
     signature_block,
     title_block,
@@ -84,7 +85,7 @@ def render_pick_list_pdf(pick_list: PickList) -> bytes:
             f"Fordon {pick_list.vehicle}"
         ),
         footer=(
-            f"Fördela · Länsstyrelsen Stockholm · körning {pick_list.run_id} · "
+            f"Fördela · {organisation()} · körning {pick_list.run_id} · "
             f"utfärdad {fmt_timestamp(pick_list.issued_at)}"
         ),
         pagesize=landscape(A4),

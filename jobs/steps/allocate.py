@@ -6,8 +6,9 @@ one is kept. A round with an approved run is refused (``RoundApproved``). Two al
 round started together end with exactly one run: the loser's insert fails on
 ``UNIQUE(round_date, attempt)``, its transaction rolls back, and it returns the winner's run.
 
-Without an explicit ``policy`` the run uses the one stored on the county's policy page
-(``data.policy``), else the environment's default (``CycleSettings``).
+Without an explicit ``policy`` the run uses ``data.policy.effective_policy``: the one saved on the
+county's policy page (its defaults until one is saved) with ``overrides`` on top (the CLI's
+``--fairness`` / ``--reserve``). The scheduler, the web's queued runs and the CLI all come here.
 
 A solve whose answer the core's independent checker rejects raises ``CheckFailed`` (and a solver
 failure ``SolverFailed``) and stores no run: an unusable run on record would only invite its
@@ -24,7 +25,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +37,7 @@ from allocation import AllocationError, CheckFailed, Policy, SolverFailed, solve
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.db import session_scope
-from data.policy import current_policy
+from data.policy import effective_policy
 from data.run_snapshot import take_snapshot
 from data.runs import RoundApproved, current_draft, list_round_runs, store_run
 from jobs.settings import CycleSettings
@@ -86,6 +89,7 @@ def allocate_round(
     actor: str,
     now: datetime | None = None,
     policy: Policy | None = None,
+    overrides: Mapping[str, Any] | None = None,
     method: str | None = None,
     rerun: bool = False,
     trigger: str = "manual",
@@ -107,7 +111,7 @@ def allocate_round(
             log.info("round %s already has the draft %s", round_date, draft.id)
             return draft.id
         if policy is None:
-            policy = current_policy(session, default=cycle.policy())
+            policy = effective_policy(session, overrides)
         snapshot = take_snapshot(session, round_date=round_date, policy=policy, now=moment)
     loaded = time.perf_counter()
     try:

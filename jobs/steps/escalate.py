@@ -1,9 +1,10 @@
 """Step: escalate the round's unmet need to the national agency, and receive what it sends.
 
-``escalate_round`` creates one escalation per item short in the round's approved run and, in the
-same transaction, an outbox message per escalation (idempotency key = the escalation's reference,
-payload = its JSON document), so a request is never recorded without being queued or queued without
-being recorded. Called again it returns the existing references and queues nothing new.
+``escalate_round`` opens or updates the open request of every item the round's approved run
+cannot cover (``data.escalations``) and, in the same transaction, queues an outbox message per
+request it changed (key = the reference for the first version, ``<reference>/<n>`` for update n;
+payload = its JSON document), so a request is never recorded without being queued or queued
+without being recorded. Called again it returns the same references and queues nothing new.
 """
 
 from __future__ import annotations
@@ -12,16 +13,38 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from data.db import session_scope
-from data.escalations import create_escalations, list_escalations, record_agency_delivery
+from data.escalations import (
+    create_escalations,
+    escalation_history,
+    list_escalations,
+    outbox_key,
+    record_agency_delivery,
+)
 from data.manifests import get_approved_run
+from data.models import Escalation
 from data.outbox import enqueue_message
 from jobs.escalation_documents import escalation_payload
+from jobs.transports import ESCALATION_TOPIC
 
-__all__ = ["ESCALATION_TOPIC", "escalate_round", "receive_agency_delivery"]
+__all__ = ["ESCALATION_TOPIC", "escalate_round", "queue_escalations", "receive_agency_delivery"]
 
-ESCALATION_TOPIC = "escalation"
+
+def queue_escalations(
+    session: Session, escalations: list[Escalation], *, now: datetime | None = None
+) -> None:
+    """Queue each request's latest version in the outbox (a version already queued is kept)."""
+    for escalation in escalations:
+        version = len(escalation_history(session, escalation_id=escalation.id))
+        enqueue_message(
+            session,
+            idempotency_key=outbox_key(escalation.reference, version),
+            topic=ESCALATION_TOPIC,
+            payload=escalation_payload(session, escalation),
+            now=now,
+        )
 
 
 def escalate_round(
@@ -32,14 +55,7 @@ def escalate_round(
         with session_scope(engine) as session:
             run = get_approved_run(session, round_date=round_date, lock=True)
             escalations = create_escalations(session, run=run, actor=actor, now=now)
-            for escalation in escalations:
-                enqueue_message(
-                    session,
-                    idempotency_key=escalation.reference,
-                    topic=ESCALATION_TOPIC,
-                    payload=escalation_payload(session, escalation),
-                    now=now,
-                )
+            queue_escalations(session, escalations, now=now)
             return [e.reference for e in escalations]
     except IntegrityError:
         with session_scope(engine) as session:

@@ -21,11 +21,9 @@ from data.db import session_scope
 from data.escalations import create_escalations
 from data.extra_runs import approve_extra_run, extra_snapshot, store_extra_run
 from data.manifests import create_manifests
-from data.outbox import enqueue_message
 from data.policy import current_policy
-from jobs.escalation_documents import escalation_payload
 from jobs.settings import CycleSettings
-from jobs.steps.escalate import ESCALATION_TOPIC
+from jobs.steps.escalate import queue_escalations
 
 __all__ = ["allocate_extra", "approve_extra"]
 
@@ -68,14 +66,7 @@ def approve_extra(
         run = approve_extra_run(session, run_id=run_id, actor=actor, now=moment)
         manifests = create_manifests(session, run=run, actor=actor, now=moment)
         escalations = create_escalations(session, run=run, actor=actor, now=moment)
-        for escalation in escalations:
-            enqueue_message(
-                session,
-                idempotency_key=escalation.reference,
-                topic=ESCALATION_TOPIC,
-                payload=escalation_payload(session, escalation),
-                now=moment,
-            )
+        queue_escalations(session, escalations, now=moment)
         return {
             "run_id": run.id,
             "manifests": [m.id for m in manifests],

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from data.db import session_scope
 from data.models import (
@@ -26,9 +27,10 @@ from data.models import (
     Municipality,
     Route,
     RouteStop,
+    StockBalance,
     StockKind,
 )
-from data.stock import record_receipt, withdraw
+from data.stock import record_adjustment, record_receipt, withdraw
 
 ROUND = date(2026, 11, 24)
 RUN_ID = "RUN-20261124-01"
@@ -224,3 +226,30 @@ def build_approved_round(engine: Engine, receipts: list[Receipt] | None = None) 
 def approved_round(fresh_engine: Engine) -> ApprovedRound:
     """A committed approved run with reservations on a fresh database (SQLite and PostgreSQL)."""
     return build_approved_round(fresh_engine)
+
+
+def use_up_free_stock(engine: Engine) -> None:
+    """Count away the stock the fixture's run left free, so its whole shortfall is escalated.
+
+    (The fixture's run leaves 300 IIR and 150 l of hand rub on the shelf; a request for support
+    asks only for what the region's stock cannot cover, issue 13.) IIR then asks for 500, hand
+    rub for 40, as the run's lines lack.
+    """
+    with session_scope(engine) as session:
+        for item, lot, expiry, _units in RECEIPTS:
+            left = _lot_left(session, item, lot)
+            if left and (expiry is None or expiry >= ROUND):
+                record_adjustment(
+                    session,
+                    item=item,
+                    lot=lot,
+                    delta=-left,
+                    reason="räkning: lånat ut till regionens sjukhus",
+                    actor=ACTOR,
+                    now=APPROVED_AT,
+                )
+
+
+def _lot_left(session: Session, item: str, lot: str) -> int:
+    balance = session.get(StockBalance, (item, lot))
+    return 0 if balance is None else balance.on_hand

@@ -805,6 +805,16 @@ def test_escalation_json_has_stable_keys_and_iso_dates() -> None:
         "homes_with_confirmed_cases",
         "by_municipality",
         "created_at",
+        "version",
+        "updated_at",
+        "status",
+        "closed",
+        "homes_shortfall",
+        "free_stock",
+        "received_units",
+        "outstanding",
+        "sender",
+        "history",
     ]
     assert document["schema"] == ESCALATION_SCHEMA
     assert document["round_date"] == "2026-11-24"

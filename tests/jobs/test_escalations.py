@@ -21,30 +21,47 @@ from jobs.document_files import write_round_documents
 from jobs.documents import escalation_to_json
 from jobs.escalation_documents import round_escalation_requests
 from jobs.steps.escalate import escalate_round, receive_agency_delivery
-from tests.jobs.conftest import ACTOR, ApprovedRound
+from tests.jobs.conftest import ACTOR, ApprovedRound, use_up_free_stock
 
 ROUND = date(2026, 11, 24)
+
+
+def test_only_what_the_regions_stock_cannot_cover_is_asked_for(
+    approved_round: ApprovedRound,
+) -> None:
+    """The fixture's run leaves 300 IIR and 150 l hand rub free: hand rub (40 l short) is not
+    escalated at all, IIR asks for 500 − 300 = 200."""
+    engine = approved_round.engine
+    refs = escalate_round(engine, round_date=approved_round.round_date, actor=ACTOR)
+    assert refs == ["ESK-20261124-IIR"]
+    with session_scope(engine) as session:
+        iir = get_escalation(session, reference="ESK-20261124-IIR")
+        assert (iir.total_unmet, iir.homes_shortfall, iir.free_stock) == (200, 500, 300)
+        assert iir.region_stock == 1300  # 300 free + 1 000 reserved for the round's delivery
+        assert iir.days_of_supply == pytest.approx(1300 / 250, abs=0.01)
+        assert [m.idempotency_key for m in list_messages(session)] == ["ESK-20261124-IIR"]
 
 
 def test_each_item_short_becomes_one_request_with_its_outbox_message(
     approved_round: ApprovedRound,
 ) -> None:
     engine = approved_round.engine
+    use_up_free_stock(engine)
     refs = escalate_round(engine, round_date=approved_round.round_date, actor=ACTOR)
     assert refs == ["ESK-20261124-HAND", "ESK-20261124-IIR"]
     with session_scope(engine) as session:
         iir = get_escalation(session, reference="ESK-20261124-IIR")
         assert (iir.total_unmet, iir.homes_confirmed, iir.status) == (500, 2, "queued")
-        assert iir.region_stock == 300  # 1 300 received, 1 000 reserved by the run
-        assert iir.days_of_supply == pytest.approx(300 / 250)  # H0005 gave no daily use
+        assert iir.region_stock == 1000  # nothing free: the 1 000 reserved by the run
+        assert iir.days_of_supply == pytest.approx(1000 / 250)  # H0005 gave no daily use
         assert iir.run_id == approved_round.run_id
         assert [
             (r["municipality_code"], r["unmet"], r["homes_short"], r["homes_confirmed"])
             for r in iir.by_municipality
         ] == [("0114", 200, 2, 1), ("0115", 100, 1, 0), ("0180", 200, 1, 1)]
         hand = get_escalation(session, reference="ESK-20261124-HAND")
-        assert (hand.total_unmet, hand.homes_confirmed, hand.region_stock) == (40, 2, 150)
-        assert hand.days_of_supply == pytest.approx(150 / 9, abs=0.01)
+        assert (hand.total_unmet, hand.homes_confirmed, hand.region_stock) == (40, 2, 50)
+        assert hand.days_of_supply == pytest.approx(50 / 9, abs=0.01)
         messages = list_messages(session)
         assert [(m.idempotency_key, m.topic, m.status) for m in messages] == [
             ("ESK-20261124-HAND", "escalation", "pending"),
@@ -57,6 +74,7 @@ def test_each_item_short_becomes_one_request_with_its_outbox_message(
 
 def test_escalating_twice_queues_nothing_new(approved_round: ApprovedRound) -> None:
     engine = approved_round.engine
+    use_up_free_stock(engine)
     first = escalate_round(engine, round_date=ROUND, actor=ACTOR)
     second = escalate_round(engine, round_date=ROUND, actor=ACTOR)
     assert first == second
@@ -68,6 +86,7 @@ def test_requests_download_as_json_csv_and_pdf(
     approved_round: ApprovedRound, tmp_path: Path
 ) -> None:
     engine = approved_round.engine
+    use_up_free_stock(engine)
     escalate_round(engine, round_date=ROUND, actor=ACTOR)
     written = write_round_documents(engine, round_date=ROUND, out_dir=tmp_path)
     names = {p.name for p in written}
@@ -88,6 +107,7 @@ def test_status_moves_forward_and_agency_deliveries_are_received_as_stock(
     approved_round: ApprovedRound,
 ) -> None:
     engine = approved_round.engine
+    use_up_free_stock(engine)
     escalate_round(engine, round_date=ROUND, actor=ACTOR)
     with session_scope(engine) as session:
         set_escalation_status(
@@ -127,6 +147,7 @@ def test_escalation_commands(
     monkeypatch.setenv(
         "FORDELA_DATABASE_URL", approved_round.engine.url.render_as_string(hide_password=False)
     )
+    use_up_free_stock(approved_round.engine)
     escalate_round(approved_round.engine, round_date=ROUND, actor=ACTOR)
     runner = CliRunner()
     result = runner.invoke(main, ["escalation", "status", "ESK-20261124-IIR", "acknowledged"])

@@ -24,7 +24,13 @@ from jobs.documents.formatting import fmt_int
 from jobs.manifest_documents import build_manifest_documents
 from jobs.steps.escalate import escalate_round
 from jobs.steps.manifests import produce_manifests
-from tests.jobs.conftest import ACTOR, HOMES, ApprovedRound, build_approved_round
+from tests.jobs.conftest import (
+    ACTOR,
+    HOMES,
+    ApprovedRound,
+    build_approved_round,
+    use_up_free_stock,
+)
 
 
 def pdf_text(content: bytes) -> str:
@@ -153,6 +159,7 @@ def test_manifests_command_writes_pdfs_and_csvs(
 
 def test_producing_from_two_threads_at_once_gives_one_set(approved_round: ApprovedRound) -> None:
     engine = approved_round.engine
+    use_up_free_stock(engine)
     start = threading.Barrier(2)
     results: list[tuple[list[int], list[str]]] = []
 

@@ -27,7 +27,7 @@ from data.outbox import claim_due_messages, enqueue_message, get_message, list_m
 from jobs.outbox import drain_outbox
 from jobs.outbox_settings import OutboxSettings
 from jobs.steps.escalate import escalate_round
-from tests.jobs.conftest import ACTOR, ApprovedRound
+from tests.jobs.conftest import ACTOR, ApprovedRound, use_up_free_stock
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 KEYS = ["ESK-20261124-HAND", "ESK-20261124-IIR"]
@@ -98,6 +98,7 @@ def test_fails_twice_then_delivers_each_escalation_exactly_once(
     approved_round: ApprovedRound, receiver: Receiver
 ) -> None:
     engine = approved_round.engine
+    use_up_free_stock(engine)
     escalate_round(engine, round_date=approved_round.round_date, actor=ACTOR, now=T0)
     receiver.fail_first = 2
     config = settings(receiver.url)
@@ -129,6 +130,7 @@ def test_a_drainer_that_dies_after_sending_does_not_duplicate(
     approved_round: ApprovedRound, receiver: Receiver
 ) -> None:
     engine = approved_round.engine
+    use_up_free_stock(engine)
     escalate_round(engine, round_date=approved_round.round_date, actor=ACTOR, now=T0)
     config = settings(receiver.url)
 
@@ -161,6 +163,7 @@ def test_a_refused_message_is_dead_with_the_error_kept(
     approved_round: ApprovedRound, receiver: Receiver
 ) -> None:
     engine = approved_round.engine
+    use_up_free_stock(engine)
     escalate_round(engine, round_date=approved_round.round_date, actor=ACTOR, now=T0)
     receiver.fail_first, receiver.fail_status = 99, 422
     report = drain_outbox(engine, now=T0, settings=settings(receiver.url))

@@ -45,7 +45,7 @@ from jobs.outbox_settings import OutboxSettings
 from jobs.scheduler import Timetable, catch_up
 from jobs.steps.escalate import escalate_round
 from tests.conftest import postgres_url
-from tests.jobs.conftest import ACTOR, build_approved_round
+from tests.jobs.conftest import ACTOR, build_approved_round, use_up_free_stock
 from tests.jobs.cycle_rounds import prepared_round, run_python
 from tests.jobs.test_outbox import KEYS, Receiver, _handler
 from tests.resilience.helpers import SETTINGS, Landed, active_homes, find_report, own_engine, submit
@@ -274,6 +274,7 @@ def test_the_outbox_survives_its_receiver_down_for_an_hour(
     receiver = late_receiver.state
     config = OutboxSettings(endpoint=receiver.url)  # the default attempts and backoff
     approved = build_approved_round(fresh_engine)
+    use_up_free_stock(fresh_engine)
     t0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     escalate_round(fresh_engine, round_date=approved.round_date, actor=ACTOR, now=t0)
     attempts: Counter[int] = Counter()
