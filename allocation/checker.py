@@ -106,6 +106,10 @@ def _answered(
 
 def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     """Every violation of the allocation contract by `lines`; an empty list means accepted."""
+    if any(getattr(x, "delivered_item", None) not in (None, x.item) for x in lines) or any(
+        rule.enabled for rule in problem.policy.substitutes
+    ):
+        return _check_with_substitutes(problem, lines)
     policy = problem.policy
     packs_on = policy.whole_packs
     in_key_order = _key_order(problem)
@@ -277,3 +281,172 @@ def _can_free(
     where = np.searchsorted(members, asking)
     ok[where] = room_ok
     return ok
+
+
+def _check_with_substitutes(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
+    """The contract when substitutes may serve lines (docs/contract.md, "Substitutes").
+
+    Every permitted (need line, delivered item) pair is a row, answered or not: its packs claim
+    the need line's level with all its rows counted, and pack-stability is certified per
+    delivered item and per vehicle over rows. A line holding a substitute pack while its own
+    item has free packs that would serve it as well breaks the swap rule.
+    """
+    policy = problem.policy
+    packs_on = policy.whole_packs
+    item_of = {i.code: i for i in problem.items}
+    home_of = {h.id: h for h in problem.care_homes}
+    group_of = {m: k for k, g in enumerate(problem.capacity) for m in g.municipalities}
+    needs = sorted(problem.needs, key=_KEY)
+    line_of = {_KEY(n): j for j, n in enumerate(needs)}
+    rules = {(x.item, x.serves): x.factor for x in policy.substitutes if x.enabled}
+    out: list[Violation] = []
+    given: dict[tuple[int, str], float] = {}
+    for answer in lines:
+        delivered = getattr(answer, "delivered_item", None) or answer.item
+        j = line_of.get((answer.care_home, answer.item))
+        where = f"{answer.care_home}/{answer.item}"
+        if j is None:
+            out.append(Violation("lines", where, "answers no need line"))
+            continue
+        if delivered != answer.item and (delivered, answer.item) not in rules:
+            out.append(Violation("substitute", where, f"{delivered} may not serve {answer.item}"))
+            continue
+        if (j, delivered) in given:
+            out.append(Violation("lines", f"{where}→{delivered}", "answered more than once"))
+        given[(j, delivered)] = float(answer.quantity)
+    for j, need in enumerate(needs):
+        if (j, need.item) not in given:
+            out.append(Violation("lines", f"{need.care_home}/{need.item}", "is not answered"))
+    if out:
+        return out
+
+    asked_before, got_before = _memory_sorted(problem, needs)
+    row_line: list[int] = []
+    row_item: list[str] = []
+    row_factor: list[float] = []
+    for j, need in enumerate(needs):
+        row_line.append(j)
+        row_item.append(need.item)
+        row_factor.append(1.0)
+        for (sub, serves), times in sorted(rules.items()):
+            if serves == need.item:
+                row_line.append(j)
+                row_item.append(sub)
+                row_factor.append(times)
+    line = np.array(row_line, dtype=np.int64)
+    factor = np.array(row_factor)
+    x = np.array([given.get((j, d), 0.0) for j, d in zip(row_line, row_item, strict=True)])
+    unit_pack = np.array([float(item_of[d].pack_size) if packs_on else 1.0 for d in row_item])
+    litres = np.array([item_of[d].pack_volume_l / item_of[d].pack_size for d in row_item])
+    own_size = np.array([float(item_of[n.item].pack_size) for n in needs])
+    asked = np.array([float(n.requested) for n in needs])
+    r = np.ceil(asked / own_size) * own_size if packs_on else asked
+    weight = np.array([float(policy.weights[home_of[n.care_home].priority]) for n in needs])
+    if policy.fairness == "cover":
+        use = np.array([n.daily_use or 0.0 for n in needs])
+        use = np.where(use > 0, use, r)
+        on_hand = np.array([float(n.on_hand or 0) for n in needs])
+        a, s = weight * use, on_hand - np.maximum(asked_before - got_before, 0.0)
+    else:
+        a, s = weight * (r + asked_before), got_before
+    group = np.array(
+        [group_of.get(home_of[needs[j].care_home].municipality, -1) for j in row_line],
+        dtype=np.int64,
+    )
+    served = np.bincount(line, weights=factor * x, minlength=len(needs))
+
+    def name(k: int) -> str:
+        need = needs[row_line[k]]
+        return f"{need.care_home}/{need.item}→{row_item[k]}"
+
+    for k in np.flatnonzero((x < 0) | (x != np.round(x))).tolist():
+        out.append(Violation("units", name(k), f"q = {x[k]!r} is not a whole number ≥ 0"))
+    for k in np.flatnonzero(np.abs(x / unit_pack - np.round(x / unit_pack)) > 1e-9).tolist():
+        out.append(Violation("packs", name(k), f"q = {x[k]:g} is not whole packs"))
+    for j in np.flatnonzero(served > r + _tol(r)).tolist():
+        out.append(
+            Violation("bounds", f"{needs[j].care_home}/{needs[j].item}", "served beyond need")
+        )
+    codes = sorted(item_of)
+    stock = {st.item: st.quantity for st in problem.stock}
+    item_index = np.array([codes.index(d) for d in row_item], dtype=np.int64)
+    supply = np.array(
+        [
+            math.floor(
+                stock.get(c, 0)
+                * (1.0 - policy.reserve_fraction)
+                / (item_of[c].pack_size if packs_on else 1)
+                + 1e-9
+            )
+            * (item_of[c].pack_size if packs_on else 1)
+            for c in codes
+        ]
+    )
+    item_room = supply - np.bincount(item_index, weights=x, minlength=len(codes))
+    for i in np.flatnonzero(item_room < -_tol(supply)).tolist():
+        out.append(Violation("supply", codes[i], f"exceeded by {-item_room[i]:g}"))
+    cap = np.array([g.volume_l for g in problem.capacity], dtype=float)
+    boxed = (group >= 0) & (litres > 0)
+    gkey = np.where(boxed, group, cap.size)
+    group_room = np.r_[cap, np.inf] - np.bincount(gkey, weights=litres * x, minlength=cap.size + 1)
+    for g in np.flatnonzero(group_room[: cap.size] < -_tol(cap)).tolist():
+        out.append(Violation("capacity", problem.capacity[g].key, "exceeded"))
+    if out:
+        return out
+
+    row_key = np.arange(line.size, dtype=np.int64)  # rows are in line-key order, own first
+    claims = _Claims(
+        x,
+        unit_pack,
+        (s[line] + served[line] - factor * x) / factor,
+        a[line] / factor,
+        weight[line],
+        row_key,
+    )
+    is_open = served[line] + factor * unit_pack <= r[line] + 0.5
+    supply_ok = np.zeros(line.size, dtype=bool)
+    for i in range(len(codes)):
+        members = np.flatnonzero(item_index == i)
+        if members.size:
+            supply_ok[members] = _can_free(claims, members, is_open, item_room[i], unit_pack)
+    vehicle_ok = np.ones(line.size, dtype=bool)
+    for g in range(cap.size):
+        members = np.flatnonzero(gkey == g)
+        if members.size:
+            vehicle_ok[members] = _can_free(
+                claims, members, is_open, group_room[g], litres * unit_pack
+            )
+    for k in np.flatnonzero(is_open & supply_ok & vehicle_ok).tolist():
+        out.append(Violation("fairness", name(k), "not pack-stable: its next pack could be served"))
+    own_row = {j: k for k, j in reversed(list(enumerate(row_line)))}
+    for k in np.flatnonzero((factor > 0) & (x > 0.5)).tolist():
+        j = row_line[k]
+        o = own_row[j]
+        if o == k:
+            continue
+        need_units = factor[k] * unit_pack[k]
+        m = math.ceil(need_units / unit_pack[o] - 1e-9)
+        fits_item = item_room[item_index[o]] >= m * unit_pack[o] - 0.5
+        fits_line = served[j] - need_units + m * unit_pack[o] <= r[j] + 0.5
+        g = gkey[o]
+        freed = litres[k] * unit_pack[k] if gkey[k] == g else 0.0
+        fits_van = g == cap.size or group_room[g] + freed >= m * litres[o] * unit_pack[o] - 1e-9
+        if fits_item and fits_line and fits_van:
+            out.append(
+                Violation("substitution", name(k), "own item has free packs that would serve")
+            )
+    return out
+
+
+def _memory_sorted(problem: Problem, needs: list[Any]) -> tuple[FloatArray, FloatArray]:
+    """The memory window per need line, for needs in the given order."""
+    asked, got = np.zeros(len(needs)), np.zeros(len(needs))
+    if problem.policy.memory_rounds <= 0:
+        return asked, got
+    where = {_KEY(n): k for k, n in enumerate(needs)}
+    for row in problem.history:
+        k = where.get((row.care_home, row.item))
+        if k is not None:
+            asked[k] += row.requested
+            got[k] += row.received
+    return asked, got

@@ -33,11 +33,13 @@ MET, SUPPLY, CAPACITY = 0, 1, 2
 
 @dataclass(frozen=True, eq=False)
 class ContinuousPoint:
-    """The continuous fair point: quantity per line and the number of filling rounds / LPs."""
+    """The continuous fair point: served units per line and the number of filling rounds / LPs."""
 
     q: FloatArray
     rounds: int
     lp_count: int = 0
+    # Units delivered per delivery row (allocation.substitutes); None when rows are the lines.
+    x: FloatArray | None = None
 
 
 def _memberships(table: LineTable) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:

@@ -14,12 +14,14 @@ exactly that.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
 from allocation.levels import LineTable
-from allocation.model import Binding, ItemSummary, LineResult, Problem
+from allocation.model import Binding, Item, ItemSummary, LineResult, Problem
+from allocation.substitutes import Rows
 
 __all__ = ["bindings", "describe", "item_levels", "summarise"]
 
@@ -399,3 +401,104 @@ def summarise(
         )
         for i in range(n_items)
     )
+
+
+def describe_rows(
+    problem: Problem,
+    table: LineTable,
+    rows: Rows,
+    x_cont: FloatArray,
+    x: FloatArray,
+) -> tuple[tuple[LineResult, ...], tuple[ItemSummary, ...]]:
+    """Results when substitutes may serve lines: per need line its own row, then one row per
+    substitute delivered (`delivered_item`, quantity in the delivered item's units).
+
+    Levels, bindings and the line's explanation count every unit served; the first sentence
+    says what was delivered of each item.
+    """
+    served_cont = rows.served(x_cont, table.n)
+    served = rows.served(x, table.n)
+    lines, summaries = describe(problem, table, served_cont, served)
+    items = {i.code: i for i in problem.items}
+    out: list[LineResult] = []
+    delivered = np.bincount(rows.item, weights=x, minlength=len(table.items))
+    as_substitute = np.bincount(
+        rows.item[~rows.own], weights=x[~rows.own], minlength=len(table.items)
+    )
+    for j, line in enumerate(lines):
+        first, last = int(rows.start[j]), int(rows.start[j + 1])
+        subs = [k for k in range(first + 1, last) if x[k] > 0.5]
+        own_units = round(float(x[first]))
+        if not subs:
+            out.append(line)
+            continue
+        own = items[line.item]
+        parts_sv = [_delivered_sv(own_units, own, table.whole_packs)]
+        parts_en = [_delivered_en(own_units, own, table.whole_packs)]
+        extra: list[LineResult] = []
+        for k in subs:
+            sub = items[table.items[int(rows.item[k])]]
+            units = round(float(x[k]))
+            text_sv = f"{_delivered_sv(units, sub, table.whole_packs)} i stället för {own.code}"
+            text_en = f"{_delivered_en(units, sub, table.whole_packs)} instead of {own.code}"
+            parts_sv.append(text_sv)
+            parts_en.append(text_en)
+            factor = float(rows.factor[k])
+            digits = 0 if factor.is_integer() else 2
+            rule_sv = f"1 {sub.unit} {sub.code} ersätter {sv_number(factor, digits)} {own.unit}"
+            rule_en = f"1 {sub.unit} {sub.code} for {en_number(factor, digits)} {own.unit}"
+            extra.append(
+                replace(
+                    line,
+                    quantity=units,
+                    packs=units // sub.pack_size if table.whole_packs else None,
+                    delivered_item=sub.code,
+                    fair_share=round(float(x_cont[k]), 4),
+                    explanation_sv=f"{text_sv} ({rule_sv}).",
+                    explanation_en=f"{text_en} ({rule_en}).",
+                )
+            )
+        served_sv = f"{sv_number(served[j])} av {sv_number(table.r[j])} {own.unit} {own.code}"
+        served_en = f"{en_number(served[j])} of {en_number(table.r[j])} {own.unit} {own.code}"
+        head_sv = f"Ni fick {' och '.join(parts_sv)}, tillsammans {served_sv}."
+        head_en = f"You got {' and '.join(parts_en)}, together {served_en}."
+        out.append(
+            replace(
+                line,
+                quantity=own_units,
+                packs=own_units // own.pack_size if table.whole_packs else None,
+                fair_share=round(float(x_cont[first]), 4),
+                explanation_sv=f"{head_sv} {_after_first(line.explanation_sv)}".strip(),
+                explanation_en=f"{head_en} {_after_first(line.explanation_en)}".strip(),
+            )
+        )
+        out.extend(extra)
+    summaries = tuple(
+        replace(
+            s,
+            allocated=round(float(delivered[i])),
+            substituted=round(float(as_substitute[i])),
+        )
+        for i, s in enumerate(summaries)
+    )
+    return tuple(out), summaries
+
+
+def _delivered_sv(units: int, item: Item, packs_on: bool) -> str:
+    if packs_on:
+        packs = sv_number(units // item.pack_size)
+        return f"{packs} förp. {item.code} ({sv_number(units)} {item.unit})"
+    return f"{sv_number(units)} {item.unit} {item.code}"
+
+
+def _delivered_en(units: int, item: Item, packs_on: bool) -> str:
+    if packs_on:
+        packs = en_number(units // item.pack_size)
+        return f"{packs} packs of {item.code} ({en_number(units)} {item.unit})"
+    return f"{en_number(units)} {item.unit} {item.code}"
+
+
+def _after_first(text: str) -> str:
+    """The explanation without its first sentence (what was delivered, said anew)."""
+    cut = text.find(". ")
+    return text[cut + 2 :] if cut >= 0 else ""

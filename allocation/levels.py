@@ -59,6 +59,8 @@ class LineTable:
     cap: FloatArray  # per group, litres
     whole_packs: bool
     fairness: str
+    item_vol: FloatArray  # per item, litres per unit
+    item_pack: FloatArray  # per item, units per pack (1 when whole packs are off)
     past_requested: FloatArray  # memory window: units asked for (zeros when memory is off)
     past_received: FloatArray  # memory window: units delivered
 
@@ -165,6 +167,8 @@ def build_table(problem: Problem) -> LineTable:
         cap=np.array([g.volume_l for g in problem.capacity], dtype=np.float64),
         whole_packs=policy.whole_packs,
         fairness=policy.fairness,
+        item_vol=item_litres / item_pack,
+        item_pack=item_pack if policy.whole_packs else np.ones(len(items)),
         past_requested=past_requested,
         past_received=past_received,
     )

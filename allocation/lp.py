@@ -1,212 +1,479 @@
-"""The LP path: the same fair point as a sequence of LPs in PuLP (HiGHS, CBC as fallback).
+"""The LP path: the fair point over delivery rows as a sequence of LPs in HiGHS (through highspy).
 
-Each LP maximises the common level t of the lines still free to rise:
-    q_j ≥ a_j·t − b_j (level rows), 0 ≤ q_j ≤ r_j, Σ_item q ≤ supply, Σ_group vol·q ≤ capacity,
-with frozen lines fixed (they enter the rows as constants). After each LP, a line is frozen when
-it is full at t, or when its level row has a positive dual (then no fair point lets it rise above
-t: the duals combine the rows into a bound on those lines' levels). This repeats until no line
-is free. One small function per variable/constraint group; rows are named from integer indices,
-because PuLP mangles `-+[] ` in names and keys like `H-1` and `H_1` would collide.
+One model is built once and re-solved with changed bounds; HiGHS keeps its basis between solves,
+so every LP after the first is a warm start. Columns and rows, one function per group:
 
-The solver's status is never trusted alone: a time limit can come back as "Optimal", so
-`sol_status` is read too, and the caller runs the checker on the answer.
+    x_k   per delivery row k (line j, delivered item i, factor f): 0 ≤ x_k ≤ r_j / f_k
+    t     the common level of the lines still free to rise
+    level_j     Σ_k f_k·x_k − a_j·t ≥ −b_j     per free line (frozen: t's coefficient 0, ≥ served)
+    served_j    Σ_k f_k·x_k ≤ r_j              per line that a substitute may serve
+    supply_i    Σ x_k over rows of item i ≤ its supply
+    capacity_g  Σ vol_k·x_k over rows in vehicle g ≤ its litres
+    maximise t
+
+After each LP at level t*, every line that cannot rise is frozen at q_j(t*) = clamp(a_j·t* − b_j):
+lines full at t*; lines with a positive dual on their level row; lines all of whose rows lie in a
+limit that has run out. A limit that no substitute touches has run out when its lines at q_j(t*)
+use all of it (the exact path's rule, so one LP settles each distinct bottleneck); a limit that a
+substitute touches has run out when its dual is positive (then it binds in every optimum, and no
+line above t* holds any of it). The number of LPs is then about the number of distinct
+bottleneck levels, not the number of lines. With substitutes, a last LP keeps every line's level
+and uses as little substitution as possible (contract: docs/contract.md, "Substitutes").
+
+HiGHS prints nothing: its banner is written by the C++ constructor, so the one instance per thread
+is made with standard output pointed at /dev/null for that moment.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import highspy
 import numpy as np
 import numpy.typing as npt
-import pulp
 
 from allocation.errors import SolverFailed
 from allocation.exact import ContinuousPoint
 from allocation.levels import LineTable
+from allocation.substitutes import Rows, own_rows, row_litres, tight_groups
 
-__all__ = [
-    "add_allocation_vars",
-    "add_capacity_limits",
-    "add_level_rows",
-    "add_supply_limits",
-    "pick_solver",
-    "set_objective",
-    "solve_lp",
-]
+__all__ = ["SOLVER_NAME", "solve_lp"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+SOLVER_NAME = "HiGHS"
+_INF = highspy.kHighsInf
 _TOL = 1e-7
+_DUAL = 1e-9
+_SLACK = 1e-9  # relative: frozen bounds are eased by this much so float noise never infeasibles
+
+_local = threading.local()
 
 
-_IPM_FROM = 20_000  # free lines; measured: simplex 24 s, IPM 12 s on one 60k-line LP
+@contextmanager
+def _stdout_to_devnull() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
-def pick_solver(time_limit_s: float, size: int = 0) -> tuple[pulp.LpSolver, str]:
-    """HiGHS in-process through highspy; CBC when HiGHS is not available. Always time-limited.
-
-    These LPs are highly degenerate (one common level, many equal rows): HiGHS' interior point
-    method (with crossover, so duals stay exact) is about twice as fast as simplex from about
-    20k lines on, and slower below.
-    """
-    highs = pulp.getSolver("HiGHS", msg=False, timeLimit=time_limit_s)
-    if highs.available():
-        if size >= _IPM_FROM:
-            # Not a keyword: getSolver's own first parameter is called `solver`.
-            highs.optionsDict["solver"] = "ipm"
-        return highs, "HiGHS"
-    return pulp.getSolver("PULP_CBC_CMD", msg=False, timeLimit=time_limit_s), "CBC"
+def _highs() -> highspy.Highs:
+    """This thread's HiGHS instance, made once, silent, with an empty model."""
+    h: highspy.Highs | None = getattr(_local, "highs", None)
+    if h is None:
+        with _stdout_to_devnull():
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.setOptionValue("output_flag", False)
+        _local.highs = h
+    h.clearModel()
+    h.clearSolver()
+    return h
 
 
-def add_allocation_vars(
-    prob: pulp.LpProblem, table: LineTable, free: IntArray
-) -> tuple[dict[int, pulp.LpVariable], pulp.LpVariable]:
-    """q_j for the free lines (0 ≤ q_j ≤ r_j) and the common level t."""
-    q = {int(j): prob.add_variable(f"q_{j}", lowBound=0.0, upBound=float(table.r[j])) for j in free}
-    return q, prob.add_variable("t")
+@dataclass
+class _Csr:
+    """Rows of a constraint group in compressed sparse row form, with their bounds."""
+
+    lower: FloatArray
+    upper: FloatArray
+    starts: IntArray
+    index: IntArray
+    value: FloatArray
+
+    def add_to(self, h: highspy.Highs) -> int:
+        """Append these rows to the model; returns the index of the first."""
+        first = int(h.getNumRow())
+        if self.lower.size:
+            h.addRows(
+                int(self.lower.size),
+                self.lower,
+                self.upper,
+                int(self.index.size),
+                self.starts.astype(np.int32),
+                self.index.astype(np.int32),
+                self.value,
+            )
+        return first
 
 
-def add_level_rows(
-    prob: pulp.LpProblem,
-    table: LineTable,
-    q: dict[int, pulp.LpVariable],
-    t: pulp.LpVariable,
-) -> dict[int, pulp.LpConstraint]:
-    """q_j − a_j·t ≥ −b_j for each free line: it rises with the common level."""
-    rows: dict[int, pulp.LpConstraint] = {}
-    for j, var in q.items():
-        expr = pulp.LpAffineExpression({var: 1.0, t: -float(table.a[j])})
-        row = pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=-float(table.b[j]))
-        prob.addConstraint(row, f"level_{j}")
-        rows[j] = row
-    return rows
+def _grouped(key: IntArray, cols: IntArray, coef: FloatArray, n_keys: int) -> _Csr:
+    """One row per key 0..n_keys−1 over (key, column, coefficient) triples; bounds left open."""
+    order = np.lexsort((cols, key))
+    key, cols, coef = key[order], cols[order], coef[order]
+    starts = np.searchsorted(key, np.arange(n_keys)).astype(np.int64)
+    return _Csr(np.full(n_keys, -_INF), np.full(n_keys, _INF), starts, cols, coef)
 
 
-def _limit_rows(
-    prob: pulp.LpProblem,
-    prefix: str,
-    key: IntArray,
-    coef: FloatArray,
-    size: FloatArray,
-    fixed: FloatArray,
-    q: dict[int, pulp.LpVariable],
-) -> None:
-    """Σ coef·q over free lines ≤ size − (what fixed lines already use), one row per key."""
-    terms: dict[int, dict[pulp.LpVariable, float]] = {}
-    for j, var in q.items():
-        if key[j] >= 0 and coef[j] > 0:
-            terms.setdefault(int(key[j]), {})[var] = float(coef[j])
-    for k in sorted(terms):
-        row = pulp.LpConstraint(
-            pulp.LpAffineExpression(terms[k]), pulp.LpConstraintLE, rhs=float(size[k] - fixed[k])
-        )
-        prob.addConstraint(row, f"{prefix}_{k}")
+@dataclass
+class _Part:
+    """The lines and rows this LP solves, and what lines frozen outside it already use."""
+
+    table: LineTable
+    rows: Rows
+    lines: IntArray  # free lines, ascending
+    cols: IntArray  # delivery rows with a column, ascending; column c is row cols[c]
+    item_left: FloatArray  # per item, supply left for the columns
+    group_left: FloatArray  # per group, litres left for the columns (inf when never tight)
+    flexible: BoolArray  # per line
 
 
-def add_supply_limits(
-    prob: pulp.LpProblem, table: LineTable, q: dict[int, pulp.LpVariable], fixed_q: FloatArray
-) -> None:
-    """Σ q_j over an item's free lines ≤ its supply less what its frozen lines hold."""
-    held = np.bincount(table.item, weights=fixed_q, minlength=len(table.items))
-    _limit_rows(
-        prob, "supply", table.item, np.ones(table.n), table.supply, held.astype(np.float64), q
+def add_row_columns(h: highspy.Highs, part: _Part) -> int:
+    """x_k for every row of a free line (0 ≤ x_k ≤ r_j/f_k), then t (free); returns t's column."""
+    t, rows = part.table, part.rows
+    upper = t.r[rows.line[part.cols]] / rows.factor[part.cols]
+    h.addVars(int(part.cols.size), np.zeros(part.cols.size), upper)
+    h.addVars(1, np.array([-_INF]), np.array([_INF]))
+    return int(part.cols.size)
+
+
+def level_rows(part: _Part, t_col: int) -> _Csr:
+    """Σ f·x − a·t ≥ −b per free line: it rises with the common level."""
+    t, rows = part.table, part.rows
+    position = np.searchsorted(part.lines, rows.line[part.cols])
+    key = np.concatenate([position, np.arange(part.lines.size)])
+    cols = np.concatenate([np.arange(part.cols.size), np.full(part.lines.size, t_col)])
+    coef = np.concatenate([rows.factor[part.cols], -t.a[part.lines]])
+    csr = _grouped(key, cols, coef, part.lines.size)
+    csr.lower = -t.b[part.lines]
+    return csr
+
+
+def served_caps(part: _Part) -> tuple[_Csr, IntArray]:
+    """Σ f·x ≤ r per free line that a substitute may serve (its own row has the bound alone)."""
+    t, rows = part.table, part.rows
+    capped = part.lines[part.flexible[part.lines]]
+    take = np.isin(rows.line[part.cols], capped)
+    key = np.searchsorted(capped, rows.line[part.cols][take])
+    csr = _grouped(key, np.flatnonzero(take), rows.factor[part.cols][take], capped.size)
+    csr.upper = t.r[capped].astype(np.float64)
+    return csr, capped
+
+
+def supply_limits(part: _Part) -> tuple[_Csr, IntArray]:
+    """Σ x over the columns of an item ≤ what is left of its supply, for items that can run out."""
+    item = part.rows.item[part.cols]
+    asked = np.bincount(
+        item,
+        weights=part.table.r[part.rows.line[part.cols]] / part.rows.factor[part.cols],
+        minlength=len(part.table.items),
     )
+    scarce = np.flatnonzero(asked > part.item_left * (1 + 1e-12) + 1e-9)
+    take = np.isin(item, scarce)
+    key = np.searchsorted(scarce, item[take])
+    csr = _grouped(key, np.flatnonzero(take), np.ones(int(take.sum())), scarce.size)
+    csr.upper = part.item_left[scarce]
+    return csr, scarce
 
 
-def add_capacity_limits(
-    prob: pulp.LpProblem, table: LineTable, q: dict[int, pulp.LpVariable], fixed_q: FloatArray
-) -> None:
-    """Σ vol_j·q_j over a group's free lines ≤ its capacity less what its frozen lines use."""
-    grouped = table.group >= 0
-    held = np.bincount(
-        table.group[grouped], weights=(table.vol * fixed_q)[grouped], minlength=len(table.groups)
-    )
-    _limit_rows(prob, "capacity", table.group, table.vol, table.cap, held.astype(np.float64), q)
+def capacity_limits(part: _Part) -> tuple[_Csr, IntArray]:
+    """Σ vol·x over the columns in a vehicle that can run out ≤ the litres left in it."""
+    t, rows = part.table, part.rows
+    line = rows.line[part.cols]
+    vol = row_litres(t, rows)[part.cols]
+    boxed = (t.group[line] >= 0) & (vol > 0)
+    group = np.where(boxed, t.group[line], 0)
+    boxed &= np.isfinite(np.r_[part.group_left, np.inf][np.where(boxed, group, -1)])
+    tight = np.flatnonzero(np.isfinite(part.group_left))
+    take = boxed & np.isin(group, tight)
+    key = np.searchsorted(tight, group[take])
+    csr = _grouped(key, np.flatnonzero(take), vol[take], tight.size)
+    csr.upper = part.group_left[tight]
+    return csr, tight
 
 
-def set_objective(prob: pulp.LpProblem, t: pulp.LpVariable) -> None:
+def set_objective(h: highspy.Highs, t_col: int) -> None:
     """Maximise the common level."""
-    prob.setObjective(pulp.LpAffineExpression({t: 1.0}))
+    h.changeColCost(t_col, 1.0)
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
 
 
-def _solve_one(
-    table: LineTable,
-    free: IntArray,
-    fixed_q: FloatArray,
-    solver: pulp.LpSolver,
-    round_no: int,
-    keep_lp_dir: Path | None,
-) -> tuple[float, dict[int, float], dict[int, float]]:
-    prob = pulp.LpProblem(f"fair_level_{round_no}", pulp.LpMaximize)
-    q, t = add_allocation_vars(prob, table, free)
-    rows = add_level_rows(prob, table, q, t)
-    add_supply_limits(prob, table, q, fixed_q)
-    add_capacity_limits(prob, table, q, fixed_q)
-    set_objective(prob, t)
-    if keep_lp_dir is not None:
-        keep_lp_dir.mkdir(parents=True, exist_ok=True)
-        prob.writeLP(str(keep_lp_dir / f"fair_level_{round_no:03d}.lp"))
-    status = prob.solve(solver)
-    if status != pulp.LpStatusOptimal or prob.sol_status != pulp.LpSolutionOptimal:
-        raise SolverFailed(
-            f"LP {round_no}: solver status {pulp.LpStatus.get(status, status)}, solution "
-            f"{pulp.LpSolution.get(prob.sol_status, prob.sol_status)} (time limit or infeasible)"
-        )
-    level = float(t.varValue if t.varValue is not None else 0.0)
-    values = {j: float(v.varValue or 0.0) for j, v in q.items()}
-    duals = {j: abs(float(row.pi or 0.0)) for j, row in rows.items()}
-    return level, values, duals
+def _name_rows(h: highspy.Highs, prefix: str, first: int, keys: IntArray) -> None:
+    for offset, key in enumerate(keys.tolist()):
+        h.passRowName(first + offset, f"{prefix}_{key}")
 
 
-def _in_a_scarce_limit(table: LineTable) -> npt.NDArray[np.bool_]:
-    """Lines of an item, or in a capacity group, whose full requests do not fit in it."""
-    asked = np.bincount(table.item, weights=table.r, minlength=len(table.items))
-    scarce_item = asked > table.supply * (1 + 1e-12) + 1e-9
-    boxed = (table.group >= 0) & (table.vol > 0)
-    litres = np.bincount(
-        table.group[boxed], weights=(table.vol * table.r)[boxed], minlength=len(table.groups)
-    )
-    scarce_group = np.r_[litres > table.cap * (1 + 1e-12) + 1e-9, False]
-    gkey = np.where(boxed, table.group, len(table.groups))
-    return np.asarray(scarce_item[table.item] | scarce_group[gkey], dtype=np.bool_)
+@dataclass
+class _Limits:
+    """Which limits a line's rows sit in, for deciding that a line cannot rise."""
+
+    supply_row: IntArray  # per column: its item's supply row in the model, −1 when none
+    capacity_row: IntArray  # per column: its vehicle's row, −1 when none
+    touched: BoolArray  # per model row: a column of a flexible line is in it
 
 
 def solve_lp(
-    table: LineTable, *, time_limit_s: float = 60.0, keep_lp_dir: Path | None = None
+    table: LineTable,
+    rows: Rows | None = None,
+    *,
+    part: BoolArray | None = None,
+    time_limit_s: float = 60.0,
+    keep_lp_dir: Path | None = None,
 ) -> tuple[ContinuousPoint, str]:
     """The continuous fair point by a sequence of LPs; returns it and the solver's name.
 
-    `time_limit_s` bounds the whole sequence: each LP gets what is left of it.
+    `rows` (default: each line's own item only) says what may serve each line; `part` limits the
+    LPs to some lines (the others get 0 here: the caller solves them exactly). The returned
+    point's `q` is served units per line, `x` units delivered per row. `time_limit_s` bounds the
+    whole sequence.
     """
     deadline = time.monotonic() + time_limit_s
-    name = pick_solver(time_limit_s)[1]
-    q_final = np.zeros(table.n)
-    # Lines in no limit that can run out (everything asked of it fits) are met in full without
-    # an LP: plentiful items then cost nothing.
-    frozen = ~_in_a_scarce_limit(table)
-    q_final[frozen] = table.r[frozen]
-    rounds = 0
-    while not frozen.all():
-        rounds += 1
-        left = deadline - time.monotonic()
+    rows = rows if rows is not None else own_rows(table)
+    n = table.n
+    inside = np.ones(n, dtype=bool) if part is None else part.copy()
+    q = np.zeros(n)
+    x = np.zeros(rows.n)
+    flexible = np.diff(rows.start) > 1
+    tight_g = tight_groups(table, rows)
+    free, item_left, group_left = _freeze_plentiful(table, rows, inside, tight_g, q, x)
+    if not free.any():
+        return ContinuousPoint(q=q, rounds=0, lp_count=0, x=x), SOLVER_NAME
+    lines = np.flatnonzero(free)
+    cols = np.flatnonzero(free[rows.line])
+    # A substitute whose item has nothing left for the free lines cannot serve them.
+    cols = cols[rows.own[cols] | (item_left[rows.item[cols]] > 0)]
+    model = _Part(table, rows, lines, cols, item_left, group_left, flexible)
+    h = _highs()
+    t_col = add_row_columns(h, model)
+    level_first = level_rows(model, t_col).add_to(h)
+    caps, capped = served_caps(model)
+    caps_first = caps.add_to(h)
+    supply, scarce = supply_limits(model)
+    supply_first = supply.add_to(h)
+    capacity, tight = capacity_limits(model)
+    capacity_first = capacity.add_to(h)
+    set_objective(h, t_col)
+    if keep_lp_dir is not None:
+        _name_rows(h, "level", level_first, lines)
+        _name_rows(h, "served", caps_first, capped)
+        _name_rows(h, "supply", supply_first, scarce)
+        _name_rows(h, "capacity", capacity_first, tight)
+    limits = _limits(model, supply, scarce, supply_first, capacity, tight, capacity_first)
+    fill = _Filling(h, model, t_col, level_first, limits, deadline, time_limit_s, keep_lp_dir)
+    served = fill.run()
+    q[lines] = served
+    x[cols] = fill.split(served)
+    return ContinuousPoint(q=q, rounds=fill.count, lp_count=fill.count, x=x), SOLVER_NAME
+
+
+def _freeze_plentiful(
+    table: LineTable,
+    rows: Rows,
+    inside: BoolArray,
+    tight_g: BoolArray,
+    q: FloatArray,
+    x: FloatArray,
+) -> tuple[BoolArray, FloatArray, FloatArray]:
+    """Meet in full, by their own item, the lines in no limit that can run out.
+
+    An item can run out when its own lines and every line it may serve could ask for more than
+    its supply; such items, and vehicles that can run out, keep their lines for the LPs.
+    Returns the lines left free, and per item and vehicle what is left for them.
+    """
+    n_items = len(table.items)
+    row_in = inside[rows.line]
+    asked = np.bincount(
+        rows.item[row_in],
+        weights=(table.r[rows.line] / rows.factor)[row_in],
+        minlength=n_items,
+    )
+    scarce_item = asked > table.supply * (1 + 1e-12) + 1e-9
+    boxed = (table.group >= 0) & (table.vol > 0)
+    in_tight = boxed & np.r_[tight_g, False][np.where(boxed, table.group, tight_g.size)]
+    free = inside & (scarce_item[table.item] | in_tight)
+    met = inside & ~free
+    q[met] = table.r[met]
+    x[rows.start[:-1][met]] = table.r[met]  # the own row comes first
+    item_left = table.supply - np.bincount(table.item[met], weights=q[met], minlength=n_items)
+    n_groups = len(table.groups)
+    used = np.bincount(
+        table.group[met & boxed], weights=(table.vol * q)[met & boxed], minlength=n_groups
+    )
+    group_left = np.where(tight_g, table.cap - used, np.inf)
+    return free, item_left, group_left
+
+
+def _limits(
+    part: _Part,
+    supply: _Csr,
+    scarce: IntArray,
+    supply_first: int,
+    capacity: _Csr,
+    tight: IntArray,
+    capacity_first: int,
+) -> _Limits:
+    t, rows = part.table, part.rows
+    n_cols = part.cols.size
+    supply_row = np.full(n_cols, -1, dtype=np.int64)
+    for k in range(scarce.size):
+        supply_row[supply.index[supply.starts[k] : _end(supply, k)]] = supply_first + k
+    capacity_row = np.full(n_cols, -1, dtype=np.int64)
+    for k in range(tight.size):
+        capacity_row[capacity.index[capacity.starts[k] : _end(capacity, k)]] = capacity_first + k
+    touched = np.zeros(capacity_first + tight.size + 1, dtype=bool)
+    flex_col = part.flexible[rows.line[part.cols]]
+    touched[supply_row[flex_col & (supply_row >= 0)]] = True
+    touched[capacity_row[flex_col & (capacity_row >= 0)]] = True
+    del t
+    return _Limits(supply_row, capacity_row, touched)
+
+
+def _end(csr: _Csr, k: int) -> int:
+    return int(csr.starts[k + 1]) if k + 1 < csr.starts.size else int(csr.index.size)
+
+
+class _Filling:
+    """Progressive filling by re-solving one model: raise t, freeze what cannot rise, repeat."""
+
+    def __init__(
+        self,
+        h: highspy.Highs,
+        part: _Part,
+        t_col: int,
+        level_first: int,
+        limits: _Limits,
+        deadline: float,
+        time_limit_s: float,
+        keep_lp_dir: Path | None,
+    ) -> None:
+        self.h, self.part, self.t_col = h, part, t_col
+        self.level_first = level_first
+        self.limits = limits
+        self.deadline, self.time_limit_s = deadline, time_limit_s
+        self.keep_lp_dir = keep_lp_dir
+        self.count = 0
+        t, rows = part.table, part.rows
+        self.col_line = np.searchsorted(part.lines, rows.line[part.cols])
+        self.col_factor = rows.factor[part.cols]
+        self.col_vol = row_litres(t, rows)[part.cols]
+        self.line_flexible = part.flexible[part.lines]
+        # A column's bound is fixed once its line freezes, unless a substitute may serve the line.
+        self.fixed_col = np.zeros(part.cols.size, dtype=bool)
+        self.row_upper = self._row_uppers()
+
+    def _row_uppers(self) -> FloatArray:
+        n_rows = int(self.h.getNumRow())
+        lp = self.h.getLp()
+        return np.asarray(lp.row_upper_, dtype=np.float64)[:n_rows]
+
+    def _solve(self) -> tuple[float, FloatArray, FloatArray]:
+        self.count += 1
+        left = self.deadline - time.monotonic()
         if left <= 0:
             raise SolverFailed(
-                f"LP time limit of {time_limit_s:g} s reached after {rounds - 1} LPs"
+                f"LP time limit of {self.time_limit_s:g} s reached after {self.count - 1} LPs"
             )
-        free = np.flatnonzero(~frozen)
-        solver = pick_solver(left, free.size)[0]
-        level, values, duals = _solve_one(table, free, q_final, solver, rounds, keep_lp_dir)
-        # The LP's own q values are not needed: the common level fixes every frozen line.
-        del values
-        full_level = (table.b[free] + table.r[free]) / table.a[free]
-        dual = np.array([duals[int(j)] for j in free])
-        # Full at t (cannot rise further), or blocked (positive dual on its level row).
-        stop = (full_level <= level * (1 + _TOL) + _TOL) | (dual > 1e-9)
-        if not stop.any():
-            raise SolverFailed(f"LP {rounds}: no line could be frozen at level {level:g}")
-        chosen = free[stop]
-        # A frozen line sits exactly on the common level curve (or full, or not yet started).
-        q_final[chosen] = np.clip(table.a[chosen] * level - table.b[chosen], 0.0, table.r[chosen])
-        frozen[chosen] = True
-    return ContinuousPoint(q=q_final, rounds=rounds, lp_count=rounds), name
+        h = self.h
+        h.setOptionValue("time_limit", float(left))
+        if self.keep_lp_dir is not None:
+            self.keep_lp_dir.mkdir(parents=True, exist_ok=True)
+            h.writeModel(str(self.keep_lp_dir / f"fair_level_{self.count:03d}.lp"))
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolverFailed(
+                f"LP {self.count}: solver status {h.modelStatusToString(status)} "
+                "(time limit or infeasible)"
+            )
+        solution = h.getSolution()
+        values = np.asarray(solution.col_value, dtype=np.float64)
+        duals = np.abs(np.asarray(solution.row_dual, dtype=np.float64))
+        return float(values[self.t_col]), values[: self.t_col], duals
+
+    def run(self) -> FloatArray:
+        """Served units per free line at the fair point."""
+        t = self.part.table
+        lines = self.part.lines
+        a, b, r = t.a[lines], t.b[lines], t.r[lines]
+        served = np.zeros(lines.size)
+        frozen = np.zeros(lines.size, dtype=bool)
+        while not frozen.all():
+            level, _, duals = self._solve()
+            at_level = np.clip(a * level - b, 0.0, r)
+            full = (b + r) / a <= level * (1 + _TOL) + _TOL
+            level_dual = duals[self.level_first : self.level_first + lines.size] > _DUAL
+            blocked = self._blocked(at_level, frozen, served, duals)
+            stop = ~frozen & (full | level_dual | blocked)
+            if not stop.any():
+                raise SolverFailed(f"LP {self.count}: no line could be frozen at level {level:g}")
+            served[stop] = at_level[stop]
+            frozen |= stop
+            self._freeze(np.flatnonzero(stop), at_level)
+        return served
+
+    def _blocked(
+        self, at_level: FloatArray, frozen: BoolArray, served: FloatArray, duals: FloatArray
+    ) -> BoolArray:
+        """Free lines all of whose columns lie in a limit that has run out at this level."""
+        lim = self.limits
+        n_model_rows = self.row_upper.size
+        # What each column uses when its line sits at q_j(t*) (frozen: at what it was given).
+        amount = np.where(frozen, served, at_level)[self.col_line] / self.col_factor
+        used = np.zeros(n_model_rows)
+        s = lim.supply_row >= 0
+        np.add.at(used, lim.supply_row[s], amount[s])
+        c = lim.capacity_row >= 0
+        np.add.at(used, lim.capacity_row[c], (amount * self.col_vol)[c])
+        finite = np.isfinite(self.row_upper)
+        room = np.where(finite, self.row_upper, 0.0)
+        ran_out = finite & (used >= room - 1e-9 * np.maximum(1.0, np.abs(room)))
+        out = np.where(lim.touched[:n_model_rows], duals > _DUAL, ran_out)
+        col_out = np.zeros(self.col_line.size, dtype=bool)
+        col_out[s] = out[lim.supply_row[s]]
+        col_out[c] |= out[lim.capacity_row[c]]
+        # A line is blocked when none of its columns is free of a limit that ran out.
+        open_col = np.bincount(self.col_line, weights=~col_out, minlength=frozen.size)
+        return np.asarray(open_col == 0, dtype=np.bool_)
+
+    def _freeze(self, stop: IntArray, at_level: FloatArray) -> None:
+        h = self.h
+        value = at_level[stop]
+        eased = value * (1 - _SLACK) - _SLACK
+        rows = (self.level_first + stop).astype(np.int32)
+        for row in rows.tolist():
+            h.changeCoeff(row, self.t_col, 0.0)
+        h.changeRowsBounds(  # type: ignore[attr-defined]int(rows.size), rows, np.maximum(eased, 0.0), np.full(rows.size, _INF))
+        # Lines no substitute may serve: their one column is fixed too, which HiGHS' presolve
+        # and the warm start both like.
+        single = stop[~self.line_flexible[stop]]
+        if single.size:
+            cols = np.flatnonzero(np.isin(self.col_line, single)).astype(np.int32)
+            fixed = at_level[self.col_line[cols]]
+            h.changeColsBounds(
+                int(cols.size), cols, np.maximum(fixed * (1 - _SLACK) - _SLACK, 0.0), fixed
+            )
+            self.fixed_col[cols] = True
+
+    def split(self, served: FloatArray) -> FloatArray:
+        """Units per column: with substitutes, the split that keeps every line's served units
+        and substitutes as little as possible; without, each line's served units."""
+        if not self.line_flexible.any():
+            return np.asarray(served[self.col_line], dtype=np.float64)
+        h = self.h
+        lines = np.arange(served.size, dtype=np.int32) + self.level_first
+        h.changeRowsBounds(  # type: ignore[attr-defined]
+            int(lines.size), lines, np.maximum(served * (1 - _SLACK) - _SLACK, 0.0), served
+        )
+        h.changeColCost(self.t_col, 0.0)
+        rows = self.part.rows
+        substitute = ~rows.own[self.part.cols]
+        cols = np.flatnonzero(substitute).astype(np.int32)
+        h.changeColsCost(int(cols.size), cols, self.col_factor[cols])
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        _, values, _ = self._solve()
+        return np.asarray(np.maximum(values, 0.0), dtype=np.float64)

@@ -11,14 +11,18 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
+
 from allocation.bulk import paused_gc
 from allocation.checker import check
 from allocation.errors import AllocationError, CheckFailed
 from allocation.exact import ContinuousPoint, solve_exact
-from allocation.explain import describe
-from allocation.levels import build_table
+from allocation.explain import describe, describe_rows
+from allocation.levels import LineTable, build_table
 from allocation.model import AllocationResult, Problem, SolveStats
 from allocation.packs import round_to_packs
+from allocation.substitute_packs import round_rows
+from allocation.substitutes import Rows, build_rows, linked_lines, tight_groups
 from allocation.validate import validate
 
 __all__ = ["METHODS", "solve"]
@@ -66,6 +70,11 @@ def _solve(
     started = time.perf_counter()
     validate(problem)
     table = build_table(problem)
+    rows = build_rows(table, problem.policy)
+    if rows.any_substitute:
+        return _solve_with_substitutes(
+            problem, table, rows, method, started, time_limit_s, keep_lp_dir
+        )
     used = "exact" if method == "exact" or (method == "auto" and _exact_allowed(problem)) else "lp"
     point: ContinuousPoint
     if used == "exact":
@@ -75,6 +84,7 @@ def _solve(
         point, solver = _lp_module().solve_lp(
             table, time_limit_s=time_limit_s, keep_lp_dir=keep_lp_dir
         )
+        solver = "HiGHS"
     # Whole units always: without whole packs a pack is one unit (contract v2).
     q = round_to_packs(table, point.q)
     lines, items = describe(problem, table, point.q, q)
@@ -91,4 +101,49 @@ def _solve(
     )
     return AllocationResult(
         status="ok", method=used, round=problem.round, lines=lines, items=items, stats=stats
+    )
+
+
+def _solve_with_substitutes(
+    problem: Problem,
+    table: LineTable,
+    rows: Rows,
+    method: str,
+    started: float,
+    time_limit_s: float,
+    keep_lp_dir: Path | None,
+) -> AllocationResult:
+    """Substitutes on: the lines they tie together (and their shared vehicles) by LPs, the rest
+    by the exact path; the parts share no limit that can run out, so they join as they are."""
+    if method == "exact":
+        raise AllocationError("the exact path cannot share out substitutes: use method auto or lp")
+    tight = tight_groups(table, rows)
+    linked = linked_lines(table, rows, tight)
+    rest = solve_exact(table)
+    point, solver = _lp_module().solve_lp(
+        table, rows, part=linked, time_limit_s=time_limit_s, keep_lp_dir=keep_lp_dir
+    )
+    assert point.x is not None
+    q_cont = np.where(linked, point.q, rest.q)
+    q = round_to_packs(table, q_cont)
+    x = round_rows(table, rows, np.flatnonzero(linked), tight, point.x)
+    own_first = rows.start[:-1]
+    alone = ~linked
+    x[own_first[alone]] = q[alone]
+    x_cont = point.x.copy()
+    x_cont[own_first[alone]] = rest.q[alone]
+    lines, items = describe_rows(problem, table, rows, x_cont, x)
+    violations = check(problem, lines)
+    if violations:
+        raise CheckFailed(violations)
+    stats = SolveStats(
+        method="lp",
+        seconds=time.perf_counter() - started,
+        lp_count=point.lp_count,
+        solver=solver,
+        checker="passed",
+        iterations=point.rounds,
+    )
+    return AllocationResult(
+        status="ok", method="lp", round=problem.round, lines=lines, items=items, stats=stats
     )
