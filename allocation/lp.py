@@ -447,7 +447,10 @@ class _Filling:
         rows = (self.level_first + stop).astype(np.int32)
         for row in rows.tolist():
             h.changeCoeff(row, self.t_col, 0.0)
-        h.changeRowsBounds(  # type: ignore[attr-defined]int(rows.size), rows, np.maximum(eased, 0.0), np.full(rows.size, _INF))
+        lower = np.maximum(eased, 0.0)
+        h.changeRowsBounds(  # type: ignore[attr-defined]
+            int(rows.size), rows, lower, np.full(rows.size, _INF)
+        )
         # Lines no substitute may serve: their one column is fixed too, which HiGHS' presolve
         # and the warm start both like.
         single = stop[~self.line_flexible[stop]]
