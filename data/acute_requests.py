@@ -17,6 +17,7 @@ from data.access import home_filter
 from data.audit import record_audit
 from data.errors import Conflict, Issue, NotFound, ValidationFailed
 from data.models import AcuteRequest, CareHome, Item, Situation, User
+from data.notifications import queue_acute_notices
 
 __all__ = [
     "MAX_ACUTE_QUANTITY",
@@ -90,6 +91,7 @@ def file_acute_request(
         details={"care_home": care_home_id, "item": item_code, "quantity": quantity},
         now=now,
     )
+    queue_acute_notices(session, request=request, now=now)  # the county hears of it by e-mail
     return request
 
 

@@ -10,6 +10,8 @@ exactly one run). Jobs, each a thin function that calls a step:
   whether the day has 23, 24 or 25 hours);
 - ``auto-approve`` at ``FORDELA_AUTO_APPROVE_AT`` when set (off by default): approve the round's
   draft, then produce the manifests and escalate;
+- ``reminders`` at the cut-off less ``FORDELA_NOTIFY_REMIND_BEFORE_CUTOFF_MIN`` (default 60 min):
+  e-mail to municipal coordinators about their homes that have not reported;
 - ``outbox`` every ``FORDELA_OUTBOX_EVERY_S`` seconds (IntervalTrigger);
 - ``documents`` every 30 s: the approved rounds' pick lists and delivery notes not yet rendered
   are rendered once and stored (``jobs.stored_documents``), off the approval's path.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import logging
 import signal
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -42,6 +44,7 @@ from data.errors import DataError
 from data.run_snapshot import NoReports
 from data.runs import RoundApproved, list_round_runs
 from data.settings import Settings
+from jobs.notifications import NotifySettings, remind_missing_reports, reminder_time
 from jobs.outbox import drain_outbox
 from jobs.settings import CycleSettings, in_dst_hour
 from jobs.steps.allocate import allocate_round
@@ -62,6 +65,8 @@ __all__ = [
     "check_timetable",
     "cutoff_trigger",
     "outbox_job",
+    "reminder_at",
+    "reminder_job",
     "run_scheduler",
 ]
 
@@ -85,8 +90,19 @@ class Timetable:
     cycle: CycleSettings = field(default_factory=CycleSettings)
 
 
+def reminder_at(timetable: Timetable) -> time:
+    """When the reminder about homes that have not reported runs (the cut-off less its lead)."""
+    return reminder_time(timetable.settings, NotifySettings())
+
+
 def check_timetable(timetable: Timetable) -> None:
-    """Refuse a cut-off or approval time in the 02:00–03:00 local hour."""
+    """Refuse a cut-off, approval or reminder time in the 02:00–03:00 local hour."""
+    remind = reminder_at(timetable)
+    if in_dst_hour(remind):
+        raise ScheduleError(
+            f"the reminder {remind:%H:%M} is in the 02:00–03:00 hour; choose another lead time"
+            " (FORDELA_NOTIFY_REMIND_BEFORE_CUTOFF_MIN)"
+        )
     if in_dst_hour(timetable.settings.cutoff):
         raise ScheduleError(
             f"the cut-off {timetable.settings.cutoff:%H:%M} is in the 02:00–03:00 hour, which the"
@@ -160,6 +176,13 @@ def outbox_job(engine: Engine, now: datetime | None = None) -> None:
     log.debug("outbox: %s", report)
 
 
+def reminder_job(engine: Engine, timetable: Timetable, now: datetime | None = None) -> int:
+    """Queue the e-mails to municipal coordinators about homes that have not reported."""
+    queued = remind_missing_reports(engine, now=now, settings=timetable.settings)
+    log.info("reminders: %d queued", queued)
+    return queued
+
+
 def catch_up(engine: Engine, timetable: Timetable, now: datetime | None = None) -> list[str]:
     """Run what the scheduler missed today while it was down; the names of the jobs run."""
     check_timetable(timetable)
@@ -214,6 +237,17 @@ def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
             max_instances=1,
             misfire_grace_time=cycle.allocation_grace_s,
         )
+    remind = reminder_at(timetable)
+    scheduler.add_job(
+        reminder_job,
+        CronTrigger(hour=remind.hour, minute=remind.minute, timezone=settings.zone),
+        args=(engine, timetable),
+        id="reminders",
+        name="remind municipalities of homes that have not reported",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=OUTBOX_GRACE_S,
+    )
     scheduler.add_job(
         outbox_job,
         IntervalTrigger(seconds=cycle.outbox_every_s, timezone=settings.zone),

@@ -18,6 +18,7 @@ from allocation import Policy
 from data.clock import resolve_now
 from data.db import session_scope
 from data.runs import get_run, list_round_runs
+from jobs.notifications import notify_round_approved
 from jobs.settings import CycleSettings
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
@@ -65,7 +66,8 @@ def after_approval(
     now: datetime | None = None,
     summary: DaySummary | None = None,
 ) -> tuple[list[int], list[str]]:
-    """What approval triggers: the manifests, then the escalations (each its own transaction)."""
+    """What approval triggers: the manifests, the escalations, then the care-home managers'
+    e-mails (``jobs.notifications``), each its own transaction."""
     clock = time.perf_counter()
     manifests = produce_manifests(engine, round_date=round_date, actor=actor, now=now)
     if summary is not None:
@@ -74,6 +76,10 @@ def after_approval(
     escalations = escalate_round(engine, round_date=round_date, actor=actor, now=now)
     if summary is not None:
         summary.seconds["escalate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    notify_round_approved(engine, round_date=round_date, now=now)
+    if summary is not None:
+        summary.seconds["notify"] = time.perf_counter() - clock
     return manifests, escalations
 
 

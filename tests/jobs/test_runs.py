@@ -389,7 +389,7 @@ def test_a_whole_day(engine: Engine) -> None:
     summary = run_day(engine, round_date=D, actor=ACTOR)
     assert summary.items_short == ["IIR"] and summary.reserved == {"IIR": 500, "FFP2": 600}
     assert len(summary.manifests) == 2 and len(summary.escalations) == 1
-    assert set(summary.seconds) == {"allocate", "approve", "manifests", "escalate"}
+    assert set(summary.seconds) == {"allocate", "approve", "manifests", "escalate", "notify"}
     again = run_day(engine, round_date=D, actor=ACTOR)  # resumes: nothing allocated twice
     assert again.run_id == summary.run_id and again.manifests == summary.manifests
     assert len(runs_of(engine)) == 1

@@ -88,7 +88,7 @@ def test_the_jobs_have_explicit_misfire_settings() -> None:
     scheduler = build_scheduler(engine, timetable(allocation_grace_s=1800, outbox_every_s=60))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     # No auto-approval unless configured.
-    assert set(jobs) == {"allocate", "outbox", "job-queue", "documents"}
+    assert set(jobs) == {"allocate", "reminders", "outbox", "job-queue", "documents"}
     assert str(scheduler.timezone) == "Europe/Stockholm"
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
@@ -101,6 +101,7 @@ def test_the_jobs_have_explicit_misfire_settings() -> None:
     assert {job.id for job in with_approval.get_jobs()} == {
         "allocate",
         "auto-approve",
+        "reminders",
         "outbox",
         "job-queue",
         "documents",
