@@ -11,10 +11,12 @@
   (POST/PUT/PATCH/DELETE) must carry the session's CSRF token (header ``X-CSRF-Token`` or form
   field ``csrf_token``), else 403. Bearer requests need no CSRF token (no ambient credential).
 - ``OptionalUser``: the same, or None when nobody is signed in (for pages that redirect).
-- ``require_roles(*roles)``: a dependency giving the user when their role is one of ``roles``,
-  else 403; ``Annotated[User, require_roles(Role.ADMIN)]`` in a route signature.
-- ``NeedsUser`` / ``CountyUser`` / ``LogisticsUser`` / ``AdminUser``: ``CurrentUser`` with the
-  role groups of PRODUCT.md §2 (403 otherwise); the scope is applied in the queries.
+- ``require(capability)``: a dependency giving the user when the role table (``data.roles``)
+  gives their role ``capability``, else 403 (always, for a role the table does not name);
+  ``Annotated[User, require(Capability.ADMINISTER)]`` in a route signature.
+- ``NeedsUser`` / ``UploadUser`` / ``CountyUser`` / ``LogisticsUser`` / ``FollowUpUser`` /
+  ``AdminUser`` / ``ReaderUser``: ``CurrentUser`` with one capability each (403 otherwise); the
+  scope is applied in the queries. ``CurrentUser`` alone is for the user's own account only.
 - ``EngineDep`` / ``SettingsDep``: the app's engine and ``ApiSettings``.
 
 ``request.state.auth`` is an ``api.auth.Authenticated`` (user, how, web session) once resolved.
@@ -33,7 +35,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import SESSION_COOKIE, Authenticated, authenticate_request, csrf_from_request
 from api.errors import CommitThenRaise, Forbidden, Unauthorized
 from api.settings import ApiSettings
-from data.models import Role, User
+from data.models import User
+from data.roles import Capability, can
 
 __all__ = [
     "REQUEST_SESSION",
@@ -42,17 +45,20 @@ __all__ = [
     "CsrfToken",
     "CurrentUser",
     "EngineDep",
+    "FollowUpUser",
     "LogisticsUser",
     "NeedsUser",
     "OptionalUser",
+    "ReaderUser",
     "SessionDep",
     "SettingsDep",
+    "UploadUser",
     "get_current_user",
     "get_current_user_optional",
     "get_engine",
     "get_session",
     "get_settings",
-    "require_roles",
+    "require",
 ]
 
 
@@ -164,27 +170,30 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 OptionalUser = Annotated[User | None, Depends(get_current_user_optional)]
 
 
-def require_roles(*roles: Role) -> Any:
-    """A ``Depends`` giving the current user when their role is one of ``roles``, else 403."""
-    allowed = frozenset(role.value for role in roles)
+def require(capability: Capability) -> Any:
+    """A ``Depends`` giving the current user when their role has ``capability``, else 403."""
 
     async def _check(user: CurrentUser) -> User:
         if user.must_change_password:
             raise Forbidden("password change required first: POST /api/v1/auth/password")
-        if user.role not in allowed:
+        if not can(user, capability):
             raise Forbidden(f"role {user.role} may not do this")
         return user
 
     return Depends(_check)
 
 
-NeedsUser = Annotated[
-    User, require_roles(Role.CARE_HOME_MANAGER, Role.MUNICIPAL_COORDINATOR, Role.COUNTY_COORDINATOR)
-]
-"""Need reports and allocations: care-home managers, coordinators, the county (in scope)."""
-CountyUser = Annotated[User, require_roles(Role.COUNTY_COORDINATOR)]
-"""Stock, runs, what-if and escalations: the county coordinator."""
-LogisticsUser = Annotated[User, require_roles(Role.LOGISTICS, Role.COUNTY_COORDINATOR)]
-"""Manifests, dispatch and deliveries: logistics and the county coordinator."""
-AdminUser = Annotated[User, require_roles(Role.ADMIN)]
-"""Users and reference-data changes: the admin."""
+NeedsUser = Annotated[User, require(Capability.REPORT_NEEDS)]
+"""Need reports, acute requests and allocations (in scope)."""
+UploadUser = Annotated[User, require(Capability.FOLLOW_MUNICIPALITY)]
+"""A municipality's upload and template."""
+CountyUser = Annotated[User, require(Capability.ALLOCATE)]
+"""Stock, runs, what-if and escalations."""
+LogisticsUser = Annotated[User, require(Capability.DELIVER)]
+"""Manifests, dispatch and deliveries."""
+FollowUpUser = Annotated[User, require(Capability.FOLLOW_UP)]
+"""Follow-up figures and the audit log."""
+AdminUser = Annotated[User, require(Capability.ADMINISTER)]
+"""Users and reference-data changes."""
+ReaderUser = Annotated[User, require(Capability.READ_REFERENCE)]
+"""The catalogue, routes and places in scope."""

@@ -1,17 +1,19 @@
 """Who may see which records, as filters applied IN the queries (never after loading).
 
-A care-home manager sees their own home only; a municipal coordinator the homes of their
-municipality; everyone else county-wide. Something outside the scope is simply not found, so an
+The scope comes from the role table (``data.roles``): a care-home manager sees their own home
+only; a municipal coordinator the homes of their municipality; the county-wide roles every home; a
+role the table does not name sees nothing. Something outside the scope is simply not found, so an
 API answers 404 for another municipality's objects, exactly as for ones that do not exist.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
 from data.errors import NotFound
-from data.models import CareHome, Municipality, Role, User
+from data.models import CareHome, Municipality, User
+from data.roles import Scope, scope_of
 
 __all__ = [
     "get_visible_care_home",
@@ -24,23 +26,31 @@ __all__ = [
 
 
 def home_filter(user: User) -> ColumnElement[bool]:
-    """A condition on ``CareHome`` that holds for the homes ``user`` may see."""
-    if user.role == Role.CARE_HOME_MANAGER:
+    """A condition on ``CareHome`` that holds for the homes ``user`` may see (none for a role
+    the role table does not name)."""
+    scope = scope_of(user.role)
+    if scope is Scope.HOME:
         return CareHome.id == user.care_home_id
-    if user.role == Role.MUNICIPAL_COORDINATOR:
+    if scope is Scope.MUNICIPALITY:
         return CareHome.municipality_code == user.municipality_code
-    return true()
+    if scope is Scope.COUNTY:
+        return true()
+    return false()
 
 
 def municipality_filter(user: User) -> ColumnElement[bool]:
-    """A condition on ``Municipality`` for the municipalities ``user`` may see."""
-    if user.role == Role.MUNICIPAL_COORDINATOR:
+    """A condition on ``Municipality`` for the municipalities ``user`` may see (none for a role
+    the role table does not name)."""
+    scope = scope_of(user.role)
+    if scope is Scope.MUNICIPALITY:
         return Municipality.code == user.municipality_code
-    if user.role == Role.CARE_HOME_MANAGER:
+    if scope is Scope.HOME:
         return Municipality.code.in_(
             select(CareHome.municipality_code).where(CareHome.id == user.care_home_id)
         )
-    return true()
+    if scope is Scope.COUNTY:
+        return true()
+    return false()
 
 
 def visible_homes(user: User, *, municipality_code: str | None = None) -> Select[CareHome]:

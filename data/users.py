@@ -16,6 +16,7 @@ from data.clock import resolve_now
 from data.errors import Conflict, Issue, ValidationFailed
 from data.models import CareHome, Municipality, Role, User
 from data.password_policy import MIN_PASSWORD_LENGTH, PROBLEMS_EN, password_problem
+from data.roles import Scope, scope_of
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -79,7 +80,8 @@ def _scope_errors(
     session: Session, role: Role, municipality_code: str | None, care_home_id: str | None
 ) -> list[Issue]:
     errors: list[Issue] = []
-    if role is Role.CARE_HOME_MANAGER:
+    scope = scope_of(role)  # the role table's scope decides what the user must be tied to
+    if scope is Scope.HOME:
         if care_home_id is None or session.get(CareHome, care_home_id) is None:
             errors.append(
                 {"field": "care_home_id", "line": None, "message": "a known care home is required"}
@@ -88,7 +90,7 @@ def _scope_errors(
             errors.append(
                 {"field": "municipality_code", "line": None, "message": "not used for this role"}
             )
-    elif role is Role.MUNICIPAL_COORDINATOR:
+    elif scope is Scope.MUNICIPALITY:
         if municipality_code is None or session.get(Municipality, municipality_code) is None:
             errors.append(
                 {

@@ -28,9 +28,10 @@ from data.dashboard import latest_job
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.extra_runs import extra_requests
 from data.job_queue import enqueue_job
-from data.models import CareHome, Role, Situation, User
+from data.models import CareHome, Situation, User
 from data.reference.catalogue import list_items
 from data.reference.places import care_homes_by_id
+from data.roles import Capability, Scope, scope_of
 from data.routes import list_routes
 from data.run_reads import list_extra_runs, run_lines_with_home_names
 from data.runs import get_run
@@ -61,7 +62,7 @@ def _filing_page(
 ) -> Response:
     scope = (
         {"care_home_id": me.care_home_id}
-        if me.role == Role.CARE_HOME_MANAGER.value
+        if scope_of(me.role) is Scope.HOME
         else {"municipality_code": me.municipality_code}
     )
     names = {h.id: h.name for h in homes}
@@ -128,7 +129,7 @@ def _file(
 @router.get("/behov/akut", response_class=HTMLResponse)
 def manager_form(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """The home's acute requests and the form to file one."""
-    me = page_user(user, Role.CARE_HOME_MANAGER)
+    me = page_user(user, Capability.REPORT_FOR_OWN_HOME)
     homes = _own_homes(session, me)
     return _filing_page(request, session, me, path="/behov/akut", homes=homes)
 
@@ -136,7 +137,7 @@ def manager_form(request: Request, session: SessionDep, user: OptionalUser) -> R
 @router.post("/behov/akut", response_class=HTMLResponse)
 async def manager_file(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """File an acute request for the own home."""
-    me = page_user(user, Role.CARE_HOME_MANAGER)
+    me = page_user(user, Capability.REPORT_FOR_OWN_HOME)
     async with request.form() as posted:
         form = {k: v for k, v in posted.items() if isinstance(v, str)}
     return _file(request, session, me, "/behov/akut", form)
@@ -145,7 +146,7 @@ async def manager_file(request: Request, session: SessionDep, user: OptionalUser
 @router.get("/kommun/akut", response_class=HTMLResponse)
 def coordinator_form(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """The municipality's acute requests and the form to file one for a home."""
-    me = page_user(user, Role.MUNICIPAL_COORDINATOR)
+    me = page_user(user, Capability.REPORT_FOR_HOMES)
     homes = _own_homes(session, me)
     return _filing_page(request, session, me, path="/kommun/akut", homes=homes)
 
@@ -153,7 +154,7 @@ def coordinator_form(request: Request, session: SessionDep, user: OptionalUser) 
 @router.post("/kommun/akut", response_class=HTMLResponse)
 async def coordinator_file(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """File an acute request for one of the municipality's homes."""
-    me = page_user(user, Role.MUNICIPAL_COORDINATOR)
+    me = page_user(user, Capability.REPORT_FOR_HOMES)
     async with request.form() as posted:
         form = {k: v for k, v in posted.items() if isinstance(v, str)}
     return _file(request, session, me, "/kommun/akut", form)
@@ -185,7 +186,7 @@ def _queue_page(
 @router.get("/lan/akut", response_class=HTMLResponse)
 def county_queue(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """The acute queue (newest first), the extra rounds and the form to start one."""
-    return _queue_page(request, session, page_user(user, Role.COUNTY_COORDINATOR))
+    return _queue_page(request, session, page_user(user, Capability.ALLOCATE))
 
 
 @router.post("/lan/akut/{request_id}/avsla", response_class=HTMLResponse)
@@ -197,7 +198,7 @@ def decline(
     skal: Annotated[str, Form()] = "",
 ) -> Response:
     """Decline an open request with a reason the home sees."""
-    me = page_user(user, Role.COUNTY_COORDINATOR)
+    me = page_user(user, Capability.ALLOCATE)
     if not skal.strip():
         return _queue_page(request, session, me, problem="Ange ett skäl; boendet ser det.")
     try:
@@ -221,7 +222,7 @@ def start_extra(
     avgang: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue an extra round over every open request, on the route and departure picked."""
-    me = page_user(user, Role.COUNTY_COORDINATOR)
+    me = page_user(user, Capability.ALLOCATE)
     if rutt not in {r.code for r in list_routes(session)}:
         return _queue_page(
             request, session, me, problem="Välj rutten som kör den extra leveransen."
@@ -268,7 +269,7 @@ def _run_page(
 @router.get("/lan/akut/korning/{run_id}", response_class=HTMLResponse)
 def extra_run(run_id: str, request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """An extra round's draft (or approved run): who gets what and why."""
-    return _run_page(request, session, page_user(user, Role.COUNTY_COORDINATOR), run_id)
+    return _run_page(request, session, page_user(user, Capability.ALLOCATE), run_id)
 
 
 @router.post("/lan/akut/korning/{run_id}/godkann", response_class=HTMLResponse)
@@ -276,7 +277,7 @@ def approve_extra(
     run_id: str, request: Request, session: SessionDep, user: OptionalUser
 ) -> Response:
     """Queue the approval: stock reserved, the extra delivery made, the rest escalated."""
-    me = page_user(user, Role.COUNTY_COORDINATOR)
+    me = page_user(user, Capability.ALLOCATE)
     run = get_run(session, run_id=run_id)
     if run.kind != "extra":
         raise NotFound("extra run", run_id)

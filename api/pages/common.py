@@ -1,14 +1,15 @@
 """What every page module shares: the templates, the signed-in user's checks, the menu, redirects.
 
-Pages are server-rendered (Jinja2, Swedish). A page asks ``page_user(user, *roles)`` for its user:
-nobody signed in → a redirect to the sign-in page; another role → 403. Scope (a municipality or a
-care home) is applied by each page in its queries; another municipality's object answers 404.
+Pages are server-rendered (Jinja2, Swedish). A page asks ``page_user(user, capability)`` for its
+user: nobody signed in → a redirect to the sign-in page; another role → 403. Scope (a municipality
+or a care home) is applied by each page in its queries; another municipality's object answers 404.
 Forms post the session's CSRF token as the field ``csrf_token`` (checked by ``api.deps``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,18 +25,21 @@ from data.acute_requests import open_acute_count
 from data.clock import utcnow
 from data.errors import Issue
 from data.models import Role, User
+from data.roles import Capability, can, grant_of
 from data.rounds import cutoff_at, open_round
 from data.settings import Settings
 
 __all__ = [
     "NOTICES",
-    "ROLE_LABELS",
+    "ROLE_PAGES",
     "SITUATION_LABELS",
+    "RolePages",
     "data_settings",
     "field_errors",
     "page_user",
     "render",
     "see_other",
+    "start_page",
     "swedish",
     "swedish_issue",
     "templates",
@@ -45,13 +49,6 @@ __all__ = [
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
 
-ROLE_LABELS = {
-    Role.CARE_HOME_MANAGER.value: "Boendechef",
-    Role.MUNICIPAL_COORDINATOR.value: "Kommunsamordnare",
-    Role.COUNTY_COORDINATOR.value: "Länssamordnare",
-    Role.LOGISTICS.value: "Logistik",
-    Role.ADMIN.value: "Administratör",
-}
 SITUATION_LABELS = {
     "confirmed": "Bekräftad smitta",
     "suspected": "Misstänkt smitta",
@@ -80,32 +77,67 @@ STATUS_LABELS = {
     "partly_met": "delvis tillgodosedd",
     "met": "tillgodosedd",
 }
-NAV: dict[str, list[tuple[str, str]]] = {
-    Role.CARE_HOME_MANAGER.value: [("/behov", "Behov"), ("/behov/akut", "Akut behov")],
-    Role.MUNICIPAL_COORDINATOR.value: [
-        ("/kommun", "Kommunen"),
-        ("/kommun/uppladdning", "Ladda upp behov"),
-        ("/kommun/akut", "Akut behov"),
-    ],
-    Role.COUNTY_COORDINATOR.value: [
-        ("/lan", "Översikt"),
-        ("/lan/korning", "Fördelning"),
-        ("/lan/akut", "Akut"),
-        ("/lan/lager", "Lager"),
-        ("/lan/policy", "Policy"),
-        ("/lan/eskaleringar", "Eskaleringar"),
-        ("/lan/uppfoljning", "Uppföljning"),
-        ("/lan/logg", "Logg"),
-        ("/logistik", "Logistik"),
-    ],
-    Role.LOGISTICS.value: [("/logistik", "Dagens rutter")],
-    Role.ADMIN.value: [
-        ("/lan", "Översikt"),
-        ("/lan/uppfoljning", "Uppföljning"),
-        ("/lan/logg", "Logg"),
-        ("/docs", "API"),
-    ],
+
+
+@dataclass(frozen=True)
+class RolePages:
+    """How the pages present a role: its Swedish name, its start page and its menu. (What the
+    role may do is ``data.roles``; every page still asks ``page_user`` for its capability.)"""
+
+    label: str
+    start: str
+    menu: tuple[tuple[str, str], ...]
+
+
+ROLE_PAGES: dict[str, RolePages] = {
+    Role.CARE_HOME_MANAGER: RolePages(
+        "Boendechef", "/behov", (("/behov", "Behov"), ("/behov/akut", "Akut behov"))
+    ),
+    Role.MUNICIPAL_COORDINATOR: RolePages(
+        "Kommunsamordnare",
+        "/kommun",
+        (
+            ("/kommun", "Kommunen"),
+            ("/kommun/uppladdning", "Ladda upp behov"),
+            ("/kommun/akut", "Akut behov"),
+        ),
+    ),
+    Role.COUNTY_COORDINATOR: RolePages(
+        "Länssamordnare",
+        "/lan",
+        (
+            ("/lan", "Översikt"),
+            ("/lan/korning", "Fördelning"),
+            ("/lan/akut", "Akut"),
+            ("/lan/lager", "Lager"),
+            ("/lan/policy", "Policy"),
+            ("/lan/eskaleringar", "Eskaleringar"),
+            ("/lan/uppfoljning", "Uppföljning"),
+            ("/lan/logg", "Logg"),
+            ("/logistik", "Logistik"),
+        ),
+    ),
+    Role.LOGISTICS: RolePages("Logistik", "/logistik", (("/logistik", "Dagens rutter"),)),
+    Role.ADMIN: RolePages(
+        "Administratör",
+        "/lan",
+        (
+            ("/lan", "Översikt"),
+            ("/lan/uppfoljning", "Uppföljning"),
+            ("/lan/logg", "Logg"),
+            ("/docs", "API"),
+        ),
+    ),
 }
+"""Per role; a role not named here has no menu and no start page (and no page lets it in)."""
+
+
+def start_page(role: str) -> str | None:
+    """The page a role starts on after signing in; None for a role with no pages."""
+    found = ROLE_PAGES.get(role)
+    return found.start if found is not None else None
+
+
 ZONE_SETTINGS = Settings()
 NOTICES = {
     "losenord": "Lösenordet är bytt.",
@@ -163,15 +195,24 @@ templates.env.globals["BINDING_LABELS"] = BINDING_LABELS
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
 
 
-def page_user(user: User | None, *roles: Role) -> User:
-    """The signed-in user if their role may see the page; else redirect to sign-in, or 403."""
+def page_user(user: User | None, *needs: Capability | Role) -> User:
+    """The signed-in user if their role has the page's capability (the role table,
+    ``data.roles``); else redirect to sign-in, or 403. Without one: any signed-in user (the pages
+    about the user's own account)."""
     if user is None:
         raise HTTPException(status_code=303, headers={"Location": "/logga-in"})
     if user.must_change_password:  # an admin chose the password: the user picks their own first
         raise HTTPException(status_code=303, headers={"Location": "/byt-losenord"})
-    if roles and user.role not in {role.value for role in roles}:
+    if needs and not any(_meets(user, need) for need in needs):
         raise HTTPException(status_code=403, detail="Sidan är inte till för din roll.")
     return user
+
+
+def _meets(user: User, need: Capability | Role) -> bool:
+    if isinstance(need, Capability):
+        return can(user, need)
+    # A page not yet moved to a capability names a role: still only a role the table names.
+    return user.role == need and grant_of(need) is not None
 
 
 def data_settings(request: Request) -> Settings:
@@ -271,9 +312,14 @@ def _nav_counts(user: User | None) -> dict[str, int]:
     """Figures shown beside menu entries: the county's open acute requests (read in the
     request's own transaction, the one the signed-in user was loaded in; none without it)."""
     session = object_session(user) if user is not None else None
-    if user is None or session is None or user.role != Role.COUNTY_COORDINATOR.value:
+    if user is None or session is None or not can(user, Capability.ALLOCATE):
         return {}
     return {"/lan/akut": open_acute_count(session)}
+
+
+def _role_label(user: User) -> str:
+    found = ROLE_PAGES.get(user.role)
+    return found.label if found is not None else user.role
 
 
 def render(
@@ -285,8 +331,8 @@ def render(
     context.update(
         request=request,
         user=user,
-        role_label=ROLE_LABELS.get(user.role, user.role) if user else "",
-        nav=NAV.get(user.role, []) if user else [],
+        role_label=_role_label(user) if user else "",
+        nav=list(pages.menu) if user and (pages := ROLE_PAGES.get(user.role)) else [],
         nav_counts=_nav_counts(user),
         csrf=(csrf_token_for(request) or "") if user else "",
     )

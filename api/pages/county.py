@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.charts import bucket_chart, item_fill_chart, need_stock_chart, number_sv
@@ -30,7 +29,9 @@ from data.dashboard import (
     supply_buckets,
 )
 from data.errors import ValidationFailed
-from data.models import Item, Role, User
+from data.models import User
+from data.reference.catalogue import find_item, list_items
+from data.roles import Capability
 from data.stock import MAX_MOVEMENT, balances, record_receipt
 from data.summary import round_summary
 
@@ -38,7 +39,7 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-COUNTY = (Role.COUNTY_COORDINATOR, Role.ADMIN)
+OVERVIEW = Capability.FOLLOW_UP
 
 
 @router.get("/lan", response_class=HTMLResponse)
@@ -46,7 +47,7 @@ def dashboard(
     request: Request, session: SessionDep, user: OptionalUser, datum: str | None = None
 ) -> Response:
     """A round's needs against stock, days of supply and fill per municipality."""
-    me = page_user(user, *COUNTY)
+    me = page_user(user, OVERVIEW)
     chosen = choose_round(request, session, datum)
     round_date, cutoff = chosen.round_date, chosen.cutoff
     run = round_run(session, round_date=round_date)
@@ -97,7 +98,7 @@ def _stock_page(
     posted: dict[str, str] | None = None,
     confirm: str | None = None,
 ) -> Response:
-    items = list(session.scalars(select(Item).order_by(Item.code)))
+    items = list_items(session)
     chosen = next((i for i in items if i.code == (posted or {}).get("item")), None)
     return render(
         request,
@@ -117,7 +118,7 @@ def _stock_page(
 @router.get("/lan/lager", response_class=HTMLResponse)
 def stock_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """Balances per lot and the receipt form."""
-    return _stock_page(request, session, page_user(user, Role.COUNTY_COORDINATOR))
+    return _stock_page(request, session, page_user(user, Capability.ALLOCATE))
 
 
 def _receipt_errors(form: dict[str, str], today: date) -> tuple[dict[str, str], int, date | None]:
@@ -155,7 +156,7 @@ def _receipt_errors(form: dict[str, str], today: date) -> tuple[dict[str, str], 
 
 def _odd_packs(session: Session, item_code: str, quantity: int) -> str | None:
     """Why a receipt that is not whole packs needs a reason (None when it is whole packs)."""
-    item = session.get(Item, item_code)
+    item = find_item(session, code=item_code)
     if item is None or item.pack_size <= 1 or quantity % item.pack_size == 0:
         return None
     packs, rest = divmod(quantity, item.pack_size)
@@ -180,7 +181,7 @@ def receive_stock(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Record a stock receipt (one ledger entry and an audit row)."""
-    me = page_user(user, Role.COUNTY_COORDINATOR)
+    me = page_user(user, Capability.ALLOCATE)
     form = {
         "item": item,
         "lot": lot,

@@ -22,9 +22,10 @@ from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.escalation_reads import latest_escalated_round
 from data.escalations import get_escalation, list_escalations, set_escalation_status
-from data.models import Role, User
+from data.models import User
 from data.models.cycle import ESCALATION_STATUSES
 from data.reference.catalogue import get_item, items_by_code
+from data.roles import Capability
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
 from jobs.escalation_documents import escalation_request
 
@@ -32,7 +33,7 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-ROLES = (Role.COUNTY_COORDINATOR,)
+NEEDED = Capability.ALLOCATE
 
 
 def _page(
@@ -64,13 +65,13 @@ def escalations_page(
     request: Request, session: SessionDep, user: OptionalUser, datum: str | None = None
 ) -> Response:
     """A round's escalations (``datum``; default the latest round that escalated anything)."""
-    return _page(request, session, page_user(user, *ROLES), datum=datum)
+    return _page(request, session, page_user(user, NEEDED), datum=datum)
 
 
 @router.get("/lan/eskaleringar/{reference}.{kind}")
 def download(reference: str, kind: str, session: SessionDep, user: OptionalUser) -> Response:
     """One request for support as JSON, CSV or PDF."""
-    page_user(user, *ROLES)
+    page_user(user, NEEDED)
     escalation = get_escalation(session, reference=reference)
     item = get_item(session, code=escalation.item_code)
     document = escalation_request(escalation, item)
@@ -99,7 +100,7 @@ def change_status(
     agency_reference: Annotated[str, Form()] = "",
 ) -> Response:
     """Move the request's status forward (the agency acknowledged it, or met it)."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     try:
         with session.begin_nested():
             set_escalation_status(

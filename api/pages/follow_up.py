@@ -33,15 +33,16 @@ from data.follow_up import (
     follow_up_rows,
     short_streaks,
 )
-from data.models import Item, Municipality, Role
+from data.models import Item, Municipality
 from data.reference.catalogue import list_items
 from data.reference.places import list_municipalities
+from data.roles import Capability
 
 __all__ = ["EXPORT_HEADER", "export_rows", "router"]
 
 router = APIRouter()
 
-ROLES = (Role.COUNTY_COORDINATOR, Role.ADMIN)
+NEEDED = Capability.FOLLOW_UP
 MAX_ROUNDS = 90
 LOG_PAGE = 100
 EXPORT_HEADER = [
@@ -86,7 +87,7 @@ def follow_up_page(
     omgangar: str | None = None,
 ) -> Response:
     """One item over the latest rounds: chart, table, homes short rounds running."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     items, places = _choices(session)
     place = _known(kommun, {m.code for m in places}, "municipality")
     rounds = follow_up_rounds(session, rounds=_rounds(omgangar))
@@ -172,7 +173,7 @@ def follow_up_export(
     omgangar: str | None = None,
 ) -> Response:
     """Every round × item × municipality of the period (filtered) as CSV or Excel."""
-    page_user(user, *ROLES)
+    page_user(user, NEEDED)
     if kind not in ("csv", "xlsx"):
         raise NotFound("export format", kind)
     items, places = _choices(session)
@@ -214,7 +215,7 @@ def audit_log_page(
     sida: str | None = None,
 ) -> Response:
     """The audit log, newest first: per kind of record (``typ``) and one record (``post``)."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     page_number = max(1, whole_number(sida or "") or 1)
     found = audit_page(
         session,

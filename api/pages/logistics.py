@@ -32,15 +32,16 @@ from data.deliveries import (
 from data.errors import Conflict, ValidationFailed
 from data.manifest_reads import get_stop
 from data.manifests import get_manifest, list_manifests
-from data.models import ManifestStop, Role, User
+from data.models import ManifestStop, User
 from data.reference.catalogue import items_by_code
+from data.roles import Capability
 from jobs.stored_documents import stored_delivery_note, stored_pick_list
 
 __all__ = ["router"]
 
 router = APIRouter()
 
-ROLES = (Role.LOGISTICS, Role.COUNTY_COORDINATOR)
+NEEDED = Capability.DELIVER
 
 
 def _first_delivery_day(session: Session) -> date | None:
@@ -60,7 +61,7 @@ def routes_page(
     dag: str | None = None,
 ) -> Response:
     """The day's routes with their stops, documents and status (``datum``, or the older ``dag``)."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     chosen = choose_round(request, session, datum or dag, default=_first_delivery_day(session))
     day = chosen.round_date
     manifests = list_manifests(session, round_date=day)
@@ -89,7 +90,7 @@ def _pdf(body: bytes, name: str) -> Response:
 @router.get("/logistik/plocklista/{manifest_id}.pdf")
 def pick_list_pdf(manifest_id: int, session: SessionDep, user: OptionalUser) -> Response:
     """The route's pick list (A4 PDF), as stored when the run was approved."""
-    page_user(user, *ROLES)
+    page_user(user, NEEDED)
     stored = stored_pick_list(session, manifest_id=manifest_id)
     return _pdf(stored.content, stored.filename)
 
@@ -101,7 +102,7 @@ def _stop(session: Session, stop_id: int) -> ManifestStop:
 @router.get("/logistik/foljesedel/{stop_id}.pdf")
 def delivery_note_pdf(stop_id: int, session: SessionDep, user: OptionalUser) -> Response:
     """The stop's delivery note (följesedel, A4 PDF), as stored when the run was approved."""
-    page_user(user, *ROLES)
+    page_user(user, NEEDED)
     stored = stored_delivery_note(session, stop_id=stop_id)
     return _pdf(stored.content, stored.filename)
 
@@ -111,7 +112,7 @@ def dispatch(
     manifest_id: int, session: SessionDep, user: OptionalUser, bekrafta: Annotated[str, Form()] = ""
 ) -> Response:
     """Mark the route dispatched (its lots leave the store), once it is confirmed."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     if bekrafta != "ja":
         # Dispatch moves stock out and cannot be undone here: a stray click must not do it.
         manifest = get_manifest(session, manifest_id=manifest_id)
@@ -137,7 +138,7 @@ def undo_dispatch_page(
     skal: Annotated[str, Form()] = "",
 ) -> Response:
     """Undo the route's dispatch (confirmed, with a reason) while no delivery is recorded."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     manifest = get_manifest(session, manifest_id=manifest_id)
     day = manifest.round_date
     problem: str | None = None
@@ -211,7 +212,7 @@ def delivery_form(
     stop_id: int, request: Request, session: SessionDep, user: OptionalUser
 ) -> Response:
     """The proof-of-delivery form for one stop."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     return _delivery_page(request, session, me, _stop(session, stop_id))
 
 
@@ -227,7 +228,7 @@ async def record_delivery(
     stop_id: int, request: Request, session: SessionDep, user: OptionalUser
 ) -> Response:
     """Record the stop's proof of delivery; any line with a discrepancy needs a reason."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     async with request.form() as posted:
         form = {k: v for k, v in posted.items() if isinstance(v, str)}
     return await run_in_threadpool(_record, request, session, me, stop_id, form)

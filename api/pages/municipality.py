@@ -22,7 +22,7 @@ from api.pages.round_picker import choose_round, parse_round, report_round
 from data.clock import utcnow
 from data.dashboard import home_report_status, municipality_fill, round_run
 from data.errors import Issue, NotFound, ValidationFailed
-from data.models import Municipality, Role, User
+from data.models import Municipality, User
 from data.municipality_view import home_item_rows, reports_of_homes, stop_items
 from data.need_upload import (
     file_issues,
@@ -32,6 +32,7 @@ from data.need_upload import (
     template_xlsx,
 )
 from data.reference.places import get_municipality
+from data.roles import Capability, Scope, scope_of
 from data.round_choice import RoundClosed, is_closed, next_open_round
 from data.rounds import place_report
 from jobs.stored_documents import stored_municipality_note
@@ -40,13 +41,13 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-ROLES = (Role.MUNICIPAL_COORDINATOR, Role.COUNTY_COORDINATOR)
+NEEDED = Capability.FOLLOW_MUNICIPALITY
 
 
 def _municipality(session: Session, user: User, chosen: str | None) -> Municipality:
     """The user's municipality (another one is 404); the county coordinator may choose one."""
     code = user.municipality_code
-    if user.role == Role.COUNTY_COORDINATOR.value:
+    if scope_of(user.role) is Scope.COUNTY:
         code = chosen or "0180"
     elif chosen and chosen != code:
         raise NotFound("municipality", chosen)
@@ -82,7 +83,7 @@ def municipality_page(
 ) -> Response:
     """A round's homes, unreported first (filter ``visa``, name search ``sok``), per home and item
     what was asked, allocated and delivered, and the municipality's delivery note."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     place = _municipality(session, me, kommun)
     reporting, _reporting_cutoff = report_round(request, session)
     today = utcnow().astimezone(data_settings(request).zone).date()
@@ -104,7 +105,7 @@ def municipality_page(
     rows = home_item_rows(
         session, round_date=round_date, municipality_code=place.code, run_id=run.id if run else None
     )
-    county = me.role == Role.COUNTY_COORDINATOR.value
+    county = scope_of(me.role) is Scope.COUNTY
     notice = _upload_notice(request)
     return render(
         request,
@@ -141,7 +142,7 @@ def delivery_note(
     session: SessionDep, user: OptionalUser, datum: str = "", kommun: str | None = None
 ) -> Response:
     """The municipality's delivery note for a round (A4 PDF), with its per-home split."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     place = _municipality(session, me, kommun)
     try:
         round_date = parse_round(datum)
@@ -163,7 +164,7 @@ def upload_form(
     request: Request, session: SessionDep, user: OptionalUser, kommun: str | None = None
 ) -> Response:
     """The upload form with links to the templates."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     place = _municipality(session, me, kommun)
     round_date, cutoff = report_round(request, session)
     return render(
@@ -176,7 +177,7 @@ def upload_template(
     kind: str, session: SessionDep, user: OptionalUser, kommun: str | None = None
 ) -> Response:
     """The upload template as CSV or Excel, with the municipality's first homes as examples."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     place = _municipality(session, me, kommun)
     if kind == "csv":
         body = template_csv(session, municipality_code=place.code)
@@ -204,7 +205,7 @@ def upload(
 
     The file is for the round the form showed (a round closed since is refused, never moved).
     """
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     upload = fil
     place = _municipality(session, me, kommun)
     shown, cutoff = report_round(request, session)
@@ -237,7 +238,7 @@ def upload(
                     settings=data_settings(request),
                     round_date=meant,
                 )
-                suffix = f"&kommun={place.code}" if me.role == Role.COUNTY_COORDINATOR.value else ""
+                suffix = f"&kommun={place.code}" if scope_of(me.role) is Scope.COUNTY else ""
                 counts = f"&boenden={len(grouped)}&rader={len(rows)}"
                 return see_other(f"/kommun?klart=uppladdning{counts}{suffix}")
         except RoundClosed as exc:

@@ -39,11 +39,12 @@ from data.acute_requests import list_acute_requests
 from data.clock import utcnow
 from data.errors import Issue, NotFound, ValidationFailed
 from data.home_view import home_allocation, latest_report
-from data.models import CareHome, Item, NeedReport, Role, Situation, User
+from data.models import CareHome, Item, NeedReport, Situation, User
 from data.needs import REFUSE_DAYS, is_implausible, submit_need_report
 from data.policy import saved_policy
 from data.reference.catalogue import list_items
 from data.reference.places import get_care_home
+from data.roles import Capability
 from data.round_choice import RoundClosed
 
 __all__ = ["router", "suggested_quantity"]
@@ -165,7 +166,7 @@ def _page(
 @router.get("/behov", response_class=HTMLResponse, include_in_schema=False)
 def need_form(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """The form, prefilled, and the home's latest allocation."""
-    me = page_user(user, Role.CARE_HOME_MANAGER)
+    me = page_user(user, Capability.REPORT_FOR_OWN_HOME)
     return _page(request, session, me)
 
 
@@ -208,7 +209,7 @@ def _lines(
 @router.post("/behov", response_class=HTMLResponse, include_in_schema=False)
 async def submit_need(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """File (or revise) the home's report for the open round; late → the next round."""
-    me = page_user(user, Role.CARE_HOME_MANAGER)
+    me = page_user(user, Capability.REPORT_FOR_OWN_HOME)
     async with request.form() as posted:
         form = {k: v for k, v in posted.items() if isinstance(v, str)}
     return await run_in_threadpool(_submit, request, session, me, form)

@@ -13,8 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import OptionalUser, SessionDep
-from api.pages.common import render, see_other
-from api.pages.start import HOME_OF_ROLE
+from api.pages.common import render, see_other, start_page
 from data.models import User
 from data.password_policy import MIN_PASSWORD_LENGTH
 from data.users import change_own_password
@@ -62,7 +61,7 @@ def change_password(
     if not problems:
         problems = change_own_password(session, user=me, current=nuvarande, new=nytt)
     if not problems:
-        return see_other(f"{HOME_OF_ROLE.get(me.role, '/')}?klart=losenord")
+        return see_other(f"{start_page(me.role) or '/'}?klart=losenord")
     return render(
         request,
         "pages/password.html",

@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from allocation import Policy
@@ -29,11 +28,14 @@ from data.clock import utcnow
 from data.dashboard import latest_job, municipality_fill, municipality_names, round_run, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.job_queue import enqueue_job, get_job
-from data.models import AllocationLine, AllocationRun, CareHome, Item, Role, User
+from data.models import User
 from data.policy import policy_from_dict, saved_policy
+from data.reference.catalogue import items_by_code
+from data.roles import Capability
 from data.round_choice import next_open_round, reports_after_run
 from data.rounds import cutoff_at
 from data.run_edits import FAIRNESS_NOTE, EditRefused, edit_line, list_edited_lines
+from data.run_reads import edited_line_home_names
 from data.runs import get_run, list_round_runs
 
 __all__ = ["router"]
@@ -77,7 +79,7 @@ def _run_page(
         if run
         else ([], 0)
     )
-    items = {item.code: item for item in session.scalars(select(Item))}
+    items = items_by_code(session)
     return render(
         request,
         "pages/run.html",
@@ -91,7 +93,7 @@ def _run_page(
         stale=reports_after_run(session, run=run) if run and run.status == "draft" else 0,
         findings=[m for m in run.check_messages if m.startswith(FAIRNESS_NOTE)] if run else [],
         edited=list_edited_lines(session, run_id=run.id) if run else [],
-        home_names=_home_names(session, run) if run else {},
+        home_names=edited_line_home_names(session, run_id=run.id) if run else {},
         next_round=next_open_round(session, after=round_date),
         cutoff=cutoff,
         run=run,
@@ -120,15 +122,6 @@ def run_policy(stored: dict[str, Any]) -> Policy:
     return policy_from_dict(stored)
 
 
-def _home_names(session: Session, run: AllocationRun) -> dict[str, str]:
-    query = (
-        select(CareHome.id, CareHome.name)
-        .join(AllocationLine, AllocationLine.care_home_id == CareHome.id)
-        .where(AllocationLine.run_id == run.id, AllocationLine.edit_reason.is_not(None))
-    )
-    return {home: name for home, name in session.execute(query)}
-
-
 @router.get("/lan/korning", response_class=HTMLResponse)
 def run_page(
     request: Request,
@@ -144,7 +137,7 @@ def run_page(
 
     The lines come a page at a time (``sida``), short lines first (``visa=alla`` adds the rest).
     """
-    me = page_user(user, Role.COUNTY_COORDINATOR)
+    me = page_user(user, Capability.ALLOCATE)
     return _run_page(
         request, session, me, datum=datum, artikel=artikel, kommun=kommun, sida=sida, visa=visa
     )
@@ -162,7 +155,7 @@ def start_run(
     datum: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue a run of the round shown; it uses the stored policy (a new draft replaces the old)."""
-    me = page_user(user, Role.COUNTY_COORDINATOR)
+    me = page_user(user, Capability.ALLOCATE)
     chosen = choose_round(request, session, datum)
     if chosen.problem:
         return _run_page(request, session, me, problem=chosen.problem, status_code=422)
@@ -179,7 +172,7 @@ def start_run(
 @router.get("/lan/korning/jobb/{job_id}")
 def job_status(job_id: int, session: SessionDep, user: OptionalUser) -> JSONResponse:
     """A run job's status, polled by the page while it runs."""
-    page_user(user, Role.COUNTY_COORDINATOR)
+    page_user(user, Capability.ALLOCATE)
     job = get_job(session, job_id=job_id)
     return JSONResponse({"id": job.id, "status": job.status, "error": job.error})
 
@@ -202,7 +195,7 @@ def edit_run_line(
 ) -> Response:
     """Set one line of the draft with a reason; refused edits are shown, nothing changes.
     Either way the page comes back at the edited line (its page, filter and anchor)."""
-    me = page_user(user, Role.COUNTY_COORDINATOR)
+    me = page_user(user, Capability.ALLOCATE)
     problem = None
     if whole_number(quantity) is None:
         problem = "Ange antalet som ett helt tal, 0 eller större."
@@ -270,7 +263,7 @@ def approve(
     never be allocated, so they are refused from then on. That needs the confirmation ``stang``.
     The worker reserves the stock, then produces the manifests and escalations.
     """
-    me = page_user(user, Role.COUNTY_COORDINATOR)
+    me = page_user(user, Capability.ALLOCATE)
     try:
         shown = get_run(session, run_id=run_id) if run_id else None
     except NotFound:

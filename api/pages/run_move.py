@@ -21,8 +21,9 @@ from api.pages.form_numbers import whole_number
 from data.clock import utcnow
 from data.dashboard import RunLineView, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.models import AllocationRun, Role, User
+from data.models import AllocationRun, User
 from data.reference.catalogue import find_item
+from data.roles import Capability
 from data.run_edits import EditRefused, move_packs
 from data.runs import get_run
 
@@ -30,7 +31,7 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-ROLES = (Role.COUNTY_COORDINATOR,)
+NEEDED = Capability.ALLOCATE
 ALL_LINES = 5000
 
 
@@ -92,7 +93,7 @@ def move_form(
     till: str = "",
 ) -> Response:
     """The receiving line and the lines that can give packs of the same item."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     return _page(request, session, me, run_id=korning, artikel=artikel, till=till)
 
 
@@ -115,7 +116,7 @@ def move(
     skal: Annotated[str, Form()] = "",
 ) -> Response:
     """Move the packs, or show why not (nothing changes then)."""
-    me = page_user(user, *ROLES)
+    me = page_user(user, NEEDED)
     posted = {"fran": fran, "forpackningar": forpackningar, "skal": skal}
     packs = _whole(forpackningar)
     problem = None

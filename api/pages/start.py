@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import (
@@ -16,21 +16,12 @@ from api.auth import (
 )
 from api.deps import OptionalUser, SessionDep, SettingsDep
 from api.errors import LoginFailed, LoginThrottled
-from api.pages.common import render, see_other
+from api.pages.common import render, see_other, start_page
 from api.pages.page_errors import safe_next
-from data.models import Role
 
-__all__ = ["HOME_OF_ROLE", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
-
-HOME_OF_ROLE = {
-    Role.CARE_HOME_MANAGER.value: "/behov",
-    Role.MUNICIPAL_COORDINATOR.value: "/kommun",
-    Role.COUNTY_COORDINATOR.value: "/lan",
-    Role.LOGISTICS.value: "/logistik",
-    Role.ADMIN.value: "/lan",
-}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -38,7 +29,10 @@ def start(user: OptionalUser) -> RedirectResponse:
     """Signed in: the role's main page; otherwise the sign-in page."""
     if user is None:
         return see_other("/logga-in")
-    return see_other(HOME_OF_ROLE.get(user.role, "/logga-in"))
+    start = start_page(user.role)
+    if start is None:  # a role no page is for
+        raise HTTPException(status_code=403, detail="Sidan är inte till för din roll.")
+    return see_other(start)
 
 
 @router.get("/logga-in", response_class=HTMLResponse, include_in_schema=False)
@@ -48,7 +42,7 @@ def login_form(
     """The sign-in form (a signed-in user goes straight on); ``nasta`` is the page to return to
     and ``utgangen`` says the session expired."""
     if user is not None:
-        return see_other(safe_next(nasta) or HOME_OF_ROLE.get(user.role, "/"))
+        return see_other(safe_next(nasta) or start_page(user.role) or "/")
     return render(
         request, "pages/login.html", None, nasta=safe_next(nasta) or "", expired=bool(utgangen)
     )
@@ -95,7 +89,7 @@ def login(
             nasta=back,
             problem=f"För många misslyckade inloggningar. Försök igen om {wait_in_words(wait)}.",
         )
-    response = see_other(back or HOME_OF_ROLE.get(user.role, "/"))
+    response = see_other(back or start_page(user.role) or "/")
     set_session_cookies(response, cookie_value=cookie, csrf_token=csrf, settings=settings)
     return response
 

@@ -29,7 +29,7 @@ from data.acute_requests import (
 from data.clock import utcnow
 from data.errors import ValidationFailed
 from data.job_queue import enqueue_job
-from data.models import Role
+from data.roles import Scope, scope_of
 from data.settings import Settings
 
 __all__ = ["router"]
@@ -45,7 +45,7 @@ def file(
 ) -> AcuteRequestRead:
     """File an acute request (any time of day); it waits for the county's extra round."""
     home_id = body.care_home_id
-    if user.role == Role.CARE_HOME_MANAGER.value:
+    if scope_of(user.role) is Scope.HOME:
         home_id = home_id or user.care_home_id
     if not home_id:
         raise ValidationFailed(

@@ -28,8 +28,8 @@ from api.schemas.auth import (
 )
 from data.clock import utcnow
 from data.errors import ValidationFailed
-from data.models import Role
 from data.password_policy import PROBLEMS_EN
+from data.roles import Capability, can
 from data.tokens import create_api_token, list_api_tokens, renew_api_token, revoke_api_token
 from data.users import change_own_password
 
@@ -79,7 +79,9 @@ def list_tokens(user: CurrentUser, session: SessionDep) -> list[TokenRead]:
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(token_id: IdPath, user: CurrentUser, session: SessionDep) -> Response:
     """Revoke a token; it fails from the next request on. Admins may revoke anyone's."""
-    revoke_api_token(session, token_id=token_id, actor=user, any_user=user.role == Role.ADMIN)
+    revoke_api_token(
+        session, token_id=token_id, actor=user, any_user=can(user, Capability.ADMINISTER)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

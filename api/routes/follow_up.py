@@ -6,18 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, require_roles
+from api.deps import FollowUpUser, SessionDep
 from api.schemas.base import Page
 from api.schemas.follow_up import AuditEntryRead, FollowUpRead
 from data.audit import audit_page
 from data.follow_up import DEFAULT_ROUNDS, follow_up_rounds, follow_up_rows, short_streaks
-from data.models import Role, User
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["follow-up"])
 
-FollowUpUser = Annotated[User, require_roles(Role.COUNTY_COORDINATOR, Role.ADMIN)]
 Code = Annotated[str | None, Query(max_length=40, description="an item or municipality code")]
 
 

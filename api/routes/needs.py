@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from api.deps import NeedsUser, SessionDep, require_roles
+from api.deps import NeedsUser, SessionDep, UploadUser
 from api.errors import PreconditionFailed, PreconditionRequired
 from api.pagination import Paging, paginate
 from api.params import IdPath, RoundDateQuery
@@ -30,7 +30,7 @@ from api.schemas.needs import (
 from data.access import get_visible_care_home
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.models import CareHome, Role, User
+from data.models import CareHome, User
 from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
 from data.needs import (
     AlreadyReported,
@@ -44,6 +44,7 @@ from data.needs import (
     visible_round_reports,
 )
 from data.reference.places import get_municipality
+from data.roles import Scope, scope_of
 from data.round_choice import reporting_round
 from data.rounds import open_round
 from data.settings import Settings
@@ -52,7 +53,6 @@ __all__ = ["etag_of", "router"]
 
 router = APIRouter(prefix="/needs", tags=["need reports"])
 
-UploadUser = Annotated[User, require_roles(Role.MUNICIPAL_COORDINATOR, Role.COUNTY_COORDINATOR)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -89,7 +89,7 @@ def _home_for(session: Session, user: User, care_home_id: str | None) -> CareHom
     """The home the report is for: its id (a manager's own home) or the visible home itself.
 
     The route keeps the loaded home referenced, so submitting finds it in the session."""
-    if user.role == Role.CARE_HOME_MANAGER:
+    if scope_of(user.role) is Scope.HOME:
         own = user.care_home_id or ""
         if care_home_id not in (None, own):
             raise NotFound("care home", care_home_id)
@@ -235,7 +235,7 @@ def template(
 
 
 def _upload_municipality(user: User, municipality_code: str | None) -> str:
-    if user.role == Role.MUNICIPAL_COORDINATOR:
+    if scope_of(user.role) is Scope.MUNICIPALITY:
         own = user.municipality_code or ""
         if municipality_code not in (None, own):
             raise NotFound("municipality", municipality_code)

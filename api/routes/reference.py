@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import AdminUser, CurrentUser, SessionDep
+from api.deps import AdminUser, ReaderUser, SessionDep
 from api.pagination import Paging, paginate
 from api.schemas.base import Page
 from api.schemas.reference import (
@@ -29,14 +29,14 @@ router = APIRouter(tags=["reference data"])
 
 
 @router.get("/municipalities", response_model=Page[MunicipalityRead])
-def list_municipalities(user: CurrentUser, session: SessionDep, page: Paging) -> dict[str, Any]:
+def list_municipalities(user: ReaderUser, session: SessionDep, page: Paging) -> dict[str, Any]:
     """The municipalities the user may see (their own for municipal roles)."""
     return paginate(session, visible_municipalities(user), page, MunicipalityRead.model_validate)
 
 
 @router.get("/care-homes", response_model=Page[CareHomeRead])
 def list_care_homes(
-    user: CurrentUser,
+    user: ReaderUser,
     session: SessionDep,
     page: Paging,
     municipality_code: str | None = None,
@@ -47,7 +47,7 @@ def list_care_homes(
 
 
 @router.get("/care-homes/{care_home_id}", response_model=CareHomeRead)
-def read_care_home(care_home_id: str, user: CurrentUser, session: SessionDep) -> CareHomeRead:
+def read_care_home(care_home_id: str, user: ReaderUser, session: SessionDep) -> CareHomeRead:
     """One care home (404 outside the user's scope)."""
     home = get_visible_care_home(session, user=user, care_home_id=care_home_id)
     return CareHomeRead.model_validate(home)
@@ -68,13 +68,13 @@ def change_care_home(
 
 
 @router.get("/items", response_model=Page[ItemRead])
-def list_items(_user: CurrentUser, session: SessionDep, page: Paging) -> dict[str, Any]:
+def list_items(_user: ReaderUser, session: SessionDep, page: Paging) -> dict[str, Any]:
     """The item catalogue."""
     return paginate(session, items_query(), page, ItemRead.model_validate)
 
 
 @router.get("/items/{item_code}", response_model=ItemRead)
-def read_item(item_code: str, _user: CurrentUser, session: SessionDep) -> ItemRead:
+def read_item(item_code: str, _user: ReaderUser, session: SessionDep) -> ItemRead:
     """One item."""
     return ItemRead.model_validate(get_item(session, code=item_code))
 
@@ -103,6 +103,6 @@ def _route(route: Route) -> RouteRead:
 
 
 @router.get("/routes", response_model=Page[RouteRead])
-def list_routes(_user: CurrentUser, session: SessionDep, page: Paging) -> dict[str, Any]:
+def list_routes(_user: ReaderUser, session: SessionDep, page: Paging) -> dict[str, Any]:
     """The delivery routes with their stops."""
     return paginate(session, routes_query(), page, _route)

@@ -27,7 +27,8 @@ from api.schemas.runs import (
 from data.clock import utcnow
 from data.errors import Conflict
 from data.job_queue import enqueue_job, get_job
-from data.models import AllocationRun, Role, User
+from data.models import AllocationRun, User
+from data.roles import Capability, can
 from data.run_edits import edit_line, move_packs
 from data.run_reads import runs_query, visible_run_lines
 from data.runs import get_run
@@ -76,7 +77,7 @@ them too)."""
 
 def _run_for(user: User, run: AllocationRun) -> RunRead:
     read = RunRead.model_validate(run)
-    if user.role == Role.COUNTY_COORDINATOR.value:
+    if can(user, Capability.ALLOCATE):  # the county sees the whole summary
         return read
     summary = [{k: s[k] for k in SUMMARY_FOR_ALL if k in s} for s in read.items_summary]
     return read.model_copy(update={"items_summary": summary})

@@ -23,6 +23,8 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
 from api.app import create_app
+from api.deps import get_current_user_optional
+from api.pages.common import ROLE_PAGES
 from api.settings import ApiSettings
 from data.acute_requests import file_acute_request
 from data.clock import utcnow
@@ -30,7 +32,7 @@ from data.db import make_engine, session_scope
 from data.demo import DEMO_USERS, seed_demo
 from data.escalations import list_escalations
 from data.job_queue import enqueue_job
-from data.models import AllocationLine, Manifest, ManifestStop
+from data.models import AllocationLine, Manifest, ManifestStop, User
 from data.rounds import open_round
 from data.routes import load_routes
 from data.schema import upgrade_database
@@ -270,3 +272,36 @@ def test_another_municipality_is_not_found(url: str, demo: Demo) -> None:
         _signed_in(client, "kommun-stockholm")
         assert client.get(url).status_code == 404
         assert client.get(url.replace("0136", "0180")).status_code == 200
+
+
+# The pages about the user's own account, open to anyone signed in.
+OWN_ACCOUNT_PAGES = {
+    ("GET", "/logga-in"),
+    ("POST", "/logga-in"),
+    ("POST", "/logga-ut"),
+    ("GET", "/byt-losenord"),
+    ("POST", "/byt-losenord"),
+}
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(set(PAGES) - OWN_ACCOUNT_PAGES), ids=str)
+def test_a_role_nobody_named_gets_no_page(method: str, path: str, demo: Demo) -> None:
+    """A role the role table (``data.roles``) does not name: 403 on every page, no menu."""
+    stranger = User(
+        id=999_999,
+        username="inspektor",
+        full_name="Inspektör",
+        password_hash="-",
+        role="inspector",
+        active=True,
+        must_change_password=False,
+    )
+    demo.app.dependency_overrides[get_current_user_optional] = lambda: stranger
+    try:
+        with TestClient(demo.app) as client:
+            url = PAGES[(method, path)].url.format(**demo.ids)
+            response = client.request(method, url, follow_redirects=False)
+    finally:
+        demo.app.dependency_overrides.pop(get_current_user_optional, None)
+    assert response.status_code == 403, f"{method} {url}: {response.status_code}"
+    assert "inspector" not in ROLE_PAGES
