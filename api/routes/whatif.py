@@ -12,11 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from sqlalchemy.orm import Session
 
-from allocation import Policy, Problem, problem_from_dict, result_to_dict, solve
+from allocation import Problem, problem_from_dict, result_to_dict, solve
 from api.deps import CountyUser, SessionDep, SettingsDep
 from api.schemas.runs import WhatIfPolicy
 from data.clock import utcnow
 from data.errors import ValidationFailed
+from data.policy import effective_policy
 from data.run_snapshot import take_snapshot
 
 __all__ = ["router"]
@@ -81,13 +82,9 @@ def scenario(
 def policy(
     body: WhatIfPolicy, _user: CountyUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    """Re-solve a round's current needs and stock under another policy."""
-    chosen = Policy(
-        fairness=body.policy.fairness,
-        weights=dict(body.policy.weights),
-        reserve_fraction=body.policy.reserve_fraction,
-        whole_packs=body.policy.whole_packs,
-    )
+    """Re-solve a round's current needs and stock under another policy: the saved policy with
+    the fields given in ``policy`` replaced (``{}`` re-solves with the saved policy)."""
+    chosen = effective_policy(session, body.policy.overrides())
     snapshot = take_snapshot(session, round_date=body.round_date, policy=chosen, now=utcnow())
     _bounded(len(snapshot.problem.needs), settings.whatif_max_lines, "round_date")
     return _solve(session, snapshot.problem)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from api.schemas.base import Input, Output
+from api.schemas.policy import PolicyIn
 from data.needs import MAX_QUANTITY
 
 __all__ = [
@@ -70,6 +71,11 @@ class RunLineRead(Output):
 
     care_home_id: str
     item_code: str
+    delivered_item_code: str = Field(
+        description="The item delivered for this row: ``item_code`` itself, or a substitute"
+        " standing in for it (quantity and packs in its units; requested and unmet are 0 on a"
+        " substitute's row, they stay on the need line's own row)"
+    )
     municipality_code: str
     situation: str
     requested: int
@@ -118,20 +124,8 @@ class MoveRead(Output):
     findings: list[str]
 
 
-class PolicyIn(Input):
-    """An allocation policy (the scenario file's ``policy``)."""
-
-    fairness: Literal["fill", "cover"] = "fill"
-    weights: dict[str, float] = Field(
-        default_factory=lambda: {"outbreak": 3.0, "suspected": 2.0, "normal": 1.0},
-        examples=[{"outbreak": 3, "suspected": 2, "normal": 1}],
-    )
-    reserve_fraction: float = Field(default=0.0, ge=0, lt=1)
-    whole_packs: bool = True
-
-
 class WhatIfPolicy(Input):
     """Re-solve a round's current needs and stock under another policy (nothing is stored)."""
 
     round_date: date = Field(examples=["2026-11-24"])
-    policy: PolicyIn
+    policy: PolicyIn = Field(default_factory=PolicyIn)

@@ -212,6 +212,20 @@ CASES: dict[tuple[str, str], Case] = {
             }
         },
     ),
+    ("GET", "/api/v1/policy"): Case(COUNTY),
+    ("PUT", "/api/v1/policy"): Case(
+        COUNTY,
+        request=lambda _: {
+            "json": {
+                "fairness": "fill",
+                "weights": {"outbreak": 3, "suspected": 2, "normal": 1},
+                "reserve_fraction": 0,
+                "target_days": 3,
+                "memory_rounds": 0,
+                "substitutes": [{"item": "FFP3", "for": "FFP2", "factor": 1}],
+            }
+        },
+    ),
     ("POST", "/api/v1/what-if/scenario"): Case(COUNTY, request=lambda _: {"json": SCENARIO}),
     ("POST", "/api/v1/what-if/policy"): Case(
         COUNTY, request=lambda _: {"json": {"round_date": DEMO_ROUND.isoformat(), "policy": {}}}
