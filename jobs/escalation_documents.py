@@ -103,13 +103,16 @@ def escalation_request(
     )
 
 
-def escalation_document(session: Session, escalation: Escalation) -> EscalationRequest:
-    """The document input of one escalation, its history read from the database."""
+def escalation_document(
+    session: Session, escalation: Escalation, region: RegionSettings | None = None
+) -> EscalationRequest:
+    """The document input of one escalation, its history read from the database (the sender
+    from ``region``, by default the environment's region settings)."""
     item = session.get(Item, escalation.item_code)
     if item is None:  # pragma: no cover - the foreign key guarantees it
         raise LookupError(escalation.item_code)
     history = escalation_history(session, escalation_id=escalation.id)
-    return escalation_request(escalation, item, history)
+    return escalation_request(escalation, item, history, region_contact(region))
 
 
 def escalation_payload(session: Session, escalation: Escalation) -> dict[str, Any]:

@@ -21,7 +21,19 @@ from email.utils import formatdate
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Attachment", "MailSettings", "OutgoingMail", "build_message", "send_mail"]
+__all__ = [
+    "Attachment",
+    "MailInDoubt",
+    "MailSettings",
+    "OutgoingMail",
+    "build_message",
+    "send_mail",
+]
+
+
+class MailInDoubt(Exception):
+    """The message went to the server but its answer never came (a timeout, a dropped line):
+    it may have been accepted. Sending it again could deliver it twice."""
 
 
 class MailSettings(BaseSettings):
@@ -86,13 +98,31 @@ def build_message(mail: OutgoingMail, settings: MailSettings) -> EmailMessage:
 
 
 def send_mail(mail: OutgoingMail, settings: MailSettings) -> None:
-    """Hand one message to the SMTP server; raises ``smtplib.SMTPException`` / ``OSError``."""
+    """Hand one message to the SMTP server.
+
+    Raises ``smtplib.SMTPException`` / ``OSError`` when it surely was not delivered (no
+    connection, or the server answered with a refusal: safe to try again or give up), and
+    ``MailInDoubt`` when the line failed while the message was on its way.
+    """
     if not settings.host:
         raise smtplib.SMTPException("no SMTP server configured (FORDELA_SMTP_HOST)")
     message = build_message(mail, settings)
-    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s) as smtp:
+    smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s)
+    try:
         if settings.starttls:
             smtp.starttls()
         if settings.username and settings.password:
             smtp.login(settings.username, settings.password)
-        smtp.send_message(message)
+        try:
+            smtp.send_message(message)
+        except smtplib.SMTPResponseException:
+            raise  # the server answered: it refused, nothing was delivered
+        except smtplib.SMTPRecipientsRefused:
+            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailInDoubt(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()

@@ -45,7 +45,7 @@ from data.db import session_scope
 from data.escalations import advance_escalation
 from data.outbox import ClaimedMessage, claim_due_messages, record_failure, record_sent
 from data.region import RegionSettings
-from jobs.mail import MailSettings, send_mail
+from jobs.mail import MailInDoubt, MailSettings, send_mail
 from jobs.outbox_mail import MailNotComposable, compose_mail
 from jobs.outbox_settings import OutboxSettings
 from jobs.transports import ESCALATION_TOPIC, Transports
@@ -243,7 +243,7 @@ def _drain_json(
 
 
 IN_DOUBT = (
-    "Avbröts under sändning (sändaren stoppades innan utfallet sparades); meddelandet kan ha "
+    "Avbröts under sändning (sändaren stoppades eller svaret uteblev); meddelandet kan ha "
     "kommit fram och skickas inte igen"
 )
 
@@ -296,6 +296,8 @@ def _send_email(
         return "dead", None, str(exc)
     try:
         send_mail(mail, transports.mail)
+    except MailInDoubt as exc:
+        return "dead", None, f"{IN_DOUBT} ({exc})"
     except smtplib.SMTPRecipientsRefused as exc:
         return "dead", 550, f"mottagaren avvisades: {exc.recipients}"
     except smtplib.SMTPResponseException as exc:

@@ -51,7 +51,7 @@ def _escalation_mail(
         escalation = get_escalation(session, reference=reference)
     except NotFound as exc:
         raise MailNotComposable(f"begäran {reference} finns inte") from exc
-    document = escalation_document(session, escalation)
+    document = escalation_document(session, escalation, region)
     update = f" (uppdatering {document.version})" if document.version > 1 else ""
     sender = region_of(document)
     return OutgoingMail(
