@@ -16,6 +16,7 @@ Tolerances on litres are relative and small; they only absorb floating-point noi
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -394,47 +395,32 @@ def _check_with_substitutes(problem: Problem, lines: Sequence[_Line]) -> list[Vi
     if out:
         return out
 
-    row_key = np.arange(line.size, dtype=np.int64)  # rows are in line-key order, own first
-    claims = _Claims(
-        x,
-        unit_pack,
-        (s[line] + served[line] - factor * x) / factor,
-        a[line] / factor,
-        weight[line],
-        row_key,
+    rows = _RowClaims(
+        line=row_line,
+        factor=row_factor,
+        x=x.tolist(),
+        pack=unit_pack.tolist(),
+        s=s.tolist(),
+        a=a.tolist(),
+        weight=weight.tolist(),
+        served=served.tolist(),
     )
-    is_open = served[line] + factor * unit_pack <= r[line] + 0.5
+    is_open = served[line] + factor * unit_pack <= r[line] + 1e-7 * np.maximum(1.0, r[line])
     supply_ok = np.zeros(line.size, dtype=bool)
     for i in range(len(codes)):
-        members = np.flatnonzero(item_index == i)
-        if members.size:
-            supply_ok[members] = _can_free(claims, members, is_open, item_room[i], unit_pack)
+        members = np.flatnonzero(item_index == i).tolist()
+        if members:
+            for k, ok in rows.can_free(members, is_open, float(item_room[i]), unit_pack, False):
+                supply_ok[k] = ok
     vehicle_ok = np.ones(line.size, dtype=bool)
+    per_pack = litres * unit_pack
     for g in range(cap.size):
-        members = np.flatnonzero(gkey == g)
-        if members.size:
-            vehicle_ok[members] = _can_free(
-                claims, members, is_open, group_room[g], litres * unit_pack
-            )
+        members = np.flatnonzero(gkey == g).tolist()
+        if members:
+            for k, ok in rows.can_free(members, is_open, float(group_room[g]), per_pack, True):
+                vehicle_ok[k] = ok
     for k in np.flatnonzero(is_open & supply_ok & vehicle_ok).tolist():
         out.append(Violation("fairness", name(k), "not pack-stable: its next pack could be served"))
-    own_row = {j: k for k, j in reversed(list(enumerate(row_line)))}
-    for k in np.flatnonzero((factor > 0) & (x > 0.5)).tolist():
-        j = row_line[k]
-        o = own_row[j]
-        if o == k:
-            continue
-        need_units = factor[k] * unit_pack[k]
-        m = math.ceil(need_units / unit_pack[o] - 1e-9)
-        fits_item = item_room[item_index[o]] >= m * unit_pack[o] - 0.5
-        fits_line = served[j] - need_units + m * unit_pack[o] <= r[j] + 0.5
-        g = gkey[o]
-        freed = litres[k] * unit_pack[k] if gkey[k] == g else 0.0
-        fits_van = g == cap.size or group_room[g] + freed >= m * litres[o] * unit_pack[o] - 1e-9
-        if fits_item and fits_line and fits_van:
-            out.append(
-                Violation("substitution", name(k), "own item has free packs that would serve")
-            )
     return out
 
 
@@ -450,3 +436,89 @@ def _memory_sorted(problem: Problem, needs: list[Any]) -> tuple[FloatArray, Floa
             asked[k] += row.requested
             got[k] += row.received
     return asked, got
+
+
+@dataclass(frozen=True)
+class _RowClaims:
+    """Claims of packs on delivery rows: the need line's level at the pack's midpoint.
+
+    A row's key is (claim, higher weight first, line, row within its line); a need line gives
+    packs one at a time, its highest-ranked top pack first, and each gift lowers the claims of
+    all its rows (they share the line's level).
+    """
+
+    line: list[int]
+    factor: list[float]
+    x: list[float]
+    pack: list[float]
+    s: list[float]
+    a: list[float]
+    weight: list[float]
+    served: list[float]
+
+    def key(self, k: int, served: float, sign: float) -> tuple[float, float, int, int]:
+        j = self.line[k]
+        claim = (2.0 * (self.s[j] + served) + sign * self.factor[k] * self.pack[k]) / (
+            2.0 * self.a[j]
+        )
+        return (claim, -self.weight[j], j, k)
+
+    def can_free(
+        self,
+        members: list[int],
+        is_open: npt.NDArray[np.bool_],
+        free: float,
+        amount: FloatArray,
+        whole_line: bool,
+    ) -> list[tuple[int, bool]]:
+        """Per member: can `free` plus packs ranked after its next pack make room for one more?
+
+        `whole_line`: a line gives from any of its rows in the limit (a vehicle); otherwise
+        each row gives only its own packs (an item's supply).
+        """
+        asks = []
+        for k in members:
+            need = float(amount[k])
+            if need <= free + 1e-9 * max(1.0, need):
+                continue
+            if is_open[k]:
+                asks.append((self.key(k, self.served[self.line[k]], 1.0), need - free, k))
+        if not asks:
+            return [
+                (k, float(amount[k]) <= free + 1e-9 * max(1.0, float(amount[k]))) for k in members
+            ]
+        lowest = min(ask[0] for ask in asks)
+        largest = max(ask[1] for ask in asks)
+        gifts: list[tuple[tuple[float, float, int, int], float]] = []
+        groups: dict[int, list[int]] = {}
+        for k in members:
+            if self.x[k] > 0.5:
+                groups.setdefault(self.line[k] if whole_line else -1 - k, []).append(k)
+        for ks in groups.values():
+            j = self.line[ks[0]]
+            served = self.served[j]
+            held = {k: self.x[k] for k in ks}
+            given = 0.0
+            while given < largest:
+                best = None
+                for k in ks:
+                    if held[k] >= self.pack[k] - 0.5:
+                        top = self.key(k, served, -1.0)
+                        if best is None or top > best[0]:
+                            best = (top, k)
+                if best is None or best[0] <= lowest:
+                    break
+                top, k = best
+                gifts.append((top, float(amount[k])))
+                given += float(amount[k])
+                held[k] -= self.pack[k]
+                served -= self.factor[k] * self.pack[k]
+        gifts.sort()
+        keys = [g[0] for g in gifts]
+        after = [0.0] * (len(gifts) + 1)
+        for n in range(len(gifts) - 1, -1, -1):
+            after[n] = after[n + 1] + gifts[n][1]
+        verdict = {k: float(amount[k]) <= free + 1e-9 * max(1.0, float(amount[k])) for k in members}
+        for key, short, k in asks:
+            verdict[k] = after[bisect.bisect_right(keys, key)] >= short - 1e-9 * max(1.0, short)
+        return list(verdict.items())

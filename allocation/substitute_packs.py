@@ -98,7 +98,9 @@ class _State:
 
     def is_open(self, k: int) -> bool:
         j = self.line[k]
-        return bool(self.served[j] + self.factor[k] * self.pack[k] <= self.r[j] + _HALF)
+        # Served units may be fractions (factor ≠ 1): the tolerance only absorbs float noise.
+        r = self.r[j]
+        return bool(self.served[j] + self.factor[k] * self.pack[k] <= r + 1e-7 * max(1.0, r))
 
     def fits(self, k: int) -> bool:
         if not self.is_open(k) or self.item_room[self.item[k]] < self.pack[k] - _HALF:
@@ -278,10 +280,8 @@ def round_rows(
     pack = table.item_pack[rows.item]
     x[keep] = np.floor(np.maximum(x_cont[keep], 0.0) / pack[keep] + 1e-7) * pack[keep]
     state = _State(table, rows, lines, tight, x)
-    for _ in range(20):
+    state.greedy()
+    # A full pass finds rows that the worklist of the last pass did not reach.
+    while state.improve():
         state.greedy()
-        state.improve()
-        state.greedy()
-        if not state.swap():
-            break
     return x
