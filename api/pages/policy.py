@@ -24,14 +24,14 @@ from api.pages.common import page_user, render, see_other
 from api.pages.form_numbers import decimal_number, decimal_sv, number_problem, whole_number
 from data.clock import utcnow
 from data.errors import Issue, ValidationFailed
-from data.models import Role, User
+from data.models import User
 from data.policy import LIMITS, CountyPolicy, item_names, save_policy, saved_policy
+from data.roles import Capability
 
 __all__ = ["POLICY_ERRORS", "router"]
 
 router = APIRouter()
 
-COUNTY = (Role.COUNTY_COORDINATOR,)
 WEIGHT_FIELDS = (
     ("outbreak", "weight_outbreak", "Vikt bekräftad smitta"),
     ("suspected", "weight_suspected", "Vikt misstänkt smitta"),
@@ -124,7 +124,7 @@ def _page(
 @router.get("/lan/policy", response_class=HTMLResponse)
 def policy_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     """The policy the next run uses (the defaults until the county saves one)."""
-    me = page_user(user, *COUNTY)
+    me = page_user(user, Capability.ALLOCATE)
     return _page(request, session, me, _shown(saved_policy(session)))
 
 
@@ -261,7 +261,7 @@ def save_policy_page(
     request: Request, session: SessionDep, user: OptionalUser, form: FormFields
 ) -> Response:
     """Store the policy; the next run (and the need form's suggestion) use it."""
-    me = page_user(user, *COUNTY)
+    me = page_user(user, Capability.ALLOCATE)
     known = item_names(session)
     current = saved_policy(session).policy
     # A form without these fields (an older page) keeps what is saved.
