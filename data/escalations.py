@@ -31,6 +31,7 @@ Nothing here commits; the caller owns the transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ from data.models import (
     Escalation,
     EscalationRound,
     Municipality,
+    OutboxMessage,
     Situation,
     StockEntry,
     StockKind,
@@ -55,6 +57,7 @@ from data.stock import item_balances, record_receipt
 
 __all__ = [
     "AGENCY_SUPPLIER",
+    "RequestState",
     "advance_escalation",
     "create_escalations",
     "escalation_history",
@@ -65,6 +68,7 @@ __all__ = [
     "outbox_key",
     "outstanding",
     "record_agency_delivery",
+    "request_states",
     "set_escalation_status",
 ]
 
@@ -131,6 +135,35 @@ def outstanding(escalation: Escalation, latest: EscalationRound | None) -> int:
     if latest is None:
         return max(0, escalation.total_unmet - escalation.received_units)
     return max(0, latest.balance - (escalation.received_units - latest.received_units))
+
+
+@dataclass(frozen=True)
+class RequestState:
+    """What a page shows of a request beside its record: its history, its running balance, and
+    how its latest version fares in the outbox (None: nothing queued)."""
+
+    history: list[EscalationRound]
+    outstanding: int
+    message_status: str | None
+    message_error: str | None
+    message_attempts: int
+
+
+def request_states(session: Session, *, escalations: list[Escalation]) -> dict[str, RequestState]:
+    """Per reference, the request's history, balance and outbox state."""
+    states: dict[str, RequestState] = {}
+    for escalation in escalations:
+        history = escalation_history(session, escalation_id=escalation.id)
+        key = outbox_key(escalation.reference, max(1, len(history)))
+        message = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+        states[escalation.reference] = RequestState(
+            history=history,
+            outstanding=outstanding(escalation, history[-1] if history else None),
+            message_status=message.status if message is not None else None,
+            message_error=message.last_error if message is not None else None,
+            message_attempts=message.attempts if message is not None else 0,
+        )
+    return states
 
 
 def _shortfalls(session: Session, run_id: str) -> dict[str, dict[str, Any]]:

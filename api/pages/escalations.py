@@ -1,9 +1,12 @@
 """Escalations (``/lan/eskaleringar``): the requests for support to the national agency.
 
-The list shows one round's requests (``?datum=``; default the latest round that escalated), each
-(item, total unmet, homes with confirmed cases, days of supply, the region's stock) with its
-status; the county coordinator moves the status forward as the agency answers, and downloads each
-request as JSON (what the outbox sends), CSV or PDF.
+One open request per item, updated round by round (issue 13). The list shows the requests a
+round opened or updated (``?datum=``; default the latest round that escalated): item, what is
+asked (the running balance), homes with confirmed cases, days of supply, the region's stock, what
+the agency sent, the status, how the latest version fares in the outbox (or, when no transport is
+configured, that and why it is not sent) and the history per round. The county coordinator moves
+the status forward as the agency answers, and downloads each request as JSON (what the outbox
+sends), CSV or PDF.
 """
 
 from __future__ import annotations
@@ -18,20 +21,27 @@ from sqlalchemy.orm import Session
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render, see_other
 from api.pages.round_picker import choose_round
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.escalation_reads import latest_escalated_round
-from data.escalations import get_escalation, list_escalations, set_escalation_status
+from data.escalations import (
+    get_escalation,
+    list_escalations,
+    request_states,
+    set_escalation_status,
+)
 from data.models import User
 from data.models.cycle import ESCALATION_STATUSES
-from data.reference.catalogue import get_item, items_by_code
+from data.reference.catalogue import items_by_code
 from data.roles import Capability
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
-from jobs.escalation_documents import escalation_request
+from jobs.escalation_documents import escalation_document
+from jobs.transports import Transports
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 NEEDED = Capability.ALLOCATE
 
@@ -57,6 +67,8 @@ def _page(
         escalations=escalations,
         items=items_by_code(session),
         statuses=ESCALATION_STATUSES,
+        states=request_states(session, escalations=escalations),
+        route=Transports.from_environment().escalation_route(),
     )
 
 
@@ -73,8 +85,7 @@ def download(reference: str, kind: str, session: SessionDep, user: OptionalUser)
     """One request for support as JSON, CSV or PDF."""
     page_user(user, NEEDED)
     escalation = get_escalation(session, reference=reference)
-    item = get_item(session, code=escalation.item_code)
-    document = escalation_request(escalation, item)
+    document = escalation_document(session, escalation)
     if kind == "json":
         body = json.dumps(escalation_to_json(document), ensure_ascii=False, indent=2).encode()
         media = "application/json"
