@@ -21,7 +21,7 @@ from data.db import session_scope
 from data.escalations import create_escalations
 from data.extra_runs import approve_extra_run, extra_snapshot, store_extra_run
 from data.manifests import create_manifests
-from data.policy import current_policy
+from data.policy import effective_policy
 from jobs.settings import CycleSettings
 from jobs.steps.escalate import queue_escalations
 
@@ -41,7 +41,7 @@ def allocate_extra(
     moment = resolve_now(now)
     cycle = CycleSettings()
     with session_scope(engine) as session:
-        policy = current_policy(session, default=cycle.policy())
+        policy = effective_policy(session)
         snapshot = extra_snapshot(
             session,
             delivery_date=delivery_date,
