@@ -22,15 +22,23 @@ from allocation.model import SubstituteRule
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render, see_other
 from api.pages.form_numbers import decimal_number, decimal_sv, number_problem, whole_number
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.errors import Issue, ValidationFailed
 from data.models import User
-from data.policy import LIMITS, CountyPolicy, item_names, save_policy, saved_policy
+from data.policy import (
+    LIMITS,
+    CountyPolicy,
+    check_policy,
+    item_names,
+    save_policy,
+    saved_policy,
+)
 from data.roles import Capability
 
 __all__ = ["POLICY_ERRORS", "router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 WEIGHT_FIELDS = (
     ("outbreak", "weight_outbreak", "Vikt bekräftad smitta"),
@@ -222,17 +230,23 @@ def _read(
     shown["rules"] = shown_rules
     if wrong:
         errors["substitutes"] = "Rätta ersättningsreglerna nedan."
-    if errors:
-        return None, 0, shown, errors
+    # The ranges of what could be read, checked now too: every problem is shown at once.
     policy = Policy(
-        fairness=fairness,
-        weights={key: numbers[name] for key, name, _label in WEIGHT_FIELDS},
-        reserve_fraction=numbers["reserve_percent"] / 100,
+        fairness=fairness if fairness in ("fill", "cover") else "fill",
+        weights={key: numbers.get(name, 1.0) for key, name, _label in WEIGHT_FIELDS},
+        reserve_fraction=numbers.get("reserve_percent", 0.0) / 100,
         whole_packs=form.get("whole_packs", "") == "on",
         substitutes=tuple(rules),
-        memory_rounds=whole["memory_rounds"],
+        memory_rounds=whole.get("memory_rounds", 0),
     )
-    return policy, whole["target_days"], shown, {}
+    target_days = whole.get("target_days", LIMITS.target_days_min)
+    for issue in check_policy(policy, target_days=target_days, items=known):
+        if issue["field"] in POLICY_ERRORS:
+            name, message = POLICY_ERRORS[issue["field"]]
+            errors.setdefault(name, message)
+    if errors:
+        return None, 0, shown, errors
+    return policy, target_days, shown, {}
 
 
 def _keyed(issues: list[Issue], shown: dict[str, Any]) -> dict[str, str]:
