@@ -177,13 +177,33 @@ def _limits(
         )
         for x in lines
     }
+    factor = {(r.item, r.serves): float(r.factor) for r in problem.policy.substitutes}
+    stand_in: dict[tuple[str, str], float] = {}  # what substitutes serve a need line (its units)
+    for x in lines:
+        if not _own(x):
+            key = (x.care_home_id, x.item_code)
+            served = x.quantity * factor.get((x.delivered_item_code, x.item_code), 1.0)
+            stand_in[key] = stand_in.get(key, 0.0) + served
     found: list[Limit] = []
     for x in lines:
         key = (x.care_home_id, x.item_code)
         if key not in changes or not _own(x):
             continue
         item, quantity, home = items[x.item_code], changes[key], homes[x.care_home_id].name
-        if quantity > x.requested_rounded:
+        others = stand_in.get(key, 0.0)
+        if others and quantity + others > x.requested_rounded + 1e-9:
+            found.append(
+                Limit(
+                    "bounds",
+                    f"{x.care_home_id}/{x.item_code}",
+                    f"{quantity} and {others:g} from substitutes is more than the line's request"
+                    f" of {x.requested_rounded}",
+                    f"{home} har begärt {_n(x.requested_rounded)} {item.unit} {item.code} och får "
+                    f"redan {_n(others)} {item.unit} som ersättning; raden kan inte få mer än så "
+                    f"(ändringen ger {_n(quantity)} {item.unit} {item.code}).",
+                )
+            )
+        elif quantity > x.requested_rounded:
             found.append(
                 Limit(
                     "bounds",
