@@ -12,11 +12,9 @@ from sqlalchemy import Engine
 
 from api import pages
 from api.allow_header import AllowHeader
-from api.auth import SESSION_COOKIE
 from api.body_limit import BodySizeLimit
 from api.docs import install_local_docs, install_openapi
 from api.errors import install_error_handlers
-from api.idempotency import IdempotencyMiddleware
 from api.in_flight import InFlightLimit
 from api.openapi import install_problem_openapi
 from api.routes import (
@@ -35,6 +33,7 @@ from api.routes import (
 )
 from api.security_headers import SameOriginSignIn, SecurityHeaders
 from api.settings import ApiSettings
+from api.transaction import TransactionRoute
 from data.db import make_engine, make_session_factory
 from data.settings import Settings
 
@@ -54,7 +53,7 @@ an `Idempotency-Key` header.
 
 def api_router() -> APIRouter:
     """Every REST resource under ``/api/v1``."""
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, route_class=TransactionRoute)
     for module in (
         auth,
         reference,
@@ -93,6 +92,7 @@ def create_app(
     app.state.data_settings = cycle
     app.state.settings = config
     app.state.session_factory = make_session_factory(app.state.engine)
+    app.router.route_class = TransactionRoute  # the docs' routes too: one owner per transaction
     install_error_handlers(app)
     pages.install_page_error_handlers(app)  # pages answer 403/404 in Swedish HTML
     install_problem_openapi(app)
@@ -104,7 +104,6 @@ def create_app(
     app.include_router(pages.router)
     app.mount("/static", pages.static_files(), name="static")
     app.add_middleware(pages.NoStore)
-    app.add_middleware(IdempotencyMiddleware, session_cookie=SESSION_COOKIE)
     app.add_middleware(InFlightLimit, limit=config.in_flight)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(AllowHeader, routes=app.router.routes)

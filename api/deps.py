@@ -1,11 +1,11 @@
 """FastAPI dependencies: the request's transaction, the signed-in user and role checks.
 
-- ``SessionDep``: one SQLAlchemy session per request. It commits when the route returns, BEFORE
-  the response is sent (``Depends(..., scope="function")``; without it FastAPI would commit after
-  the response, fastapi#3620), so a 2xx means committed. It rolls back when the route raises —
-  except for ``api.errors.CommitThenRaise`` problems (a refused sign-in), whose changes are kept.
-  For a POST with an ``Idempotency-Key`` the middleware (``api.idempotency``) owns the
-  transaction instead and commits it with the stored response, before the response is sent.
+- ``SessionDep``: the request's session. Its transaction belongs to the route
+  (``api.transaction.TransactionRoute``): committed when the route returns, BEFORE the response
+  is sent (so a 2xx means committed; fastapi#3620), rolled back when it raises — except for
+  ``api.errors.CommitThenRaise`` problems (a refused sign-in), whose changes are kept. Nothing
+  here commits or rolls back.
+- ``ReadPhaseDep``: reads to finish before long work (a what-if solve); see ``ReadPhase``.
 - ``CurrentUser``: the user of the bearer token (``Authorization: Bearer …``) or of the session
   cookie ``fordela_session``; 401 without one. A cookie-authenticated request that changes state
   (POST/PUT/PATCH/DELETE) must carry the session's CSRF token (header ``X-CSRF-Token`` or form
@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -33,13 +32,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import SESSION_COOKIE, Authenticated, authenticate_request, csrf_from_request
-from api.errors import CommitThenRaise, Forbidden, Unauthorized
+from api.errors import Forbidden, Unauthorized
 from api.settings import ApiSettings
+from api.transaction import ReadPhase, transaction_of
 from data.models import User
 from data.roles import Capability, can
 
 __all__ = [
-    "REQUEST_SESSION",
     "AdminUser",
     "CountyUser",
     "CsrfToken",
@@ -49,6 +48,7 @@ __all__ = [
     "LogisticsUser",
     "NeedsUser",
     "OptionalUser",
+    "ReadPhaseDep",
     "ReaderUser",
     "SessionDep",
     "SettingsDep",
@@ -60,10 +60,6 @@ __all__ = [
     "get_settings",
     "require",
 ]
-
-
-REQUEST_SESSION = "db_session"
-"""``request.state`` attribute holding a session whose transaction a middleware owns."""
 
 
 async def get_engine(request: Request) -> Engine:
@@ -82,51 +78,20 @@ async def get_settings(request: Request) -> ApiSettings:
 # to a worker thread costs a wake-up and a GIL hand-over, which adds up in the 09:50 burst.
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The request's one transaction: commit before the response, roll back on error.
-
-    When the idempotency middleware owns the transaction (a keyed POST) its session is used and
-    the middleware commits, together with the stored response."""
-    owned: Session | None = getattr(request.state, REQUEST_SESSION, None)
-    if owned is not None:
-        try:
-            yield owned
-        except CommitThenRaise:
-            raise  # the middleware commits the changes of a non-2xx answer
-        except BaseException:
-            await run_in_threadpool(owned.rollback)
-            raise
-        return
-    session: Session = request.app.state.session_factory()
-    try:
-        yield session
-    except CommitThenRaise:
-        await run_in_threadpool(_commit_and_close, session)
-        raise
-    except BaseException:
-        await run_in_threadpool(_rollback_and_close, session)
-        raise
-    else:
-        await run_in_threadpool(_commit_and_close, session)
+async def get_session(request: Request) -> Session:
+    """The request's session (its transaction is the route's: ``api.transaction``)."""
+    return transaction_of(request).session
 
 
-def _commit_and_close(session: Session) -> None:
-    try:
-        session.commit()
-    finally:
-        session.close()
-
-
-def _rollback_and_close(session: Session) -> None:
-    try:
-        session.rollback()
-    finally:
-        session.close()
+async def get_read_phase(request: Request) -> ReadPhase:
+    """Reads that end the request's read transaction when done (before a long solve)."""
+    return ReadPhase(transaction_of(request))
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(get_session)]
+ReadPhaseDep = Annotated[ReadPhase, Depends(get_read_phase)]
 
 
 async def _csrf_token(request: Request) -> str | None:

@@ -25,12 +25,13 @@ from api.pages import (
     start,
 )
 from api.pages.page_errors import NoStore, install_page_error_handlers
+from api.transaction import TransactionRoute
 
 __all__ = ["STATIC_DIR", "NoStore", "install_page_error_handlers", "router", "static_files"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 for module in (
     start,
     acute,

@@ -21,6 +21,7 @@ from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish
 from api.pages.form_numbers import whole_number
 from api.params import IdPath
+from api.transaction import TransactionRoute
 from data.access import list_visible_homes
 from data.acute_requests import decline_acute_request, file_acute_request, list_acute_requests
 from data.clock import utcnow
@@ -38,7 +39,7 @@ from data.runs import get_run
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 EXTRA_JOBS = ("extra_allocate", "extra_approve")
 FIELD_NAMES = {
@@ -102,17 +103,16 @@ def _file(
         errors["reason"] = "Skriv kort varför behovet är akut."
     if not errors:
         try:
-            with session.begin_nested():
-                file_acute_request(
-                    session,
-                    care_home_id=home_id,
-                    item_code=form.get("item", ""),
-                    quantity=quantity or 0,
-                    situation=form.get("situation", ""),
-                    reason=form.get("reason", ""),
-                    filed_by=me.username,
-                    now=utcnow(),
-                )
+            file_acute_request(
+                session,
+                care_home_id=home_id,
+                item_code=form.get("item", ""),
+                quantity=quantity or 0,
+                situation=form.get("situation", ""),
+                reason=form.get("reason", ""),
+                filed_by=me.username,
+                now=utcnow(),
+            )
         except ValidationFailed as exc:
             errors = {
                 issue["field"]: f"{FIELD_NAMES.get(issue['field'], issue['field'])}: "
@@ -202,10 +202,9 @@ def decline(
     if not skal.strip():
         return _queue_page(request, session, me, problem="Ange ett skäl; boendet ser det.")
     try:
-        with session.begin_nested():
-            decline_acute_request(
-                session, request_id=request_id, reason=skal, actor=me.username, now=utcnow()
-            )
+        decline_acute_request(
+            session, request_id=request_id, reason=skal, actor=me.username, now=utcnow()
+        )
     except NotFound:
         return _queue_page(request, session, me, problem="Begäran finns inte.")
     except Conflict:

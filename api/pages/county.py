@@ -20,6 +20,7 @@ from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish
 from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import choose_round
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.dashboard import (
     BUCKETS,
@@ -37,7 +38,7 @@ from data.summary import round_summary
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 OVERVIEW = Capability.FOLLOW_UP
 

@@ -24,6 +24,7 @@ from api.charts import trend_chart
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render
 from api.pages.form_numbers import whole_number
+from api.transaction import TransactionRoute
 from data.audit import audit_kinds, audit_page
 from data.errors import NotFound
 from data.follow_up import (
@@ -40,7 +41,7 @@ from data.roles import Capability
 
 __all__ = ["EXPORT_HEADER", "export_rows", "router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 NEEDED = Capability.FOLLOW_UP
 MAX_ROUNDS = 90

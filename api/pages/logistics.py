@@ -21,6 +21,7 @@ from api.deps import OptionalUser, SessionDep
 from api.pages.common import ZONE_SETTINGS, page_user, render, see_other, swedish
 from api.pages.form_numbers import whole_number
 from api.pages.round_picker import choose_round
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.dashboard import manifest_days, municipality_names
 from data.deliveries import (
@@ -39,7 +40,7 @@ from jobs.stored_documents import stored_delivery_note, stored_pick_list
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 NEEDED = Capability.DELIVER
 
@@ -119,6 +120,7 @@ def dispatch(
         day = manifest.round_date.isoformat()
         return see_other(f"/logistik?datum={day}&klart=ej-utlastad#rutt-{manifest.route_code}")
     try:
+        # A savepoint: dispatch moves stock lot by lot; a refusal half-way must leave none.
         with session.begin_nested():
             manifest = dispatch_manifest(
                 session, actor=me.username, manifest_id=manifest_id, now=utcnow()
@@ -149,6 +151,7 @@ def undo_dispatch_page(
         )
     else:
         try:
+            # A savepoint: the undo moves stock lot by lot; a refusal half-way must leave none.
             with session.begin_nested():
                 undo_dispatch(
                     session, actor=me.username, manifest_id=manifest_id, reason=skal, now=utcnow()
@@ -268,6 +271,8 @@ def _record(
         errors.append("ange vem som tog emot leveransen")
     if not errors:
         try:
+            # A savepoint: the stop is written line by line with stock movements, and a refusal
+            # after some of them must not leave them (the page then shows the form again).
             with session.begin_nested():
                 record_stop_delivery(
                     session,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish_issue
 from api.pages.round_picker import choose_round, parse_round, report_round
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.dashboard import home_report_status, municipality_fill, round_run
 from data.errors import Issue, NotFound, ValidationFailed
@@ -39,7 +40,7 @@ from jobs.stored_documents import stored_municipality_note
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 NEEDED = Capability.FOLLOW_MUNICIPALITY
 

@@ -35,6 +35,7 @@ from api.pages.common import (
 )
 from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import report_round
+from api.transaction import TransactionRoute
 from data.acute_requests import list_acute_requests
 from data.clock import utcnow
 from data.errors import Issue, NotFound, ValidationFailed
@@ -49,7 +50,7 @@ from data.round_choice import RoundClosed
 
 __all__ = ["router", "suggested_quantity"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import render, see_other, start_page
+from api.transaction import TransactionRoute
 from data.models import User
 from data.password_policy import MIN_PASSWORD_LENGTH
 from data.users import change_own_password
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 PROBLEMS_SV = {
     "wrong_current": "Det nuvarande lösenordet stämmer inte.",

@@ -24,6 +24,7 @@ from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other
 from api.pages.form_numbers import decimal_sv, whole_number
 from api.pages.round_picker import choose_round
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.dashboard import latest_job, municipality_fill, municipality_names, round_run, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
@@ -40,7 +41,7 @@ from data.runs import get_run, list_round_runs
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 DAILY_JOBS = ("allocate", "approve")  # the extra rounds' jobs show on the acute page
 LINES_PER_PAGE = 25  # a page of lines a coordinator reads; the whole run was 22,000 px tall
@@ -203,17 +204,16 @@ def edit_run_line(
         problem = "Ange ett skäl till ändringen."
     else:
         try:
-            with session.begin_nested():
-                edit_line(
-                    session,
-                    run_id=run_id,
-                    care_home_id=care_home_id,
-                    item_code=item_code,
-                    quantity=whole_number(quantity) or 0,
-                    reason=reason.strip(),
-                    actor=me.username,
-                    now=utcnow(),
-                )
+            edit_line(
+                session,
+                run_id=run_id,
+                care_home_id=care_home_id,
+                item_code=item_code,
+                quantity=whole_number(quantity) or 0,
+                reason=reason.strip(),
+                actor=me.username,
+                now=utcnow(),
+            )
         except EditRefused as exc:
             problem = "Raden ändrades inte. " + " ".join(exc.swedish)
         except NotFound:

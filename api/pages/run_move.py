@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render, see_other
 from api.pages.form_numbers import whole_number
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.dashboard import RunLineView, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
@@ -29,7 +30,7 @@ from data.runs import get_run
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 NEEDED = Capability.ALLOCATE
 ALL_LINES = 5000
@@ -128,18 +129,17 @@ def move(
         problem = "Ange ett skäl till flytten; det visas på raderna."
     else:
         try:
-            with session.begin_nested():
-                outcome = move_packs(
-                    session,
-                    run_id=korning,
-                    item_code=artikel,
-                    from_home=fran,
-                    to_home=till,
-                    packs=packs,
-                    reason=skal.strip(),
-                    actor=me.username,
-                    now=utcnow(),
-                )
+            outcome = move_packs(
+                session,
+                run_id=korning,
+                item_code=artikel,
+                from_home=fran,
+                to_home=till,
+                packs=packs,
+                reason=skal.strip(),
+                actor=me.username,
+                now=utcnow(),
+            )
         except EditRefused as exc:
             problem = "Flytten gjordes inte. " + " ".join(exc.swedish)
         except NotFound:

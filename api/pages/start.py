@@ -18,10 +18,11 @@ from api.deps import OptionalUser, SessionDep, SettingsDep
 from api.errors import LoginFailed, LoginThrottled
 from api.pages.common import render, see_other, start_page
 from api.pages.page_errors import safe_next
+from api.transaction import TransactionRoute
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionRoute)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -19,6 +19,7 @@ from api.params import IdPath
 from api.schemas.acute import AcuteDeclineIn, AcuteRequestIn, AcuteRequestRead, ExtraRunIn
 from api.schemas.base import Page
 from api.schemas.runs import JobRead
+from api.transaction import TransactionRoute
 from data.access import get_visible_care_home
 from data.acute_requests import (
     decline_acute_request,
@@ -34,7 +35,7 @@ from data.settings import Settings
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["acute requests"])
+router = APIRouter(route_class=TransactionRoute, tags=["acute requests"])
 
 
 @router.post(

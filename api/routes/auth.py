@@ -26,6 +26,7 @@ from api.schemas.auth import (
     TokenCreated,
     TokenRead,
 )
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.errors import ValidationFailed
 from data.password_policy import PROBLEMS_EN
@@ -35,7 +36,7 @@ from data.users import change_own_password
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(route_class=TransactionRoute, prefix="/auth", tags=["auth"])
 
 _REFUSED: dict[int | str, dict[str, Any]] = {
     401: {"description": "Wrong username or password"},

@@ -12,6 +12,7 @@ from api.pagination import Paging, paginate
 from api.params import RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.cycle import EscalationRead, EscalationStatusIn
+from api.transaction import TransactionRoute
 from data.escalation_reads import escalations_query
 from data.escalations import get_escalation, set_escalation_status
 from data.reference.catalogue import get_item
@@ -20,7 +21,7 @@ from jobs.escalation_documents import escalation_request
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/escalations", tags=["escalations"])
+router = APIRouter(route_class=TransactionRoute, prefix="/escalations", tags=["escalations"])
 
 
 @router.get("", response_model=Page[EscalationRead])

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from api.deps import FollowUpUser, SessionDep
 from api.schemas.base import Page
 from api.schemas.follow_up import AuditEntryRead, FollowUpRead
+from api.transaction import TransactionRoute
 from data.audit import audit_page
 from data.follow_up import DEFAULT_ROUNDS, follow_up_rounds, follow_up_rows, short_streaks
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["follow-up"])
+router = APIRouter(route_class=TransactionRoute, tags=["follow-up"])
 
 Code = Annotated[str | None, Query(max_length=40, description="an item or municipality code")]
 

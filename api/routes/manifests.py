@@ -12,6 +12,7 @@ from api.pagination import Paging, paginate
 from api.params import IdPath, RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.cycle import DeliveryIn, ManifestRead, ManifestStopRead, UndoDispatchIn
+from api.transaction import TransactionRoute
 from data.deliveries import (
     DeliveredLine,
     dispatch_manifest,
@@ -27,7 +28,7 @@ from jobs.stored_documents import stored_delivery_note, stored_pick_list
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/manifests", tags=["manifests"])
+router = APIRouter(route_class=TransactionRoute, prefix="/manifests", tags=["manifests"])
 
 Format = Annotated[Literal["pdf", "csv"], Query(description="pdf (A4) or csv")]
 _DOCUMENT: dict[int | str, dict[str, Any]] = {

@@ -27,6 +27,7 @@ from api.schemas.needs import (
     NeedUpdate,
     UploadResult,
 )
+from api.transaction import TransactionRoute
 from data.access import get_visible_care_home
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
@@ -51,7 +52,7 @@ from data.settings import Settings
 
 __all__ = ["etag_of", "router"]
 
-router = APIRouter(prefix="/needs", tags=["need reports"])
+router = APIRouter(route_class=TransactionRoute, prefix="/needs", tags=["need reports"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -12,12 +12,13 @@ from fastapi import APIRouter
 
 from api.deps import CountyUser, SessionDep
 from api.schemas.policy import PolicyRead, PolicyWrite
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.policy import save_policy, saved_policy
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/policy", tags=["policy"])
+router = APIRouter(route_class=TransactionRoute, prefix="/policy", tags=["policy"])
 
 
 @router.get("", response_model=PolicyRead, response_model_by_alias=True)

@@ -17,6 +17,7 @@ from api.schemas.reference import (
     MunicipalityRead,
     RouteRead,
 )
+from api.transaction import TransactionRoute
 from data.access import get_visible_care_home, visible_homes, visible_municipalities
 from data.models import Route
 from data.reference.catalogue import get_item, items_query
@@ -25,7 +26,7 @@ from data.routes import routes_query
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["reference data"])
+router = APIRouter(route_class=TransactionRoute, tags=["reference data"])
 
 
 @router.get("/municipalities", response_model=Page[MunicipalityRead])

@@ -24,6 +24,7 @@ from api.schemas.runs import (
     RunRead,
     RunTrigger,
 )
+from api.transaction import TransactionRoute
 from data.clock import utcnow
 from data.errors import Conflict
 from data.job_queue import enqueue_job, get_job
@@ -35,7 +36,7 @@ from data.runs import get_run
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(route_class=TransactionRoute, tags=["runs"])
 
 _QUEUED: dict[int | str, dict[str, Any]] = {
     202: {"description": "Queued; poll the job at Location"}

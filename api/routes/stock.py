@@ -16,6 +16,7 @@ from api.schemas.stock import (
     ReceiptCreate,
     StockEntryRead,
 )
+from api.transaction import TransactionRoute
 from data.models import StockBalance
 from data.stock import (
     entries_query,
@@ -27,7 +28,7 @@ from data.stock import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/stock", tags=["stock"])
+router = APIRouter(route_class=TransactionRoute, prefix="/stock", tags=["stock"])
 
 
 @router.post("/receipts", status_code=status.HTTP_201_CREATED, response_model=StockEntryRead)

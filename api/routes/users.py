@@ -11,13 +11,14 @@ from api.pagination import Paging, paginate
 from api.params import IdPath
 from api.schemas.base import Page
 from api.schemas.users import PasswordReset, UserCreate, UserRead
+from api.transaction import TransactionRoute
 from data.login_attempts import unlock_sign_in
 from data.user_admin import deactivate_user, get_user, reset_password, users_query
 from data.users import create_user
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(route_class=TransactionRoute, prefix="/users", tags=["users"])
 
 
 @router.get("", response_model=Page[UserRead])

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
-from sqlalchemy.orm import Session
 
 from allocation import Problem, problem_from_dict, result_to_dict, solve
-from api.deps import CountyUser, SessionDep, SettingsDep
+from api.deps import CountyUser, ReadPhaseDep, SessionDep, SettingsDep
 from api.schemas.runs import WhatIfPolicy
+from api.transaction import ReadPhase, TransactionRoute
 from data.clock import utcnow
 from data.errors import ValidationFailed
 from data.policy import effective_policy
@@ -22,7 +22,7 @@ from data.run_snapshot import take_snapshot
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/what-if", tags=["what-if"])
+router = APIRouter(route_class=TransactionRoute, prefix="/what-if", tags=["what-if"])
 
 SCENARIO_EXAMPLE: dict[str, Any] = {
     "round": "2026-11-24",
@@ -60,8 +60,8 @@ def _bounded(lines: int, limit: int, field: str) -> None:
         )
 
 
-def _solve(session: Session, problem: Problem) -> dict[str, Any]:
-    session.commit()  # end the read transaction: no lock or snapshot is held while solving
+def _solve(reads: ReadPhase, problem: Problem) -> dict[str, Any]:
+    reads.finish()  # the request's owner ends the read transaction: nothing held while solving
     return result_to_dict(solve(problem))
 
 
@@ -69,22 +69,26 @@ def _solve(session: Session, problem: Problem) -> dict[str, Any]:
 def scenario(
     body: Annotated[dict[str, Any], Body(examples=[SCENARIO_EXAMPLE])],
     _user: CountyUser,
-    session: SessionDep,
+    reads: ReadPhaseDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """Solve a scenario file (PRODUCT.md §4 format) and return the result JSON."""
     needs = body.get("needs")
     _bounded(len(needs) if isinstance(needs, list) else 0, settings.whatif_max_lines, "needs")
-    return _solve(session, problem_from_dict(body))
+    return _solve(reads, problem_from_dict(body))
 
 
 @router.post("/policy")
 def policy(
-    body: WhatIfPolicy, _user: CountyUser, session: SessionDep, settings: SettingsDep
+    body: WhatIfPolicy,
+    _user: CountyUser,
+    session: SessionDep,
+    reads: ReadPhaseDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Re-solve a round's current needs and stock under another policy: the saved policy with
     the fields given in ``policy`` replaced (``{}`` re-solves with the saved policy)."""
     chosen = effective_policy(session, body.policy.overrides())
     snapshot = take_snapshot(session, round_date=body.round_date, policy=chosen, now=utcnow())
     _bounded(len(snapshot.problem.needs), settings.whatif_max_lines, "round_date")
-    return _solve(session, snapshot.problem)
+    return _solve(reads, snapshot.problem)
