@@ -113,15 +113,14 @@ def change_status(
     """Move the request's status forward (the agency acknowledged it, or met it)."""
     me = page_user(user, NEEDED)
     try:
-        with session.begin_nested():
-            set_escalation_status(
-                session,
-                reference=reference,
-                status=status,
-                actor=me.username,
-                agency_reference=agency_reference.strip() or None,
-                now=utcnow(),
-            )
+        set_escalation_status(  # checks before it writes: nothing to undo on a refusal
+            session,
+            reference=reference,
+            status=status,
+            actor=me.username,
+            agency_reference=agency_reference.strip() or None,
+            now=utcnow(),
+        )
     except (Conflict, ValidationFailed) as exc:
         return _page(request, session, me, problem=f"Status ändrades inte: {exc}")
     except NotFound:
