@@ -99,10 +99,12 @@ def stands_in_for(delivered: str, need: str) -> str:
 
 def _pick_name(item: Item, homes: list[CareHomeLine], items: dict[str, Item]) -> str:
     """A picked item's name; when some of it stands in for another item, that is said too."""
-    served = sorted({h.stands_in_for for h in homes if h.item_code == item.code} - {None})
+    served = sorted(
+        {h.stands_in_for for h in homes if h.item_code == item.code and h.stands_in_for is not None}
+    )
     if not served:
         return item.name_sv
-    names = ", ".join(items[code].name_sv for code in served if code is not None)
+    names = ", ".join(items[code].name_sv for code in served)
     return f"{item.name_sv} (även i stället för {names})"
 
 
