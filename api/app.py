@@ -18,6 +18,7 @@ from api.errors import install_error_handlers
 from api.in_flight import InFlightLimit
 from api.openapi import install_problem_openapi
 from api.routes import (
+    account,
     acute,
     auth,
     escalations,
@@ -67,6 +68,7 @@ def api_router() -> APIRouter:
         escalations,
         follow_up,
         users,
+        account,
     ):
         router.include_router(module.router)
     return router

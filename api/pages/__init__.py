@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import (
+    account,
     acute,
     county,
     escalations,
@@ -36,6 +37,7 @@ for module in (
     start,
     acute,
     password,
+    account,
     need_form,
     municipality,
     county,

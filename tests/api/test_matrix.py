@@ -114,6 +114,10 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/api/v1/auth/session"): Case(SIGNED_IN, 204),
     ("GET", "/api/v1/auth/me"): Case(SIGNED_IN),
+    ("GET", "/api/v1/me/notifications"): Case(SIGNED_IN),
+    ("PUT", "/api/v1/me/notifications"): Case(
+        SIGNED_IN, request=lambda _: {"json": {"email": "jag@kommun.example", "on": []}}
+    ),
     ("GET", "/api/v1/municipalities"): Case(SIGNED_IN),
     ("GET", "/api/v1/care-homes"): Case(SIGNED_IN),
     ("GET", "/api/v1/care-homes/{care_home_id}"): Case(SIGNED_IN, scoped=True),

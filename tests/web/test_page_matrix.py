@@ -72,6 +72,8 @@ PAGES: dict[tuple[str, str], Page] = {
     ("POST", "/logga-ut"): Page(EVERYONE, "/logga-ut"),
     ("GET", "/byt-losenord"): Page(EVERYONE, "/byt-losenord"),
     ("POST", "/byt-losenord"): Page(EVERYONE, "/byt-losenord"),
+    ("GET", "/konto"): Page(EVERYONE, "/konto"),
+    ("POST", "/konto"): Page(EVERYONE, "/konto"),
     ("GET", "/behov"): Page(frozenset({MANAGER}), "/behov"),
     ("POST", "/behov"): Page(frozenset({MANAGER}), "/behov"),
     ("GET", "/kommun"): Page(frozenset({MUNICIPAL, COUNTY}), "/kommun"),
@@ -281,6 +283,8 @@ OWN_ACCOUNT_PAGES = {
     ("POST", "/logga-ut"),
     ("GET", "/byt-losenord"),
     ("POST", "/byt-losenord"),
+    ("GET", "/konto"),
+    ("POST", "/konto"),
 }
 
 
