@@ -144,7 +144,9 @@ def home_item_rows(
         ).all()
     )
     requested = {(home, item): int(units) for home, item, units in asked}
-    allocated = {(home, item): int(units) for home, item, units in given}
+    allocated: dict[tuple[str, str], int] = {}
+    for home, item, units in given:  # a need line's own row and its substitutes' (issue 12)
+        allocated[(home, item)] = allocated.get((home, item), 0) + int(units)
     rows = []
     for home, item in keys:
         units = allocated.get((home, item))
