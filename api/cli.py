@@ -1,20 +1,18 @@
-"""The ``fordela`` entry point: the jobs CLI plus ``fordela serve`` and ``fordela up``.
+"""The ``fordela`` entry point: the jobs' command table plus ``fordela serve`` and ``fordela up``.
 
 It lives in ``api`` so that ``serve`` can name the app while the import direction stays
-api → jobs: this module takes ``jobs.cli.main`` and adds one command to it.
+api → jobs: ``jobs.cli.build_cli`` builds the group, and this module hands it the web's commands
+(``WEB_COMMANDS``; `up` replaces the jobs' set-up-only `up` with one that also serves).
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import click
 import uvicorn
 
-from jobs.cli import main
+from jobs.cli import build_cli
 
-__all__ = ["forwarded_allow_ips", "main", "serve_command"]
+__all__ = ["APP_FACTORY", "WEB_COMMANDS", "forwarded_allow_ips", "main", "serve_command"]
 
 APP_FACTORY = "api.app:create_app"
 WORKER_HEALTHCHECK_SECONDS = 60
@@ -63,30 +61,10 @@ def forwarded_allow_ips(trusted_proxies: tuple[str, ...]) -> str:
     return ",".join(trusted_proxies)
 
 
-main.add_command(serve_command)
-
-
-# --- fordela up (api/up_command.py) starts the scheduler with these ---------------------------
-
-
-def _start_scheduler() -> subprocess.Popen[bytes]:
-    """``fordela scheduler`` as a child process (same interpreter, environment and folder)."""
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "scheduler"])
-
-
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    if child.poll() is None:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
 # `fordela up` imports the database layer: loaded only when it runs (see jobs.cli.LazyGroup),
 # so that `fordela solve` does not pay for it at startup.
-main.lazy["up"] = "api.up_command:up_command"
+WEB_COMMANDS = {"serve": "api.cli:serve_command", "up": "api.up_command:up_command"}
+main = build_cli(web=WEB_COMMANDS)
 
 if __name__ == "__main__":
     main()

@@ -1,20 +1,40 @@
 """``fordela up``: the whole system on one machine (web pages' owner).
 
 Apart from ``api/cli.py`` so that the entry point imports the database layer only when ``up``
-runs (``api.cli`` names this module in its table of lazily loaded commands).
+runs (``api.cli`` names this module in its table of lazily loaded commands). It runs the jobs'
+set-up (``jobs.db_commands.up_command``), then the scheduler as a child process and the web.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import click
 import uvicorn
 
-from api.cli import APP_FACTORY, _start_scheduler, _stop
+from api.cli import APP_FACTORY
 from data.db import make_engine, session_scope
 from data.routes import load_routes
 from jobs.db_commands import up_command as jobs_up_command
 
-__all__ = ["up_command"]
+__all__ = ["start_scheduler", "stop_child", "up_command"]
+
+
+def start_scheduler() -> subprocess.Popen[bytes]:
+    """``fordela scheduler`` as a child process (same interpreter, environment and folder)."""
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "scheduler"])
+
+
+def stop_child(child: subprocess.Popen[bytes]) -> None:
+    """Stop a child process: politely, then after 10 s for good."""
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def _load_routes() -> None:
@@ -43,7 +63,7 @@ def up_command(ctx: click.Context, seed: int, host: str, port: int, no_serve: bo
     _load_routes()
     if no_serve:
         return
-    scheduler = _start_scheduler()
+    scheduler = start_scheduler()
     click.echo(f"Scheduler started (pid {scheduler.pid}).")
     click.echo(f"Fördela: http://{host}:{port}/  (sign in above; Ctrl-C stops web and scheduler)")
     try:
@@ -56,4 +76,4 @@ def up_command(ctx: click.Context, seed: int, host: str, port: int, no_serve: bo
             proxy_headers=False,  # no proxy in front of the local demo: X-Forwarded-For is a lie
         )
     finally:
-        _stop(scheduler)
+        stop_child(scheduler)

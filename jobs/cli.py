@@ -1,21 +1,27 @@
-"""The `fordela` command line: one entry point for every part of the system.
+"""The `fordela` command line: the composition root that owns the whole command table.
 
-Each command lives in a small module beside this one; this module only names them. A command's
-module is imported when that command runs (or when help lists it), not at startup: importing
-every command (SQLAlchemy, Alembic, ReportLab, httpx…) cost about 3.6 s of CPU before
+Each command lives in a small module beside this one; this module only names them (``COMMANDS``,
+``SUBCOMMANDS``) and builds the group (``build_cli``). The web layer adds its own commands
+(`serve`, and an `up` that also serves) by handing ``build_cli`` their names — ``api.cli`` does —
+so nothing patches a built group and the import direction stays api → jobs.
+
+A command's module is imported when that command runs (or when help lists it), not at startup:
+importing every command (SQLAlchemy, Alembic, ReportLab, httpx…) cost about 3.6 s of CPU before
 `fordela solve` could start, more than its whole budget at county size.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 
 import click
 
-__all__ = ["COMMANDS", "LazyGroup", "main"]
+__all__ = ["COMMANDS", "SUBCOMMANDS", "LazyGroup", "build_cli", "main"]
 
 # name -> "module:attribute" of the command, imported on first use. Only jobs modules here
-# (the import direction is api → jobs → data → allocation); api/cli.py adds its own.
+# (the import direction is api → jobs → data → allocation); the web layer hands ``build_cli``
+# its own.
 COMMANDS: dict[str, str] = {
     "solve": "jobs.solve_command:solve_command",
     "db": "jobs.db_commands:db_group",
@@ -102,6 +108,19 @@ def _missing_tables(exc: BaseException) -> str | None:
     )
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """Fördela: fair daily allocation of protective equipment to care homes."""
+def build_cli(*, web: Mapping[str, str] | None = None) -> click.Group:
+    """The `fordela` group: ``COMMANDS`` and the web layer's commands (``web``: name →
+    "module:attribute"; one named like a jobs command replaces it, as `up` that also serves)."""
+    table = {**COMMANDS, **(web or {})}
+
+    @click.group(
+        cls=LazyGroup, lazy=table, context_settings={"help_option_names": ["-h", "--help"]}
+    )
+    def main() -> None:
+        """Fördela: fair daily allocation of protective equipment to care homes."""
+
+    return main
+
+
+main = build_cli()
+"""The jobs' commands alone (the `fordela` entry point is ``api.cli.main``, with the web's)."""

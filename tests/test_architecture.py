@@ -6,6 +6,7 @@ Read from the source with an AST walk, so an import hidden inside a function is 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,62 @@ def test_no_star_import_of_pulp() -> None:
     for package in LAYERS:
         for path in python_files(package):
             assert "from pulp import *" not in path.read_text(encoding="utf-8"), path
+
+
+MODULE_NAME = re.compile(r"^(allocation|data|jobs|api)(\.[a-z_]+)+(:[a-z_]+)?$")
+
+
+def _names_a_module(text: str) -> str | None:
+    """The layer a string like ``"api.cli:serve_command"`` names, when that module exists."""
+    if not MODULE_NAME.match(text):
+        return None
+    parts = text.split(":")[0].split(".")
+    path = ROOT.joinpath(*parts)
+    return parts[0] if path.with_suffix(".py").is_file() or path.is_dir() else None
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_layer_names_a_higher_one_to_import_by_name(package: str) -> None:
+    # A lazily loaded command ("module:attribute") is an import too: jobs/cli must not name api.
+    above = set(LAYERS[LAYERS.index(package) + 1 :])
+    offenders = [
+        f"{path.relative_to(ROOT)} names {node.value!r}"
+        for path in python_files(package)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and _names_a_module(node.value) in above
+    ]
+    assert not offenders, offenders
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {alias.name} from {node.module}"
+        for package in LAYERS
+        for path in python_files(package)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__"
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
+    assert not offenders, offenders
+
+
+def test_the_command_table_is_built_once_not_patched() -> None:
+    # jobs/cli is the composition root; the web layer hands it its commands, never mutates them.
+    import api.cli
+    import jobs.cli
+
+    assert isinstance(jobs.cli.main, jobs.cli.LazyGroup)
+    assert isinstance(api.cli.main, jobs.cli.LazyGroup)
+    assert jobs.cli.main.lazy == jobs.cli.COMMANDS
+    assert api.cli.main.lazy == {**jobs.cli.COMMANDS, **api.cli.WEB_COMMANDS}
+    assert api.cli.main is not jobs.cli.main
+    patched = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in python_files("api")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr in {"add_command", "lazy"}
+    ]
+    assert not patched, patched

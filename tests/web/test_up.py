@@ -65,8 +65,8 @@ def test_serving_starts_the_scheduler_and_stops_it_with_the_web_server(
         served.update(options, app=app, scheduler_running=child.poll() is None)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("api.cli.subprocess.Popen", popen)
-    monkeypatch.setattr("api.cli.uvicorn.run", run)
+    monkeypatch.setattr("api.up_command.subprocess.Popen", popen)
+    monkeypatch.setattr("api.up_command.uvicorn.run", run)
     result = CliRunner().invoke(api.cli.main, ["up", "--port", "8123"])
     assert started and started[0][-3:] == ["-m", "api.cli", "scheduler"]
     assert served["app"] == "api.app:create_app" and served["port"] == 8123
