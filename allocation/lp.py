@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import highspy
 import numpy as np
@@ -371,7 +372,13 @@ class _Filling:
         lp = self.h.getLp()
         return np.asarray(lp.row_upper_, dtype=np.float64)[:n_rows]
 
-    def _solve(self) -> tuple[float, FloatArray, FloatArray]:
+    @overload
+    def _solve(self) -> tuple[float, FloatArray, FloatArray]: ...
+
+    @overload
+    def _solve(self, allow_infeasible: bool) -> tuple[float, FloatArray, FloatArray] | None: ...
+
+    def _solve(self, allow_infeasible: bool = False) -> tuple[float, FloatArray, FloatArray] | None:
         self.count += 1
         left = self.deadline - time.monotonic()
         if left <= 0:
@@ -385,6 +392,8 @@ class _Filling:
             h.writeModel(str(self.keep_lp_dir / f"fair_level_{self.count:03d}.lp"))
         h.run()
         status = h.getModelStatus()
+        if allow_infeasible and status == highspy.HighsModelStatus.kInfeasible:
+            return None
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverFailed(
                 f"LP {self.count}: solver status {h.modelStatusToString(status)} "
@@ -400,12 +409,42 @@ class _Filling:
         t = self.part.table
         lines = self.part.lines
         a, b, r = t.a[lines], t.b[lines], t.r[lines]
+        full_level = (b + r) / a
         served = np.zeros(lines.size)
         frozen = np.zeros(lines.size, dtype=bool)
         while not frozen.all():
+            # Lines that fill up before the next limit can run out would each stop t in an LP of
+            # their own: they are set full first, and t is held at that level. If the LP cannot
+            # reach it (a substitute's limit ran out sooner), this step is taken plainly.
+            bound = self._next_limit_level(frozen, served)
+            early = np.flatnonzero(~frozen & (full_level <= bound * (1 + _TOL) + _TOL))
+            if early.size or np.isfinite(bound):
+                self._set_full(early, r)
+                # With nothing to run out, t only needs a finite roof: the highest full level.
+                roof = bound if np.isfinite(bound) else float(np.max(full_level[~frozen]))
+                self.h.changeColBounds(self.t_col, -_INF, roof)
+                reached = self._solve(allow_infeasible=True)
+                if reached is not None and (
+                    not np.isfinite(bound) or reached[0] >= bound * (1 - _TOL) - _TOL
+                ):
+                    served[early] = r[early]
+                    frozen[early] = True
+                    level, duals = bound if np.isfinite(bound) else reached[0], reached[2]
+                    at_level = np.clip(a * level - b, 0.0, r)
+                    stop = ~frozen & (
+                        (full_level <= level * (1 + _TOL) + _TOL)
+                        | self._blocked(at_level, frozen, served, duals)
+                    )
+                    if stop.any() or early.size:
+                        served[stop] = at_level[stop]
+                        frozen |= stop
+                        self._freeze(np.flatnonzero(stop), at_level)
+                        continue
+                self._release(early)
+                self.h.changeColBounds(self.t_col, -_INF, _INF)
             level, _, duals = self._solve()
             at_level = np.clip(a * level - b, 0.0, r)
-            full = (b + r) / a <= level * (1 + _TOL) + _TOL
+            full = full_level <= level * (1 + _TOL) + _TOL
             level_dual = duals[self.level_first : self.level_first + lines.size] > _DUAL
             blocked = self._blocked(at_level, frozen, served, duals)
             stop = ~frozen & (full | level_dual | blocked)
@@ -415,6 +454,81 @@ class _Filling:
             frozen |= stop
             self._freeze(np.flatnonzero(stop), at_level)
         return served
+
+    def _next_limit_level(self, frozen: BoolArray, served: FloatArray) -> float:
+        """The lowest level at which a limit runs out with every free line at q_j(L), counting
+        only lines no substitute may serve (so for a limit a substitute touches it is a bound
+        from above); inf when none can run out."""
+        t = self.part.table
+        lim = self.limits
+        lines = self.part.lines
+        a, b, r = t.a[lines], t.b[lines], t.r[lines]
+        plain = ~self.line_flexible[self.col_line]
+        row_parts, col_parts, coef_parts = [], [], []
+        for row_of, coef in (
+            (lim.supply_row, np.ones(self.col_line.size)),
+            (lim.capacity_row, self.col_vol),
+        ):
+            take = (row_of >= 0) & plain & (coef > 0)
+            row_parts.append(row_of[take])
+            col_parts.append(np.flatnonzero(take))
+            coef_parts.append(coef[take])
+        row = np.concatenate(row_parts)
+        col = np.concatenate(col_parts)
+        coef = np.concatenate(coef_parts)
+        if row.size == 0:
+            return float("inf")
+        n_rows = self.row_upper.size
+        j = self.col_line[col]
+        fixed = np.bincount(row[frozen[j]], weights=(coef * served[j])[frozen[j]], minlength=n_rows)
+        live = ~frozen[j]
+        row, j, coef = row[live], j[live], coef[live]
+        if row.size == 0:
+            return float("inf")
+        size = np.where(np.isfinite(self.row_upper), self.row_upper, np.inf)
+        top = float(np.max(((b + r) / a)[~frozen]))
+        at_top = fixed + np.bincount(row, weights=coef * r[j], minlength=n_rows)
+        runs_out = np.flatnonzero(at_top > size * (1 + 1e-12) + 1e-9)
+        if runs_out.size == 0:
+            return float("inf")
+        pick = np.isin(row, runs_out)
+        row, j, coef = np.searchsorted(runs_out, row[pick]), j[pick], coef[pick]
+        lo = np.full(runs_out.size, float(np.min((b / a)[~frozen])) - 1.0)
+        hi = np.full(runs_out.size, top)
+        room = size[runs_out] - fixed[runs_out]
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            use = np.bincount(
+                row, weights=coef * np.clip(a[j] * mid[row] - b[j], 0.0, r[j]), minlength=lo.size
+            )
+            over = use >= room
+            hi = np.where(over, mid, hi)
+            lo = np.where(over, lo, mid)
+        return float(np.min(lo))
+
+    def _set_full(self, early: IntArray, r: FloatArray) -> None:
+        """Lines set full ahead of the LP: their level rows ask for the whole request."""
+        if early.size:
+            self._freeze(early, np.where(np.isin(np.arange(r.size), early), r, 0.0))
+
+    def _release(self, early: IntArray) -> None:
+        """Undo `_set_full`: the lines rise with t again."""
+        if early.size == 0:
+            return
+        h = self.h
+        t, lines = self.part.table, self.part.lines
+        rows = (self.level_first + early).astype(np.int32)
+        for row, j in zip(rows.tolist(), early.tolist(), strict=True):
+            h.changeCoeff(row, self.t_col, -float(t.a[lines[j]]))
+        lower = -t.b[lines[early]]
+        h.changeRowsBounds(  # type: ignore[attr-defined]
+            int(rows.size), rows, lower, np.full(rows.size, _INF)
+        )
+        cols = np.flatnonzero(np.isin(self.col_line, early) & self.fixed_col).astype(np.int32)
+        if cols.size:
+            upper = t.r[lines[self.col_line[cols]]] / self.col_factor[cols]
+            h.changeColsBounds(int(cols.size), cols, np.zeros(cols.size), upper)
+            self.fixed_col[cols] = False
 
     def _blocked(
         self, at_level: FloatArray, frozen: BoolArray, served: FloatArray, duals: FloatArray
