@@ -373,12 +373,50 @@ def record_stop_delivery(
     actor: str,
     now: datetime | None = None,
 ) -> ManifestStop:
-    """Record proof of delivery for the stop with ``confirmation_code`` (see the module text)."""
+    """Record proof of delivery for the stop with ``confirmation_code`` (see the module text):
+    check everything first, then write the lines with their stock movements, close the stop (and
+    the manifest with its last stop) and the audit entry."""
     moment = resolve_now(now)
     if not received_by.strip():
         raise ValidationFailed(
             [{"field": "received_by", "line": None, "message": "who received it is required"}]
         )
+    stop, manifest = _deliverable_stop(session, confirmation_code)
+    matched = _check_lines(stop, lines)
+    delivered = [matched[key] for key in sorted(matched)]
+    _record_lines(session, delivered, f"delivery:{stop.confirmation_code}", actor, moment)
+    _close_stop(session, stop, manifest, received_by.strip(), actor, moment)
+    record_audit(
+        session,
+        actor=actor,
+        action="manifest_stop.deliver",
+        entity="manifest_stop",
+        entity_id=str(stop.id),
+        details={
+            "code": stop.confirmation_code,
+            "manifest": manifest.id,
+            "received_by": stop.received_by,
+            "lines": [
+                {
+                    "item": loaded.item_code,
+                    "lot": loaded.lot,
+                    "loaded": loaded.units,
+                    "accepted": reported.accepted,
+                    "short": reported.short,
+                    "damaged": reported.damaged,
+                    "reason": reported.reason,
+                }
+                for loaded, reported in delivered
+            ],
+            "manifest_delivered": manifest.status == "delivered",
+        },
+        now=moment,
+    )
+    return stop
+
+
+def _deliverable_stop(session: Session, confirmation_code: str) -> tuple[ManifestStop, Manifest]:
+    """The stop and its manifest, both locked; ``Conflict`` unless dispatched and pending."""
     stop = get_stop_by_code(session, confirmation_code=confirmation_code, lock=True)
     # Lock the manifest too: two stops delivered at once must not each see the other pending.
     manifest = session.scalars(
@@ -391,9 +429,18 @@ def record_stop_delivery(
         raise Conflict(f"route {manifest.route_code} has not been dispatched yet")
     if stop.status != "pending":
         raise Conflict(f"stop {stop.confirmation_code} is already {stop.status}")
-    matched = _check_lines(stop, lines)
-    reference = f"delivery:{stop.confirmation_code}"
-    for loaded, reported in (matched[key] for key in sorted(matched)):
+    return stop, manifest
+
+
+def _record_lines(
+    session: Session,
+    delivered: list[tuple[ManifestLine, DeliveredLine]],
+    reference: str,
+    actor: str,
+    moment: datetime,
+) -> None:
+    """A delivery line per loaded line; short units back into their lot, damaged written off."""
+    for loaded, reported in delivered:
         reason = (reported.reason or "").strip() or None
         session.add(
             DeliveryLine(
@@ -428,9 +475,20 @@ def record_stop_delivery(
                 actor,
                 moment,
             )
+
+
+def _close_stop(
+    session: Session,
+    stop: ManifestStop,
+    manifest: Manifest,
+    received_by: str,
+    actor: str,
+    moment: datetime,
+) -> None:
+    """The stop delivered; the manifest too once none of its stops is left."""
     stop.status = "delivered"
     stop.delivered_at = moment
-    stop.received_by = received_by.strip()
+    stop.received_by = received_by
     stop.recorded_by = actor
     session.flush()
     remaining = session.scalar(
@@ -441,33 +499,6 @@ def record_stop_delivery(
     if remaining is None:
         manifest.status = "delivered"
         session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        action="manifest_stop.deliver",
-        entity="manifest_stop",
-        entity_id=str(stop.id),
-        details={
-            "code": stop.confirmation_code,
-            "manifest": manifest.id,
-            "received_by": stop.received_by,
-            "lines": [
-                {
-                    "item": loaded.item_code,
-                    "lot": loaded.lot,
-                    "loaded": loaded.units,
-                    "accepted": reported.accepted,
-                    "short": reported.short,
-                    "damaged": reported.damaged,
-                    "reason": reported.reason,
-                }
-                for loaded, reported in (matched[key] for key in sorted(matched))
-            ],
-            "manifest_delivered": manifest.status == "delivered",
-        },
-        now=moment,
-    )
-    return stop
 
 
 def list_discrepancies(session: Session, *, round_date: date) -> list[Discrepancy]:
