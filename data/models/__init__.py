@@ -21,7 +21,7 @@ from data.models.documents import StoredDocument
 from data.models.enums import Role, Situation, StockKind
 from data.models.items import Item
 from data.models.needs import NeedLine, NeedReport
-from data.models.outreach import EscalationRound, NotificationOptOut
+from data.models.outreach import EscalationAnswer, EscalationRound, NotificationOptOut
 from data.models.places import CareHome, Municipality
 from data.models.policy import PolicySetting
 from data.models.stock import StockBalance, StockEntry
@@ -39,6 +39,7 @@ __all__ = [
     "CareHome",
     "DeliveryLine",
     "Escalation",
+    "EscalationAnswer",
     "EscalationRound",
     "IdempotencyRecord",
     "Item",

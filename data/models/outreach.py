@@ -6,6 +6,9 @@ the region's stock and free stock, days of supply, homes with confirmed cases, t
 municipality) and what the agency had delivered against the request by then, so the request's
 running balance can be followed round by round.
 
+``EscalationAnswer`` is the national agency's answer to a request (units it will send, when),
+recorded by the county (or an agency user once that role exists); the newest counts.
+
 ``NotificationOptOut`` holds a (user, topic) the user turned off on their own page; a topic
 without a row is on.
 """
@@ -15,13 +18,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
 from data.models.cycle import JSONDoc
 
-__all__ = ["EscalationRound", "NotificationOptOut"]
+__all__ = ["EscalationAnswer", "EscalationRound", "NotificationOptOut"]
 
 
 class EscalationRound(Base):
@@ -46,6 +58,26 @@ class EscalationRound(Base):
     balance: Mapped[int] = mapped_column(Integer)
     received_units: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EscalationAnswer(Base):
+    """The national agency's answer to a request: what it will send and when (the newest
+    counts; earlier answers stay as history)."""
+
+    __tablename__ = "escalation_answers"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0 AND quantity <= 100000000", name="quantity_in_range"),
+        CheckConstraint("quantity = 0 OR expected_delivery IS NOT NULL", name="delivery_dated"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    expected_delivery: Mapped[date | None] = mapped_column(Date)
+    agency_reference: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class NotificationOptOut(Base):
