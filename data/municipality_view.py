@@ -149,20 +149,20 @@ def home_item_rows(
         allocated[(home, item)] = allocated.get((home, item), 0) + int(units)
     rows = []
     for home, item in keys:
-        units = allocated.get((home, item))
+        given_units = allocated.get((home, item))
         stop = received.get(item)
         delivered = None
-        if units == 0:
+        if given_units == 0:
             delivered = 0
-        elif units is not None and stop is not None and stop.complete:
-            delivered = units
+        elif given_units is not None and stop is not None and stop.complete:
+            delivered = given_units
         rows.append(
             HomeItemRow(
                 care_home_id=home,
                 home_name=names.get(home, home),
                 item_code=item,
                 requested=requested.get((home, item)),
-                allocated=units,
+                allocated=given_units,
                 delivered=delivered,
             )
         )

@@ -252,7 +252,7 @@ def is_implausible(issue: Issue) -> bool:
 
 
 def validate_need_lines(
-    lines: Sequence[Mapping[str, Any]],
+    lines: Sequence[object],
     *,
     items: Mapping[str, ItemLimits],
     places: int,

@@ -31,5 +31,5 @@ def test_ruff_format_is_clean() -> None:
 
 
 def test_mypy_is_clean() -> None:
-    result = run_tool(tool("mypy"), "allocation", "data", "jobs", "api", "benchmarks")
+    result = run_tool(tool("mypy"), "allocation", "data", "jobs", "api", "benchmarks", "tests")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -68,7 +68,7 @@ def line(result: AllocationResult, home: str, item: str) -> LineResult:
     return found[0]
 
 
-def quantities(result: AllocationResult) -> dict[tuple[str, str], float]:
+def quantities(result: AllocationResult) -> dict[tuple[str, str], int]:
     return {(x.care_home, x.item): x.quantity for x in result.lines}
 
 
@@ -109,7 +109,7 @@ def brute_unstable(p: Problem, quantity: dict[tuple[str, str], int]) -> set[tupl
         }
     free_item: dict[str, float] = {}
     for i in p.items:
-        left = next((x.quantity for x in p.stock if x.item == i.code), 0)
+        left: float = next((x.quantity for x in p.stock if x.item == i.code), 0)
         left *= 1 - p.policy.reserve_fraction
         size = i.pack_size if packs_on else 1
         free_item[i.code] = math.floor(left / size + 1e-9) * size

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = SCENARIOS / "04-packs-reserve.scenario.json"
 
 
-def run(*args: str) -> Any:
+def run(*args: str | Path) -> Any:
     return CliRunner().invoke(solve_command, [str(a) for a in args])
 
 

@@ -25,7 +25,10 @@ SEVERAL_ANSWERS = {"03-route-capacity", "06-van-mixed-packs"}
 
 
 def expected(name: str) -> dict[str, Any]:
-    return json.loads((SCENARIOS / f"{name}.expected.json").read_text(encoding="utf-8"))
+    found: dict[str, Any] = json.loads(
+        (SCENARIOS / f"{name}.expected.json").read_text(encoding="utf-8")
+    )
+    return found
 
 
 @pytest.mark.parametrize("name", NAMES)

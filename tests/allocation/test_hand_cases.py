@@ -285,7 +285,7 @@ def _vehicle(
     needs: list[dict[str, object]],
     stock: dict[str, int],
     litres: float,
-) -> dict[tuple[str, str], float]:
+) -> dict[tuple[str, str], int]:
     homes = {str(n["care_home"]): ("0184", "normal") for n in needs}
     p = problem(
         needs,

@@ -25,7 +25,7 @@ CI = os.environ.get("CI", "").lower() == "true"
 MAIN = 500 if CI else 100
 OTHER = 200 if CI else 40
 LP = 120 if CI else 25
-COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 @st.composite
@@ -57,7 +57,7 @@ def scenarios(
         }
         for k in range(draw(st.integers(1, 5)))
     ]
-    needs = []
+    needs: list[dict[str, Any]] = []
     for home in homes:
         for item in items:
             if draw(st.booleans()) or len(needs) == 0:

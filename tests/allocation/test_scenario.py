@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -24,7 +24,8 @@ from tests.allocation.helpers import SCENARIOS, need, scenario
 
 
 def base() -> dict[str, Any]:
-    return json.loads((SCENARIOS / "04-packs-reserve.scenario.json").read_text(encoding="utf-8"))
+    path = SCENARIOS / "04-packs-reserve.scenario.json"
+    return cast(dict[str, Any], json.loads(path.read_text(encoding="utf-8")))
 
 
 def write(tmp_path: Path, data: dict[str, Any]) -> Path:

@@ -41,7 +41,8 @@ def _token(client: TestClient, username: str, password: str) -> int:
     response = client.post(
         "/api/v1/auth/tokens", json={"username": username, "password": password, "name": "t"}
     )
-    return response.status_code
+    status: int = response.status_code
+    return status
 
 
 @pytest.fixture

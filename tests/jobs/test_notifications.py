@@ -47,7 +47,8 @@ def person(engine: Engine, username: str, role: str, email: str | None, **scope:
             password=PASSWORD,
             role=role,
             actor=ACTOR,
-            **scope,
+            municipality_code=scope.get("municipality_code"),
+            care_home_id=scope.get("care_home_id"),
         )
         if email:
             set_email(session, user=user, email=email, actor=ACTOR)
