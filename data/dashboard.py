@@ -26,13 +26,13 @@ from data.models import (
     AllocationLine,
     AllocationRun,
     CareHome,
-    Item,
     Job,
     Manifest,
     Municipality,
     NeedLine,
     NeedReport,
 )
+from data.reference.catalogue import list_items
 from data.runs import list_round_runs, reserved_by_run
 from data.stock import item_balances
 
@@ -180,7 +180,7 @@ def item_positions(
             requested=requested.get(item.code, 0),
             in_stock=stock.get(item.code, 0),
         )
-        for item in session.scalars(select(Item).order_by(Item.code))
+        for item in list_items(session)
     ]
 
 

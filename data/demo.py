@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from data.errors import Conflict
 from data.models import CareHome, Item, NeedReport, Role, Situation
 from data.needs import submit_need_report
+from data.reference.catalogue import items_by_code
 from data.reference_data import load_reference_data
 from data.rounds import cutoff_at
 from data.routes import load_routes
@@ -280,7 +281,7 @@ def seed_demo(
     homes = list(
         session.scalars(select(CareHome).where(CareHome.active.is_(True)).order_by(CareHome.id))
     )
-    items = {item.code: item for item in session.scalars(select(Item))}
+    items = items_by_code(session)
     users = _ensure_users(session, homes, opens)
 
     plans: list[tuple[CareHome, Situation, list[list[dict[str, Any]]], list[datetime]]] = []

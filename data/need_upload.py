@@ -26,8 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.errors import Issue, ValidationFailed
-from data.models import CareHome, Item, Situation
+from data.models import CareHome, Situation
 from data.needs import StoredReport, submit_need_report, validate_need_lines
+from data.reference.catalogue import items_by_code, list_items
 from data.settings import Settings
 from data.upload_process import read_table_apart
 from data.upload_table import Table, TableLimits, read_table
@@ -177,7 +178,7 @@ def file_issues(
         )
         errors.append({"field": "file", "line": None, "message": message})
     grouped = _home_lines(session, rows, municipality_code, errors)
-    items = {item.code: item for item in session.scalars(select(Item))}
+    items = items_by_code(session)
     for home_id, (_situation, home_rows) in sorted(grouped.items()):
         home = session.get(CareHome, home_id)
         places = home.places if home else 1
@@ -238,7 +239,7 @@ def _template_rows(session: Session, municipality_code: str) -> list[list[str]]:
         .where(CareHome.municipality_code == municipality_code, CareHome.active.is_(True))
         .order_by(CareHome.name, CareHome.id)
     ).all()
-    items = session.scalars(select(Item).order_by(Item.code)).all()
+    items = list_items(session)
     rows = [list(TEMPLATE_HEADER)]
     for home in homes:
         for item in items:

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from data.models import (
     AllocationLine,
     CareHome,
-    Item,
     Manifest,
     ManifestStop,
     Municipality,
     NeedReport,
     Route,
 )
+from data.reference.catalogue import items_by_code
 
 __all__ = ["DeliveredLine", "HomeDelivery", "home_deliveries", "homes_without_report"]
 
@@ -55,7 +55,7 @@ class HomeDelivery:
 
 def home_deliveries(session: Session, *, run_id: str) -> dict[str, HomeDelivery]:
     """Per care home in the run: its lines (items by name) and its route and stop."""
-    items = {item.code: item for item in session.scalars(select(Item))}
+    items = items_by_code(session)
     stops: dict[str, tuple[str, str, int]] = {}
     for municipality_code, route_name, vehicle, number in session.execute(
         select(

@@ -11,6 +11,7 @@ from data.access import home_filter
 from data.models import AllocationLine, AllocationRun, CareHome, User
 
 __all__ = [
+    "delivered_lines_by_home",
     "edited_line_home_names",
     "list_extra_runs",
     "run_lines_with_home_names",
@@ -80,3 +81,15 @@ def list_extra_runs(session: Session, *, limit: int = 10) -> list[AllocationRun]
             .limit(limit)
         )
     )
+
+
+def delivered_lines_by_home(session: Session, *, run_id: str) -> list[tuple[AllocationLine, str]]:
+    """A run's lines that deliver something, with their home's name, by municipality and home
+    name (what the delivery notes split per home)."""
+    query = (
+        select(AllocationLine, CareHome.name)
+        .join(CareHome, AllocationLine.care_home_id == CareHome.id)
+        .where(AllocationLine.run_id == run_id, AllocationLine.quantity > 0)
+        .order_by(AllocationLine.municipality_code, CareHome.name, AllocationLine.care_home_id)
+    )
+    return [(line, name) for line, name in session.execute(query)]

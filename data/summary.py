@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import CareHome, Item, NeedLine, NeedReport, Situation
+from data.models import CareHome, NeedLine, NeedReport, Situation
+from data.reference.catalogue import list_items
 from data.stock import item_balances
 
 __all__ = ["ItemPosition", "RoundSummary", "round_summary"]
@@ -81,7 +82,7 @@ def round_summary(session: Session, *, round_date: date) -> RoundSummary:
             requested=int(requested.get(item.code, 0)),
             available=available.get(item.code, 0),
         )
-        for item in session.scalars(select(Item).order_by(Item.code))
+        for item in list_items(session)
     ]
     homes_active = session.scalar(select(func.count()).where(CareHome.active.is_(True))) or 0
     return RoundSummary(

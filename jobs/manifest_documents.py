@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.manifests import list_manifests
-from data.models import AllocationLine, CareHome, Item, Manifest, ManifestLine, Municipality
+from data.models import Item, Manifest, ManifestLine, Municipality
+from data.reference.catalogue import items_by_code
+from data.reference.places import municipalities_by_code
+from data.run_reads import delivered_lines_by_home
 from jobs.documents import (
     CareHomeLine,
     DeliveryNote,
@@ -64,12 +66,7 @@ def _care_homes(
     session: Session, run_id: str, items: dict[str, Item]
 ) -> dict[str, list[CareHomeLine]]:
     """Care-home lines per municipality: every home that gets something of an item."""
-    rows = session.execute(
-        select(AllocationLine, CareHome.name)
-        .join(CareHome, AllocationLine.care_home_id == CareHome.id)
-        .where(AllocationLine.run_id == run_id, AllocationLine.quantity > 0)
-        .order_by(AllocationLine.municipality_code, CareHome.name, AllocationLine.care_home_id)
-    )
+    rows = delivered_lines_by_home(session, run_id=run_id)
     homes: dict[str, list[CareHomeLine]] = defaultdict(list)
     for line, name in rows:
         delivered = line.delivered_item_code
@@ -198,8 +195,8 @@ def _notes_and_pick_list(
 def build_manifest_documents(session: Session, *, round_date: date) -> ManifestDocuments:
     """The documents of every manifest of the round (empty when there are none)."""
     manifests = list_manifests(session, round_date=round_date)
-    items = {item.code: item for item in session.scalars(select(Item))}
-    places = {m.code: m for m in session.scalars(select(Municipality))}
+    items = items_by_code(session)
+    places = municipalities_by_code(session)
     pick_lists: list[PickList] = []
     notes: list[DeliveryNote] = []
     homes_by_run: dict[str, dict[str, list[CareHomeLine]]] = {}

@@ -26,9 +26,9 @@ from data.clock import resolve_now
 from data.db import session_scope
 from data.errors import NotFound
 from data.manifests import get_approved_run
-from data.models import Municipality
 from data.notification_reads import HomeDelivery, home_deliveries, homes_without_report
 from data.notifications import MISSING_REPORTS, ROUND_APPROVED, queue_notification, recipients
+from data.reference.places import find_municipality
 from data.region import RegionSettings
 from data.rounds import cutoff_at, open_round
 from data.settings import Settings
@@ -148,7 +148,7 @@ def remind_missing_reports(
     with session_scope(engine) as session:
         missing = homes_without_report(session, round_date=round_date)
         for code, names in sorted(missing.items()):
-            municipality = session.get(Municipality, code)
+            municipality = find_municipality(session, code=code)
             label = municipality.name if municipality is not None else code
             body = "\n".join(
                 [

@@ -12,6 +12,7 @@ from data.models import CareHome, Municipality
 
 __all__ = [
     "care_homes_by_id",
+    "find_municipality",
     "get_care_home",
     "get_municipality",
     "list_municipalities",
@@ -56,3 +57,8 @@ def care_homes_by_id(session: Session, *, ids: Iterable[str]) -> dict[str, CareH
 def reference_loaded(session: Session) -> bool:
     """Whether the municipalities (and so the reference data) are in the database."""
     return bool(session.scalar(select(exists().where(Municipality.code.is_not(None)))))
+
+
+def find_municipality(session: Session, *, code: str) -> Municipality | None:
+    """The municipality ``code``, or None."""
+    return session.get(Municipality, code)
