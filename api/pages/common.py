@@ -25,7 +25,7 @@ from data.acute_requests import open_acute_count
 from data.clock import utcnow
 from data.errors import Issue
 from data.models import Role, User
-from data.roles import Capability, can, grant_of
+from data.roles import Capability, can
 from data.rounds import cutoff_at, open_round
 from data.settings import Settings
 
@@ -195,24 +195,17 @@ templates.env.globals["BINDING_LABELS"] = BINDING_LABELS
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
 
 
-def page_user(user: User | None, *needs: Capability | Role) -> User:
-    """The signed-in user if their role has the page's capability (the role table,
+def page_user(user: User | None, capability: Capability | None = None) -> User:
+    """The signed-in user if their role has the page's ``capability`` (the role table,
     ``data.roles``); else redirect to sign-in, or 403. Without one: any signed-in user (the pages
     about the user's own account)."""
     if user is None:
         raise HTTPException(status_code=303, headers={"Location": "/logga-in"})
     if user.must_change_password:  # an admin chose the password: the user picks their own first
         raise HTTPException(status_code=303, headers={"Location": "/byt-losenord"})
-    if needs and not any(_meets(user, need) for need in needs):
+    if capability is not None and not can(user, capability):
         raise HTTPException(status_code=403, detail="Sidan är inte till för din roll.")
     return user
-
-
-def _meets(user: User, need: Capability | Role) -> bool:
-    if isinstance(need, Capability):
-        return can(user, need)
-    # A page not yet moved to a capability names a role: still only a role the table names.
-    return user.role == need and grant_of(need) is not None
 
 
 def data_settings(request: Request) -> Settings:
