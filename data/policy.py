@@ -35,7 +35,7 @@ from allocation.model import DEFAULT_SUBSTITUTES, DEFAULT_WEIGHTS, PRIORITIES, S
 from data.audit import record_audit
 from data.errors import Issue, ValidationFailed
 from data.models import Item
-from data.models.policy import PolicySetting
+from data.models.policy import LIMITS, Limits, PolicySetting
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -59,21 +59,6 @@ ROW_ID = 1
 DEFAULT_TARGET_DAYS = 3
 FAIRNESS: tuple[str, ...] = ("fill", "cover")
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Every range of the policy (inclusive unless named ``_below``)."""
-
-    weight_max: float = 100.0  # a weight is above 0 and at most this
-    reserve_below: float = 1.0  # 0 <= reserve_fraction < this
-    target_days_min: int = 1
-    target_days_max: int = 30
-    memory_rounds_max: int = 14  # 0 (off) .. this many earlier rounds
-    factor_max: float = 10.0  # a substitute's factor is above 0 and at most this
-    rules_max: int = 50
-
-
-LIMITS = Limits()
 
 DEFAULT_POLICY = Policy(
     fairness="fill",

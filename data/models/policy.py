@@ -4,6 +4,7 @@ Read and written only by ``data.policy`` (the policy's one owner)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
 
-__all__ = ["PolicySetting"]
+__all__ = ["LIMITS", "Limits", "PolicySetting"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every range of the policy (inclusive unless named ``_below``): ``data.policy`` checks
+    them, the pages and the API name them, and the table's CHECK constraints hold them."""
+
+    weight_max: float = 100.0  # a weight is above 0 and at most this
+    reserve_below: float = 1.0  # 0 <= reserve_fraction < this
+    target_days_min: int = 1
+    target_days_max: int = 30
+    memory_rounds_max: int = 14  # 0 (off) .. this many earlier rounds
+    factor_max: float = 10.0  # a substitute's factor is above 0 and at most this
+    rules_max: int = 50
+
+
+LIMITS = Limits()
 
 
 class PolicySetting(Base):
@@ -26,8 +44,14 @@ class PolicySetting(Base):
             "weight_outbreak > 0 AND weight_suspected > 0 AND weight_normal > 0",
             name="weights_positive",
         ),
-        CheckConstraint("target_days >= 1 AND target_days <= 30", name="target_days_range"),
-        CheckConstraint("memory_rounds >= 0 AND memory_rounds <= 14", name="memory_rounds_range"),
+        CheckConstraint(
+            f"target_days >= {LIMITS.target_days_min} AND target_days <= {LIMITS.target_days_max}",
+            name="target_days_range",
+        ),
+        CheckConstraint(
+            f"memory_rounds >= 0 AND memory_rounds <= {LIMITS.memory_rounds_max}",
+            name="memory_rounds_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
