@@ -20,6 +20,7 @@ from api.openapi import install_problem_openapi
 from api.routes import (
     account,
     acute,
+    agency,
     auth,
     escalations,
     follow_up,
@@ -66,6 +67,7 @@ def api_router() -> APIRouter:
         whatif,
         manifests,
         escalations,
+        agency,
         follow_up,
         users,
         account,

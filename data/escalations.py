@@ -40,11 +40,12 @@ from sqlalchemy.orm import Session
 
 from data.audit import record_audit
 from data.clock import resolve_now
-from data.errors import Conflict, NotFound, ValidationFailed
+from data.errors import Conflict, Issue, NotFound, ValidationFailed
 from data.models import (
     AllocationLine,
     AllocationRun,
     Escalation,
+    EscalationAnswer,
     EscalationRound,
     Municipality,
     OutboxMessage,
@@ -63,10 +64,12 @@ __all__ = [
     "escalation_history",
     "escalation_reference",
     "get_escalation",
+    "latest_answer",
     "latest_round",
     "list_escalations",
     "outbox_key",
     "outstanding",
+    "record_agency_answer",
     "record_agency_delivery",
     "request_states",
     "set_escalation_status",
@@ -144,6 +147,7 @@ class RequestState:
 
     history: list[EscalationRound]
     outstanding: int
+    answer: EscalationAnswer | None
     message_status: str | None
     message_error: str | None
     message_attempts: int
@@ -159,6 +163,7 @@ def request_states(session: Session, *, escalations: list[Escalation]) -> dict[s
         states[escalation.reference] = RequestState(
             history=history,
             outstanding=outstanding(escalation, history[-1] if history else None),
+            answer=latest_answer(session, escalation_id=escalation.id),
             message_status=message.status if message is not None else None,
             message_error=message.last_error if message is not None else None,
             message_attempts=message.attempts if message is not None else 0,
@@ -490,3 +495,99 @@ def record_agency_delivery(
     if status == "met" and escalation.closed_at is None:
         escalation.closed_at = moment
     return _apply(session, escalation, status, actor, None, moment)
+
+
+MAX_ANSWER = 100_000_000
+
+
+def latest_answer(session: Session, *, escalation_id: int) -> EscalationAnswer | None:
+    """The agency's answer in force for a request (the newest recorded), if any."""
+    return session.scalar(
+        select(EscalationAnswer)
+        .where(EscalationAnswer.escalation_id == escalation_id)
+        .order_by(EscalationAnswer.id.desc())
+        .limit(1)
+    )
+
+
+def record_agency_answer(
+    session: Session,
+    *,
+    reference: str,
+    quantity: int,
+    expected_delivery: date | None,
+    actor: str,
+    agency_reference: str | None = None,
+    note: str | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> EscalationAnswer:
+    """Record the agency's answer: ``quantity`` units (0: none) expected on ``expected_delivery``.
+
+    Refused in Swedish (``ValidationFailed``, each field named) when the quantity is not a whole
+    number from 0 to 100 000 000, a delivery has no date or a date before ``today``; nothing is
+    written then. The request becomes at least acknowledged; audited.
+    """
+    moment = resolve_now(now)
+    errors: list[Issue] = []
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        errors.append(
+            {
+                "field": "quantity",
+                "line": None,
+                "message": "antalet ska vara ett helt tal, 0 eller mer",
+            }
+        )
+    elif quantity > MAX_ANSWER:
+        errors.append(
+            {"field": "quantity", "line": None, "message": "antalet får vara högst 100 000 000"}
+        )
+    if expected_delivery is None and isinstance(quantity, int) and quantity > 0:
+        errors.append(
+            {"field": "expected_delivery", "line": None, "message": "ange när leveransen väntas"}
+        )
+    if expected_delivery is not None and today is not None and expected_delivery < today:
+        errors.append(
+            {
+                "field": "expected_delivery",
+                "line": None,
+                "message": f"{expected_delivery.isoformat()} har redan passerat",
+            }
+        )
+    if agency_reference is not None and len(agency_reference.strip()) > 100:
+        errors.append({"field": "agency_reference", "line": None, "message": "högst 100 tecken"})
+    if note is not None and len(note) > 2000:
+        errors.append({"field": "note", "line": None, "message": "högst 2 000 tecken"})
+    if errors:
+        raise ValidationFailed(errors)
+    escalation = get_escalation(session, reference=reference, lock=True)
+    answer = EscalationAnswer(
+        escalation_id=escalation.id,
+        quantity=quantity,
+        expected_delivery=expected_delivery,
+        agency_reference=(agency_reference or "").strip() or None,
+        note=(note or "").strip() or None,
+        recorded_by=actor,
+        recorded_at=moment,
+    )
+    session.add(answer)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="escalation.answer",
+        entity="escalation",
+        entity_id=escalation.reference,
+        details={
+            "quantity": quantity,
+            "expected_delivery": expected_delivery.isoformat() if expected_delivery else None,
+            "agency_reference": answer.agency_reference,
+        },
+        now=moment,
+    )
+    if _rank("acknowledged") > _rank(escalation.status):
+        _apply(session, escalation, "acknowledged", actor, answer.agency_reference, moment)
+    elif answer.agency_reference and not escalation.agency_reference:
+        escalation.agency_reference = answer.agency_reference
+        session.flush()
+    return answer

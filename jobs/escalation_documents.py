@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from data.escalations import escalation_history, list_escalations, outstanding
 from data.models import Escalation, EscalationRound, Item
+from data.reference.catalogue import get_item
 from data.region import RegionSettings
 from data.settings import Settings
 from jobs.documents import EscalationRequest, MunicipalityShortfall, escalation_to_json
@@ -108,9 +109,7 @@ def escalation_document(
 ) -> EscalationRequest:
     """The document input of one escalation, its history read from the database (the sender
     from ``region``, by default the environment's region settings)."""
-    item = session.get(Item, escalation.item_code)
-    if item is None:  # pragma: no cover - the foreign key guarantees it
-        raise LookupError(escalation.item_code)
+    item = get_item(session, code=escalation.item_code)
     history = escalation_history(session, escalation_id=escalation.id)
     return escalation_request(escalation, item, history, region_contact(region))
 

@@ -12,6 +12,7 @@ sends), CSV or PDF.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -19,7 +20,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
-from api.pages.common import page_user, render, see_other
+from api.pages.common import data_settings, page_user, render, see_other, swedish
+from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import choose_round
 from api.transaction import TransactionRoute
 from data.clock import utcnow
@@ -28,6 +30,8 @@ from data.escalation_reads import latest_escalated_round
 from data.escalations import (
     get_escalation,
     list_escalations,
+    record_agency_answer,
+    record_agency_delivery,
     request_states,
     set_escalation_status,
 )
@@ -46,6 +50,28 @@ router = APIRouter(route_class=TransactionRoute)
 NEEDED = Capability.ALLOCATE
 
 
+NOTICES = {
+    "svar": "Socialstyrelsens svar är registrerat.",
+    "mottaget": "Leveransen från Socialstyrelsen är inlagd i lagret.",
+}
+FIELDS_SV = {
+    "quantity": "Antal",
+    "expected_delivery": "Väntas",
+    "agency_reference": "Referens",
+    "note": "Anteckning",
+    "lot": "Batch/lot",
+    "expiry": "Bäst före",
+}
+
+
+def _problem(prefix: str, exc: ValidationFailed) -> str:
+    parts = [
+        f"{FIELDS_SV.get(issue['field'], issue['field'])}: {swedish(issue['message'])}"
+        for issue in exc.errors
+    ]
+    return f"{prefix}: " + "; ".join(parts) + "."
+
+
 def _page(
     request: Request,
     session: Session,
@@ -54,6 +80,10 @@ def _page(
     datum: str | None = None,
 ) -> Response:
     chosen = choose_round(request, session, datum, default=latest_escalated_round(session))
+    extra: dict[str, object] = {}
+    notice = NOTICES.get(request.query_params.get("klart", ""))
+    if notice and not problem:
+        extra["notice"] = notice
     escalations = list_escalations(session, round_date=chosen.round_date)
     return render(
         request,
@@ -69,6 +99,7 @@ def _page(
         statuses=ESCALATION_STATUSES,
         states=request_states(session, escalations=escalations),
         route=Transports.from_environment().escalation_route(),
+        **extra,
     )
 
 
@@ -127,3 +158,116 @@ def change_status(
         return _page(request, session, me, problem=f"Status ändrades inte: {reference} finns inte.")
     changed = get_escalation(session, reference=reference)
     return see_other(f"/lan/eskaleringar?datum={changed.round_date.isoformat()}&klart=eskalering")
+
+
+def _back(session: Session, reference: str, done: str) -> Response:
+    changed = get_escalation(session, reference=reference)
+    return see_other(
+        f"/lan/eskaleringar?datum={changed.round_date.isoformat()}&klart={done}#{reference}"
+    )
+
+
+@router.post("/lan/eskaleringar/{reference}/svar", response_class=HTMLResponse)
+def record_answer(
+    reference: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    antal: Annotated[str, Form(max_length=100)] = "",
+    leverans: Annotated[str, Form(max_length=100)] = "",
+    referens: Annotated[str, Form(max_length=200)] = "",
+    anteckning: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Record the agency's answer: how many units it will send and when."""
+    me = page_user(user, NEEDED)
+    now = utcnow()
+    today = now.astimezone(data_settings(request).zone).date()
+    prefix = f"Svaret på {reference} registrerades inte"
+    quantity = whole_number(antal)
+    if quantity is None:
+        return _page(
+            request, session, me, problem=f"{prefix}: Antal: {number_problem(antal, whole=True)}"
+        )
+    expected = None
+    if leverans.strip():
+        try:
+            expected = date.fromisoformat(leverans.strip())
+        except ValueError:
+            return _page(
+                request,
+                session,
+                me,
+                problem=f"{prefix}: Väntas: «{leverans.strip()}» är inget datum (ÅÅÅÅ-MM-DD).",
+            )
+    try:
+        record_agency_answer(  # checks before it writes: nothing to undo on a refusal
+            session,
+            reference=reference,
+            quantity=quantity,
+            expected_delivery=expected,
+            agency_reference=referens,
+            note=anteckning,
+            actor=me.username,
+            today=today,
+            now=now,
+        )
+    except ValidationFailed as exc:
+        return _page(request, session, me, problem=_problem(prefix, exc))
+    except NotFound:
+        return _page(request, session, me, problem=f"{prefix}: {reference} finns inte.")
+    return _back(session, reference, "svar")
+
+
+@router.post("/lan/eskaleringar/{reference}/leverans", response_class=HTMLResponse)
+def receive_delivery(
+    reference: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    antal: Annotated[str, Form(max_length=100)] = "",
+    parti: Annotated[str, Form(max_length=200)] = "",
+    bast_fore: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Take what the agency delivered into stock against the request."""
+    me = page_user(user, NEEDED)
+    now = utcnow()
+    today = now.astimezone(data_settings(request).zone).date()
+    prefix = f"Leveransen mot {reference} registrerades inte"
+    quantity = whole_number(antal)
+    problem = None
+    if quantity is None:
+        problem = f"Antal: {number_problem(antal, whole=True)}"
+    elif quantity <= 0:
+        problem = "Antal: ange ett antal större än 0."
+    elif not parti.strip():
+        problem = "Batch/lot: ange batch/lot som står på leveransen."
+    expiry = None
+    if problem is None and bast_fore.strip():
+        try:
+            expiry = date.fromisoformat(bast_fore.strip())
+        except ValueError:
+            problem = f"Bäst före: «{bast_fore.strip()}» är inget datum (ÅÅÅÅ-MM-DD)."
+        else:
+            if expiry < today:
+                problem = (
+                    f"Bäst före: {expiry.isoformat()} har redan passerat; utgångna varor tas "
+                    "inte in i lagret."
+                )
+    if problem is not None or quantity is None:
+        return _page(request, session, me, problem=f"{prefix}: {problem}")
+    try:
+        with session.begin_nested():  # the receipt and the request's status, together
+            record_agency_delivery(
+                session,
+                reference=reference,
+                lot=parti.strip(),
+                expiry=expiry,
+                quantity=quantity,
+                actor=me.username,
+                now=now,
+            )
+    except ValidationFailed as exc:
+        return _page(request, session, me, problem=_problem(prefix, exc))
+    except NotFound:
+        return _page(request, session, me, problem=f"{prefix}: {reference} finns inte.")
+    return _back(session, reference, "mottaget")

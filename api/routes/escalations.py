@@ -15,9 +15,8 @@ from api.schemas.cycle import EscalationRead, EscalationStatusIn
 from api.transaction import TransactionRoute
 from data.escalation_reads import escalations_query
 from data.escalations import get_escalation, set_escalation_status
-from data.reference.catalogue import get_item
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
-from jobs.escalation_documents import escalation_request
+from jobs.escalation_documents import escalation_document
 
 __all__ = ["router"]
 
@@ -52,8 +51,7 @@ def document(
 ) -> Response:
     """The request as sent to the agency: JSON, CSV or PDF (A4)."""
     escalation = get_escalation(session, reference=reference)
-    item = get_item(session, code=escalation.item_code)
-    request = escalation_request(escalation, item)
+    request = escalation_document(session, escalation)  # with its history, as the page's
     if format == "pdf":
         content, media = render_escalation_pdf(request), "application/pdf"
     elif format == "csv":

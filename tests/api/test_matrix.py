@@ -256,6 +256,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/v1/escalations/{reference}"): Case(
         COUNTY, request=lambda _: {"json": {"status": "acknowledged"}}
     ),
+    ("POST", "/api/v1/escalations/{reference}/answer"): Case(
+        COUNTY, 201, request=lambda _: {"json": {"quantity": 0}}
+    ),
+    ("POST", "/api/v1/escalations/{reference}/deliveries"): Case(
+        COUNTY, 201, request=lambda _: {"json": {"quantity": 10, "lot": "SOS-T"}}
+    ),
     ("GET", "/api/v1/follow-up"): Case(COUNTY | ADMIN),
     ("GET", "/api/v1/audit"): Case(COUNTY | ADMIN),
     ("GET", "/api/v1/users"): Case(ADMIN),

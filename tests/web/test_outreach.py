@@ -5,6 +5,7 @@ requests are not sent when no transport is configured, and shows a request's his
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -12,12 +13,14 @@ from sqlalchemy import select
 from data.clock import utcnow
 from data.db import session_scope
 from data.demo import DEMO_USERS
-from data.models import User
+from data.escalations import AGENCY_SUPPLIER, get_escalation, latest_answer
+from data.models import StockBalance, User
 from data.notifications import ROUND_APPROVED, turned_off
 from data.rounds import open_round
+from data.stock import list_stock_entries
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
-from jobs.steps.day import after_approval
+from jobs.steps.day import after_approval, run_day
 from tests.web.conftest import Live, shot, sign_in
 
 PASSWORDS = {user.username: user.password for user in DEMO_USERS}
@@ -77,3 +80,62 @@ def test_the_county_sees_requests_are_not_sent_without_a_transport(page: Page, l
     history.get_by_text("Historik (1 omgång)").click()
     expect(history.locator("table")).to_contain_text(day.isoformat())
     shot(page, "web-eskaleringar-utan-mottagare")
+
+
+def test_the_county_records_the_agencys_answer_and_delivery(page: Page, live: Live) -> None:
+    """The answer (units and a date) and then the delivery, entered on the escalations page,
+    become the request's answer and the region's stock against it."""
+    day = open_round(utcnow(), settings=live.settings)
+    run_day(live.engine, round_date=day, actor="test:web")
+    sign_in(page, "lansstyrelsen", PASSWORDS["lansstyrelsen"])
+    page.goto("/lan/eskaleringar")
+    row = page.locator("table.stack > tbody > tr:not(.history)").first
+    reference = row.get_attribute("id")
+    assert reference is not None and reference.startswith("ESK-")
+    more = page.locator(f"tr#{reference} + tr.history")
+
+    more.get_by_text("Socialstyrelsens svar…").click()
+    answer = more.locator("form[action$='/svar']")
+    answer.get_by_label("Antal").fill("5,5")
+    answer.get_by_role("button", name="Registrera svar").click()
+    expect(page.get_by_role("alert")).to_contain_text("Antal: «5,5» är inte ett helt tal")
+
+    expected = (utcnow().astimezone(live.settings.zone).date() + timedelta(days=3)).isoformat()
+    more = page.locator(f"tr#{reference} + tr.history")
+    more.get_by_text("Socialstyrelsens svar…").click()
+    answer = more.locator("form[action$='/svar']")
+    answer.get_by_label("Antal").fill("1 000")
+    answer.get_by_label("Väntas").fill(expected)
+    answer.get_by_label("Referens").fill("SoS-2026-117")
+    answer.get_by_role("button", name="Registrera svar").click()
+    expect(page.get_by_role("status")).to_contain_text("Socialstyrelsens svar är registrerat")
+    row = page.locator(f"tr#{reference}")
+    expect(row.get_by_test_id("svar")).to_contain_text(f"Svar: 1 000 st väntas {expected}")
+    expect(row).to_contain_text("SoS-2026-117")
+
+    more = page.locator(f"tr#{reference} + tr.history")
+    more.get_by_text("Leverans från Socialstyrelsen…").click()
+    delivery = more.locator("form[action$='/leverans']")
+    delivery.get_by_label("Antal").fill("300")
+    delivery.get_by_label("Batch/lot").fill("SOS-4711")
+    delivery.get_by_role("button", name="Lägg in i lagret").click()
+    expect(page.get_by_role("status")).to_contain_text("Leveransen från Socialstyrelsen är inlagd")
+    row = page.locator(f"tr#{reference}")
+    expect(row.locator("td[data-label='Mottaget']")).to_have_text("300")
+    shot(page, "web-eskaleringar-svar-och-leverans")
+    with session_scope(live.engine) as session:
+        request = get_escalation(session, reference=reference)
+        assert request.received_units == 300 and request.status in ("partly_met", "met")
+        answer_row = latest_answer(session, escalation_id=request.id)
+        assert answer_row is not None and answer_row.quantity == 1000
+        assert answer_row.expected_delivery is not None
+        assert answer_row.expected_delivery.isoformat() == expected
+        [receipt] = list_stock_entries(session, reference=reference)
+        assert (receipt.kind, receipt.lot, receipt.quantity, receipt.supplier) == (
+            "receipt",
+            "SOS-4711",
+            300,
+            AGENCY_SUPPLIER,
+        )
+        lot = session.get(StockBalance, (request.item_code, "SOS-4711"))
+        assert lot is not None and lot.on_hand == 300  # the region's stock now

@@ -139,6 +139,12 @@ PAGES: dict[tuple[str, str], Page] = {
     ("POST", "/lan/eskaleringar/{reference}/status"): Page(
         frozenset({COUNTY}), "/lan/eskaleringar/{escalation}/status"
     ),
+    ("POST", "/lan/eskaleringar/{reference}/svar"): Page(
+        frozenset({COUNTY}), "/lan/eskaleringar/{escalation}/svar"
+    ),
+    ("POST", "/lan/eskaleringar/{reference}/leverans"): Page(
+        frozenset({COUNTY}), "/lan/eskaleringar/{escalation}/leverans"
+    ),
 }
 OPEN_TO_ANONYMOUS = {("GET", "/logga-in")}
 
