@@ -2,12 +2,11 @@
 
 The database refuses an unknown role (a CHECK constraint), so the signed-in user is replaced
 with one whose role nobody named, as a new role would arrive before its rights were written down.
-Only the user's own account (sign out, password, own tokens, ``/auth/me``) stays open to it.
+Only the user's own account (sign out, password, own tokens, ``/auth/me``, its e-mail address)
+stays open to it.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
@@ -15,11 +14,12 @@ from sqlalchemy import false, true
 
 from api.deps import get_current_user_optional
 from data.access import home_filter, municipality_filter
-from data.models import Role, User
+from data.models import Role
 from data.roles import ROLE_TABLE, Capability, can, scope_of
 from tests.api.conftest import World
 from tests.api.test_matrix import CASES, _path_ids
 from tests.api.testclient import TestClient
+from tests.unnamed_role import UNNAMED_ROLE, unnamed_role_user
 
 OWN_ACCOUNT = {
     ("GET", "/api/v1/auth/tokens"),
@@ -30,27 +30,15 @@ OWN_ACCOUNT = {
     ("DELETE", "/api/v1/auth/session"),
     ("GET", "/api/v1/auth/me"),
     ("POST", "/api/v1/auth/password"),
+    # The user's own e-mail address and topics: an unnamed role is offered no topic.
+    ("GET", "/api/v1/me/notifications"),
+    ("PUT", "/api/v1/me/notifications"),
 }
 
 
-def stranger(**scope: str) -> User:
-    """A signed-in user whose role the table does not name (never stored)."""
-    return User(
-        id=999_999,
-        username="inspektor",
-        full_name="Inspektör",
-        password_hash="-",
-        role="inspector",
-        active=True,
-        must_change_password=False,
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
-        **scope,
-    )
-
-
 def test_an_unnamed_role_has_no_capability_and_no_scope() -> None:
-    user = stranger()
-    assert "inspector" not in ROLE_TABLE
+    user = unnamed_role_user()
+    assert UNNAMED_ROLE not in ROLE_TABLE
     assert not any(can(user, capability) for capability in Capability)
     assert scope_of(user.role) is None
     assert str(home_filter(user)) == str(false()) != str(true())
@@ -68,7 +56,7 @@ def test_an_unnamed_role_is_refused_on_every_route(
     request = CASES[(method, path)].request(world.ids)
     headers = dict(request.pop("headers", {}))
     url = path.format(**_path_ids(world, "county"))
-    user = stranger()
+    user = unnamed_role_user()
     app.dependency_overrides[get_current_user_optional] = lambda: user
     try:
         with TestClient(app) as client:

@@ -32,13 +32,14 @@ from data.db import make_engine, session_scope
 from data.demo import DEMO_USERS, seed_demo
 from data.escalations import list_escalations
 from data.job_queue import enqueue_job
-from data.models import AllocationLine, Manifest, ManifestStop, User
+from data.models import AllocationLine, Manifest, ManifestStop
 from data.rounds import open_round
 from data.routes import load_routes
 from data.schema import upgrade_database
 from data.settings import Settings
 from jobs.steps.day import run_day
 from jobs.steps.extra import allocate_extra
+from tests.unnamed_role import UNNAMED_ROLE, unnamed_role_user
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -297,15 +298,7 @@ OWN_ACCOUNT_PAGES = {
 @pytest.mark.parametrize(("method", "path"), sorted(set(PAGES) - OWN_ACCOUNT_PAGES), ids=str)
 def test_a_role_nobody_named_gets_no_page(method: str, path: str, demo: Demo) -> None:
     """A role the role table (``data.roles``) does not name: 403 on every page, no menu."""
-    stranger = User(
-        id=999_999,
-        username="inspektor",
-        full_name="Inspektör",
-        password_hash="-",
-        role="inspector",
-        active=True,
-        must_change_password=False,
-    )
+    stranger = unnamed_role_user()
     demo.app.dependency_overrides[get_current_user_optional] = lambda: stranger
     try:
         with TestClient(demo.app) as client:
@@ -314,4 +307,4 @@ def test_a_role_nobody_named_gets_no_page(method: str, path: str, demo: Demo) ->
     finally:
         demo.app.dependency_overrides.pop(get_current_user_optional, None)
     assert response.status_code == 403, f"{method} {url}: {response.status_code}"
-    assert "inspector" not in ROLE_PAGES
+    assert UNNAMED_ROLE not in ROLE_PAGES
