@@ -21,6 +21,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from data.region import RegionSettings
 from jobs.documents.formatting import fmt_date, fmt_decimal, fmt_int, fmt_timestamp
 from jobs.documents.layout import (
     ACCENT,
@@ -33,7 +34,6 @@ from jobs.documents.layout import (
     data_table,
     facts_table,
     heading,
-    organisation,
     para,
     signature_parts,
     title_block,
@@ -58,10 +58,17 @@ NOT_GIVEN = "ej angivet"
 
 
 def region_of(request: EscalationRequest) -> RegionContact:
-    """The request's sender; a bare one (the authority only) when the mapping gave none."""
+    """The request's sender; the region's settings without a contact when the mapping gave
+    none."""
     if request.region is not None:
         return request.region
-    return RegionContact(region="", authority=organisation(), unit="", agency="Socialstyrelsen")
+    region = RegionSettings()
+    return RegionContact(
+        region=region.name,
+        authority=region.authority,
+        unit=region.unit,
+        agency=region.agency_name,
+    )
 
 
 def _sender(region: RegionContact) -> str:
