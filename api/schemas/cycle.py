@@ -88,13 +88,19 @@ class UndoDispatchIn(Input):
 
 
 class EscalationRead(Output):
-    """A request for support to the national agency."""
+    """A request for support to the national agency: one open request per item, updated each
+    round (``run_id`` and ``round_date`` are the latest round's; ``total_unmet`` is the running
+    balance as of that round, ``homes_shortfall`` what the homes lacked before the region's free
+    stock, ``free_stock``, was counted; ``closed_at`` once met or no longer short)."""
 
     reference: str
     run_id: str
     round_date: date
     item_code: str
     total_unmet: int
+    homes_shortfall: int | None = None
+    free_stock: int | None = None
+    closed_at: datetime | None = None
     region_stock: int
     days_of_supply: float | None
     homes_confirmed: int
