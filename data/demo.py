@@ -10,6 +10,9 @@ For local use only. The demo users and their passwords (printed by ``fordela up`
     boende-stockholm  demo-boende-2020     care-home manager, the first Stockholm home
     boende-haninge    demo-boende-2020     care-home manager, the first Haninge home
 
+Each has the e-mail address ``<username>@demo.fordela.example`` (a reserved domain), so the
+notifications can be watched on a local SMTP server (README).
+
 The day's needs: about 85 % of active homes report (about 25 % of those with confirmed cases, 20 %
 suspected), a few revise once; quantities follow each home's places and REFERENCE.md §2's
 consumption estimates (per resident-day: aprons 8–12, glove pairs 10–20, IIR masks 4–8, visors 1–3,
@@ -46,6 +49,7 @@ from data.users import create_user, get_user_by_username
 __all__ = ["DEMO_ACTOR", "DEMO_USERS", "DemoSeed", "DemoUser", "seed_demo"]
 
 DEMO_ACTOR = "system:demo"
+DEMO_MAIL_DOMAIN = "demo.fordela.example"
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ def _ensure_users(session: Session, homes: list[CareHome], now: datetime) -> lis
             care_home = first_home[user.scope.split(":", 1)[1]]
         elif user.scope:
             municipality = user.scope
-        create_user(
+        created = create_user(
             session,
             username=user.username,
             full_name=user.full_name,
@@ -219,6 +223,8 @@ def _ensure_users(session: Session, homes: list[CareHome], now: datetime) -> lis
             actor=DEMO_ACTOR,
             now=now,
         )
+        # An address on a reserved domain, so the e-mails can be watched on a local SMTP server.
+        created.email = f"{user.username}@{DEMO_MAIL_DOMAIN}"
     return list(DEMO_USERS)
 
 
