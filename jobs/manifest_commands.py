@@ -5,7 +5,8 @@
 - ``fordela dispatch --route R --date D`` marks a route dispatched (stock leaves the ledger);
 - ``fordela deliver --code CODE --received-by NAME [--short ITEM:LOT:N] [--damaged ITEM:LOT:N]
   --reason TEXT`` records proof of delivery (lines not named were accepted in full);
-- ``fordela outbox drain`` sends the due outbox messages to ``FORDELA_OUTBOX_ENDPOINT``.
+- ``fordela outbox drain`` sends the due outbox messages by their topic's transport (JSON to
+  ``FORDELA_OUTBOX_ENDPOINT``, e-mail over ``FORDELA_SMTP_HOST``).
 
 Each command opens its engine from the settings (``FORDELA_DATABASE_URL``); errors from the data
 layer are printed as one line and exit with status 1.
@@ -27,6 +28,7 @@ from data.deliveries import DeliveredLine
 from data.errors import DataError
 from data.settings import Settings
 from jobs.document_files import write_round_documents
+from jobs.mail import MailSettings
 from jobs.outbox import drain_outbox
 from jobs.steps.deliveries import dispatch_route, record_delivery
 from jobs.steps.manifests import produce_manifests
@@ -136,7 +138,7 @@ def deliver_command(
 
 @click.group("outbox")
 def outbox_group() -> None:
-    """The outbox of messages to outside systems (requests to the national agency)."""
+    """The outbox of messages to outside systems (requests to the national agency, e-mail)."""
 
 
 @outbox_group.command("drain")
@@ -151,7 +153,8 @@ def drain_command(endpoint: str | None, max_messages: int) -> None:
         return
     click.echo(
         f"{report.claimed} claimed: {report.sent} sent, {report.retried} to retry, "
-        f"{report.dead} given up ({report.endpoint})"
+        f"{report.dead} given up (JSON: {report.endpoint or 'none'}; e-mail: "
+        f"{MailSettings().host or 'none'})"
     )
     for outcome in report.outcomes:
         if outcome.error:
