@@ -1,6 +1,7 @@
-"""One owner of the policy (issue 14): the page, the REST API, `fordela run allocate` and the
-scheduler all read ``data.policy.effective_policy``, so they agree — before anything is saved (the
-defaults) and after the county saves a policy on the page. The bug this fixes: the CLI used the
+"""One owner of the policy (issue 14): the page, the REST API, `fordela run allocate`, the
+scheduler and the worker (a run queued from the web) all read ``data.policy.effective_policy``,
+so they agree — before anything is saved (the defaults) and after the county saves a policy on
+the page. The bug this fixes: the CLI used the
 environment's policy and ignored the saved one, and with nothing saved the page showed defaults
 that differed from what runs used.
 
@@ -35,6 +36,7 @@ from data.settings import Settings
 from jobs.cli import main
 from jobs.scheduler import Timetable, allocation_job
 from jobs.settings import CycleSettings
+from jobs.worker import run_pending_jobs
 from tests.api.conftest import bearer_token
 from tests.api.testclient import TestClient
 from tests.jobs.cycle_rounds import file_reports, receive_stock, setup_county
@@ -158,6 +160,15 @@ def test_cli_scheduler_and_page_agree_before_and_after_a_save(
             assert saved_policy(session).target_days == 4
         assert _run_policy(engine, _cli_allocate(engine, FIRST, "--rerun")) == shown
         assert _run_policy(engine, _scheduler_allocate(engine, THIRD)) == shown
+        # A run queued from the web (the worker runs it) uses it too.
+        queued = client.post("/api/v1/runs", json={"round_date": SECOND.isoformat(), "rerun": True})
+        assert queued.status_code == 202, queued.text
+        assert run_pending_jobs(engine)
+        with session_scope(engine) as session:
+            web = next(
+                r.id for r in list_round_runs(session, round_date=SECOND) if r.status == "draft"
+            )
+        assert _run_policy(engine, web) == shown
         # the CLI's options go on top of the saved policy, the rest stays
         cover_off = _run_policy(
             engine, _cli_allocate(engine, FIRST, "--rerun", "--fairness", "fill")
