@@ -11,8 +11,10 @@ notes and pick lists say "… i stället för …"; a pack move keeps to the IIR
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
+from pypdf import PdfReader
 from sqlalchemy import Engine
 
 from allocation.model import SubstituteRule
@@ -22,6 +24,7 @@ from data.policy import DEFAULT_POLICY, save_policy
 from data.run_edits import EditRefused, move_packs
 from data.runs import get_run, list_run_lines, reserved_by_run
 from data.stock import record_adjustment
+from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
 from jobs.manifest_documents import build_manifest_documents
 from jobs.steps.allocate import allocate_round
 from jobs.steps.day import run_day
@@ -139,3 +142,9 @@ def test_substitute_rows_are_stored_reserved_picked_and_printed(fresh_engine: En
         line for pick in documents.pick_lists for line in pick.lines if line.item_code == "FFP2"
     ]
     assert picks and all("(även i stället för Munskydd" in line.item_name for line in picks)
+    # The printed documents say it too (pypdf's text, one cell per line, may wrap a long name).
+    note = next(n for n in documents.delivery_notes if any(h.stands_in_for for h in n.care_homes))
+    pick = next(p for p in documents.pick_lists if any(x.item_code == "FFP2" for x in p.lines))
+    for data in (render_delivery_note_pdf(note), render_pick_list_pdf(pick)):
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+        assert "i stället för" in " ".join(text.split())
