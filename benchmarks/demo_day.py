@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 from sqlalchemy import Engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from benchmarks.allocation import SIZES, generate  # noqa: E402
 from data.db import make_engine, session_scope  # noqa: E402
@@ -122,109 +123,129 @@ def seed_national(engine: Engine, seed: int = 2020) -> int:
     homes, items, municipalities, per_route, _runs, _lp = SIZES["national"]
     scenario = generate(homes, items, municipalities, per_route, seed)
     submitted = datetime.combine(ROUND, datetime.min.time(), tzinfo=UTC) + timedelta(hours=6)
-    priority = {h["id"]: h["priority"] for h in scenario["care_homes"]}
     with session_scope(engine) as session:
-        session.execute(
-            insert(Item),
-            [
-                {
-                    "code": i["code"],
-                    "name_sv": i["name"],
-                    "name_en": i["name"],
-                    "unit": i["unit"],
-                    "pack_size": i["pack_size"],
-                    "pack_volume_l": i["pack_volume_l"],
-                    "category": "bench",
-                    "max_daily_per_place": 1000.0,
-                }
-                for i in scenario["items"]
-            ],
-        )
-        session.execute(
-            insert(Municipality), [_municipality(m["code"]) for m in scenario["municipalities"]]
-        )
-        session.execute(
-            insert(CareHome),
-            [
-                {
-                    "id": h["id"],
-                    "name": h["name"],
-                    "municipality_code": h["municipality"],
-                    "address": f"{h['name']}vägen 1",
-                    "places": 40,
-                    "active": True,
-                }
-                for h in scenario["care_homes"]
-            ],
-        )
-        session.execute(
-            insert(Route),
-            [
-                {
-                    "code": c["route"],
-                    "name": f"Rutt {c['route']}",
-                    "vehicle": "Distributionsbil",
-                    "capacity_l": max(c["volume_l"], 1.0),
-                    "active": True,
-                }
-                for c in scenario["capacity"]
-            ],
-        )
-        session.execute(
-            insert(RouteStop),
-            [
-                {"route_code": c["route"], "seq": seq, "municipality_code": m}
-                for c in scenario["capacity"]
-                for seq, m in enumerate(c["municipalities"], start=1)
-            ],
-        )
-        for line in scenario["stock"]:
-            half = line["quantity"] // 2
-            for lot, units, days in (("A", half, 60), ("B", line["quantity"] - half, 400)):
-                if units > 0:
-                    record_receipt(
-                        session,
-                        item=line["item"],
-                        lot=f"{line['item']}-{lot}",
-                        quantity=units,
-                        expiry=ROUND + timedelta(days=days),
-                        supplier="Bench",
-                        actor=ACTOR,
-                        now=submitted,
-                    )
-        report_ids = {}
-        for number, home in enumerate(sorted(priority), start=1):
-            report_ids[home] = number
-        session.execute(
-            insert(NeedReport),
-            [
-                {
-                    "id": number,
-                    "care_home_id": home,
-                    "round_date": ROUND,
-                    "version": 1,
-                    "situation": SITUATION[priority[home]],
-                    "submitted_at": submitted,
-                    "submitted_by": ACTOR,
-                    "late": False,
-                    "superseded": False,
-                }
-                for home, number in report_ids.items()
-            ],
-        )
-        session.execute(
-            insert(NeedLine),
-            [
-                {
-                    "report_id": report_ids[n["care_home"]],
-                    "item_code": n["item"],
-                    "requested": n["requested"],
-                    "on_hand": n["on_hand"],
-                    "daily_use": round(n["daily_use"]) if "daily_use" in n else None,
-                }
-                for n in scenario["needs"]
-            ],
-        )
+        _seed_places(session, scenario)
+        _seed_routes(session, scenario)
+        _seed_stock(session, scenario, submitted)
+        return _seed_reports(session, scenario, submitted)
+
+
+def _seed_places(session: Session, scenario: dict[str, Any]) -> None:
+    """The scenario's items, municipalities and care homes."""
+    session.execute(
+        insert(Item),
+        [
+            {
+                "code": i["code"],
+                "name_sv": i["name"],
+                "name_en": i["name"],
+                "unit": i["unit"],
+                "pack_size": i["pack_size"],
+                "pack_volume_l": i["pack_volume_l"],
+                "category": "bench",
+                "max_daily_per_place": 1000.0,
+            }
+            for i in scenario["items"]
+        ],
+    )
+    session.execute(
+        insert(Municipality), [_municipality(m["code"]) for m in scenario["municipalities"]]
+    )
+    session.execute(
+        insert(CareHome),
+        [
+            {
+                "id": h["id"],
+                "name": h["name"],
+                "municipality_code": h["municipality"],
+                "address": f"{h['name']}vägen 1",
+                "places": 40,
+                "active": True,
+            }
+            for h in scenario["care_homes"]
+        ],
+    )
+
+
+def _seed_routes(session: Session, scenario: dict[str, Any]) -> None:
+    """A route per capacity group, its municipalities as stops."""
+    session.execute(
+        insert(Route),
+        [
+            {
+                "code": c["route"],
+                "name": f"Rutt {c['route']}",
+                "vehicle": "Distributionsbil",
+                "capacity_l": max(c["volume_l"], 1.0),
+                "active": True,
+            }
+            for c in scenario["capacity"]
+        ],
+    )
+    session.execute(
+        insert(RouteStop),
+        [
+            {"route_code": c["route"], "seq": seq, "municipality_code": m}
+            for c in scenario["capacity"]
+            for seq, m in enumerate(c["municipalities"], start=1)
+        ],
+    )
+
+
+def _seed_stock(session: Session, scenario: dict[str, Any], submitted: datetime) -> None:
+    """Each item's stock received in two lots, one expiring sooner."""
+    for line in scenario["stock"]:
+        half = line["quantity"] // 2
+        for lot, units, days in (("A", half, 60), ("B", line["quantity"] - half, 400)):
+            if units > 0:
+                record_receipt(
+                    session,
+                    item=line["item"],
+                    lot=f"{line['item']}-{lot}",
+                    quantity=units,
+                    expiry=ROUND + timedelta(days=days),
+                    supplier="Bench",
+                    actor=ACTOR,
+                    now=submitted,
+                )
+
+
+def _seed_reports(session: Session, scenario: dict[str, Any], submitted: datetime) -> int:
+    """One need report per home with the scenario's lines; how many homes reported."""
+    priority = {h["id"]: h["priority"] for h in scenario["care_homes"]}
+    report_ids = {}
+    for number, home in enumerate(sorted(priority), start=1):
+        report_ids[home] = number
+    session.execute(
+        insert(NeedReport),
+        [
+            {
+                "id": number,
+                "care_home_id": home,
+                "round_date": ROUND,
+                "version": 1,
+                "situation": SITUATION[priority[home]],
+                "submitted_at": submitted,
+                "submitted_by": ACTOR,
+                "late": False,
+                "superseded": False,
+            }
+            for home, number in report_ids.items()
+        ],
+    )
+    session.execute(
+        insert(NeedLine),
+        [
+            {
+                "report_id": report_ids[n["care_home"]],
+                "item_code": n["item"],
+                "requested": n["requested"],
+                "on_hand": n["on_hand"],
+                "daily_use": round(n["daily_use"]) if "daily_use" in n else None,
+            }
+            for n in scenario["needs"]
+        ],
+    )
     return len(priority)
 
 
