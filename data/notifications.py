@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from allocation.explain import sv_number
 from data.audit import record_audit
 from data.clock import resolve_now
-from data.errors import ValidationFailed
+from data.errors import Issue, ValidationFailed
 from data.models import (
     AcuteRequest,
     CareHome,
@@ -54,6 +54,7 @@ __all__ = [
     "queue_notification",
     "recipients",
     "set_email",
+    "set_preferences",
     "set_topics",
     "topics_for",
     "turned_off",
@@ -150,6 +151,39 @@ def queue_notification(
     return True
 
 
+def _email_issues(cleaned: str) -> list[Issue]:
+    if cleaned and (len(cleaned) > 254 or not EMAIL_PATTERN.match(cleaned)):
+        message = f"{cleaned!r} är ingen e-postadress (så här: namn@kommun.se)"
+        return [{"field": "email", "line": None, "message": message}]
+    return []
+
+
+def _topic_issues(user: User, keep_on: set[str]) -> list[Issue]:
+    unknown = sorted(keep_on - set(topics_for(user)))
+    if unknown:
+        message = f"okänd avisering för rollen: {', '.join(unknown)}"
+        return [{"field": "topics", "line": None, "message": message}]
+    return []
+
+
+def set_preferences(
+    session: Session,
+    *,
+    user: User,
+    email: str,
+    keep_on: set[str],
+    actor: str,
+    now: datetime | None = None,
+) -> None:
+    """Set the address and the topics together: both are checked before either is written, so
+    a refusal (``ValidationFailed``, every problem named in Swedish) changes nothing."""
+    issues = _email_issues(email.strip()) + _topic_issues(user, keep_on)
+    if issues:
+        raise ValidationFailed(issues)
+    set_email(session, user=user, email=email, actor=actor, now=now)
+    set_topics(session, user=user, keep_on=keep_on, actor=actor, now=now)
+
+
 def set_email(
     session: Session, *, user: User, email: str, actor: str, now: datetime | None = None
 ) -> User:
@@ -158,16 +192,9 @@ def set_email(
     A malformed address is refused (``ValidationFailed``, message in Swedish) and nothing changes.
     """
     cleaned = email.strip()
-    if cleaned and (len(cleaned) > 254 or not EMAIL_PATTERN.match(cleaned)):
-        raise ValidationFailed(
-            [
-                {
-                    "field": "email",
-                    "line": None,
-                    "message": f"{cleaned!r} är ingen e-postadress (så här: namn@kommun.se)",
-                }
-            ]
-        )
+    issues = _email_issues(cleaned)
+    if issues:
+        raise ValidationFailed(issues)
     before = user.email
     user.email = cleaned or None
     session.flush()
@@ -197,17 +224,9 @@ def set_topics(
     A topic not of the user's role is refused (``ValidationFailed``) and nothing changes.
     """
     mine = set(topics_for(user))
-    unknown = sorted(keep_on - mine)
-    if unknown:
-        raise ValidationFailed(
-            [
-                {
-                    "field": "topics",
-                    "line": None,
-                    "message": f"okänd avisering för rollen: {', '.join(unknown)}",
-                }
-            ]
-        )
+    issues = _topic_issues(user, keep_on)
+    if issues:
+        raise ValidationFailed(issues)
     moment = resolve_now(now)
     before = turned_off(session, user_id=user.id)
     wanted_off = mine - keep_on

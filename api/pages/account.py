@@ -18,7 +18,7 @@ from api.pages.common import page_user, render, see_other
 from api.transaction import TransactionRoute
 from data.errors import ValidationFailed
 from data.models import User
-from data.notifications import TOPICS, set_email, set_topics, topics_for, turned_off
+from data.notifications import TOPICS, set_preferences, topics_for, turned_off
 
 __all__ = ["router"]
 
@@ -72,10 +72,8 @@ def save_account(
     """Save the address and the topics together, or show why not (nothing changes)."""
     me = page_user(user)
     keep_on = set(aviseringar or [])
-    try:
-        with session.begin_nested():
-            set_email(session, user=me, email=epost, actor=me.username)
-            set_topics(session, user=me, keep_on=keep_on, actor=me.username)
+    try:  # both checked before either is written: a refusal changes nothing
+        set_preferences(session, user=me, email=epost, keep_on=keep_on, actor=me.username)
     except ValidationFailed as exc:
         messages = " ".join(issue["message"] for issue in exc.errors)
         return _page(

@@ -241,6 +241,8 @@ def receive_delivery(
         problem = "Antal: ange ett antal större än 0."
     elif not parti.strip():
         problem = "Batch/lot: ange batch/lot som står på leveransen."
+    elif len(parti.strip()) > 64:
+        problem = f"Batch/lot: högst 64 tecken ({len(parti.strip())} angivna)."
     expiry = None
     if problem is None and bast_fore.strip():
         try:
@@ -255,17 +257,16 @@ def receive_delivery(
                 )
     if problem is not None or quantity is None:
         return _page(request, session, me, problem=f"{prefix}: {problem}")
-    try:
-        with session.begin_nested():  # the receipt and the request's status, together
-            record_agency_delivery(
-                session,
-                reference=reference,
-                lot=parti.strip(),
-                expiry=expiry,
-                quantity=quantity,
-                actor=me.username,
-                now=now,
-            )
+    try:  # checks before it writes (the request, then the receipt): nothing to undo
+        record_agency_delivery(
+            session,
+            reference=reference,
+            lot=parti.strip(),
+            expiry=expiry,
+            quantity=quantity,
+            actor=me.username,
+            now=now,
+        )
     except ValidationFailed as exc:
         return _page(request, session, me, problem=_problem(prefix, exc))
     except NotFound:

@@ -13,7 +13,7 @@ from pydantic import Field
 from api.deps import CurrentUser, SessionDep
 from api.schemas.base import Input, Output
 from api.transaction import TransactionRoute
-from data.notifications import TOPICS, set_email, set_topics, topics_for, turned_off
+from data.notifications import TOPICS, set_preferences, topics_for, turned_off
 
 __all__ = ["router"]
 
@@ -64,7 +64,7 @@ def update_notifications(
     body: NotificationsUpdate, user: CurrentUser, session: SessionDep
 ) -> NotificationsRead:
     """Set the address and which topics are on, together."""
-    with session.begin_nested():
-        set_email(session, user=user, email=body.email or "", actor=user.username)
-        set_topics(session, user=user, keep_on=set(body.on), actor=user.username)
+    set_preferences(
+        session, user=user, email=body.email or "", keep_on=set(body.on), actor=user.username
+    )
     return _read(session, user)
