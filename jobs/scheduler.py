@@ -189,6 +189,10 @@ def catch_up(engine: Engine, timetable: Timetable, now: datetime | None = None) 
     moment, today = _today(timetable, now)
     local = moment.astimezone(timetable.settings.zone).time()
     done: list[str] = []
+    due = reminder_at(timetable) <= local < timetable.settings.cutoff
+    # Down at the reminder's time: remind now (once a round per person, by its key).
+    if due and reminder_job(engine, timetable, now=moment):
+        done.append("reminders")
     with session_scope(engine) as session:
         has_run = bool(list_round_runs(session, round_date=today))
     if local >= timetable.settings.cutoff and not has_run:

@@ -30,7 +30,7 @@ from jobs.mail import MailSettings
 from jobs.notifications import NotifySettings, remind_missing_reports, reminder_time
 from jobs.outbox import drain_outbox
 from jobs.outbox_settings import OutboxSettings
-from jobs.scheduler import Timetable, reminder_at
+from jobs.scheduler import Timetable, catch_up, reminder_at
 from tests.jobs.cycle_rounds import ACTOR, file_reports, setup_county
 from tests.jobs.smtp_server import smtp_server
 
@@ -171,3 +171,19 @@ def test_a_malformed_address_is_refused_in_swedish_and_nothing_changes(
         assert turned_off(session, user_id=uid) == set()
         audit = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == str(uid)))
         assert "user.email" in list(audit)
+
+
+def test_a_scheduler_down_at_the_reminders_time_reminds_on_its_return(
+    fresh_engine: Engine,
+) -> None:
+    setup_county(fresh_engine)
+    person(
+        fresh_engine,
+        "kommun-sthlm",
+        "municipal_coordinator",
+        "sthlm@stad.example",
+        municipality_code="0180",
+    )
+    at = cutoff_at(D, settings=Settings()) - timedelta(minutes=20)  # 09:40, before the cut-off
+    assert catch_up(fresh_engine, Timetable(), now=at) == ["reminders"]
+    assert catch_up(fresh_engine, Timetable(), now=at + timedelta(minutes=5)) == []
