@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -119,11 +120,12 @@ def _claim(
 
 
 async def claim(
-    request: Request, session: Session, *, session_cookie: str = SESSION_COOKIE
+    request: Request, session_of: Callable[[], Session], *, session_cookie: str = SESSION_COOKIE
 ) -> KeyClaim | Response | None:
     """For a POST under /api/ with a key: the reserved key, or the answer already due (a replay,
     a mismatch, a key still running or too long). None: no key, or nobody signed in (the route
-    then answers 401, or signs in)."""
+    then answers 401, or signs in). ``session_of`` gives the request's session, asked for only
+    when there is a key (most requests have none and may need no database at all)."""
     key = request.headers.get(IDEMPOTENCY_HEADER)
     path = request.scope["path"]
     if request.method != "POST" or not key or not path.startswith("/api/"):
@@ -134,6 +136,7 @@ async def claim(
         digest(f"{request.method} {path}?{query}\n")
         + hashlib.sha256(_canonical(body, request.headers)).hexdigest()
     )
+    session = session_of()
     found = await run_in_threadpool(_claim, session, request, key, request_hash, session_cookie)
     if found.user_id is None:
         return None

@@ -130,7 +130,7 @@ async def _run(
     request: Request,
     transaction: RequestTransaction,
 ) -> Response:
-    claim = await idempotency.claim(request, transaction.session)
+    claim = await idempotency.claim(request, lambda: transaction.session)
     if isinstance(claim, Response):  # replayed, refused, or the key is still running
         await transaction.rollback()
         return claim
