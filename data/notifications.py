@@ -1,6 +1,6 @@
 """Who gets which e-mail notification, and the user's own choices (issue 13, part 3).
 
-Three topics, each for one role:
+Three topics, each for the users whose role has one capability (the role table, ``data.roles``):
 
 - ``notify.round_approved`` — care-home managers, when the county approves the round: what their
   home gets and when it arrives;
@@ -37,11 +37,11 @@ from data.models import (
     Item,
     Municipality,
     NotificationOptOut,
-    Role,
     User,
     as_utc,
 )
 from data.outbox import enqueue_message, get_message
+from data.roles import Capability, can, roles_with
 from data.settings import Settings
 
 __all__ = [
@@ -64,25 +64,25 @@ ROUND_APPROVED = "notify.round_approved"
 MISSING_REPORTS = "notify.missing_reports"
 ACUTE_REQUEST = "notify.acute_request"
 
-TOPICS: dict[str, tuple[Role, str]] = {
+TOPICS: dict[str, tuple[Capability, str]] = {
     ROUND_APPROVED: (
-        Role.CARE_HOME_MANAGER,
+        Capability.REPORT_FOR_OWN_HOME,  # care-home managers
         "När länet har godkänt fördelningen: vad boendet får och när det kommer",
     ),
     MISSING_REPORTS: (
-        Role.MUNICIPAL_COORDINATOR,
+        Capability.REPORT_FOR_HOMES,  # municipal coordinators
         "Före sista tid för behovsrapporter: kommunens boenden som inte har rapporterat",
     ),
-    ACUTE_REQUEST: (Role.COUNTY_COORDINATOR, "När ett akut behov kommer in"),
+    ACUTE_REQUEST: (Capability.ALLOCATE, "När ett akut behov kommer in"),  # the county
 }
-"""Topic → (the role it is for, what it is, in Swedish)."""
+"""Topic → (the capability of the roles it is for, what it is, in Swedish)."""
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 def topics_for(user: User) -> list[str]:
-    """The topics a user of this role can get."""
-    return [topic for topic, (role, _label) in TOPICS.items() if role.value == user.role]
+    """The topics a user of this role can get (none for a role the role table does not name)."""
+    return [topic for topic, (capability, _label) in TOPICS.items() if can(user, capability)]
 
 
 def turned_off(session: Session, *, user_id: int) -> set[str]:
@@ -98,13 +98,13 @@ def recipients(
     municipality_code: str | None = None,
     care_home_id: str | None = None,
 ) -> list[User]:
-    """Active users of the topic's role (in the scope given) with an address who keep it on."""
-    role, _label = TOPICS[topic]
+    """Active users of the topic's roles (in the scope given) with an address who keep it on."""
+    capability, _label = TOPICS[topic]
     opted_out = select(NotificationOptOut.user_id).where(NotificationOptOut.topic == topic)
     query = (
         select(User)
         .where(
-            User.role == role.value,
+            User.role.in_(roles_with(capability)),
             User.active.is_(True),
             User.email.is_not(None),
             User.email != "",

@@ -14,7 +14,16 @@ from enum import StrEnum
 
 from data.models import Role, User
 
-__all__ = ["ROLE_TABLE", "Capability", "Grant", "Scope", "can", "grant_of", "scope_of"]
+__all__ = [
+    "ROLE_TABLE",
+    "Capability",
+    "Grant",
+    "Scope",
+    "can",
+    "grant_of",
+    "roles_with",
+    "scope_of",
+]
 
 
 class Capability(StrEnum):
@@ -102,3 +111,8 @@ def scope_of(role: str) -> Scope | None:
     """The homes a role's records are narrowed to; None (nothing) for an unnamed role."""
     grant = ROLE_TABLE.get(role)
     return grant.scope if grant is not None else None
+
+
+def roles_with(capability: Capability) -> frozenset[str]:
+    """The roles the table gives ``capability``."""
+    return frozenset(role for role, grant in ROLE_TABLE.items() if capability in grant.capabilities)
