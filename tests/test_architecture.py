@@ -128,3 +128,46 @@ def test_the_command_table_is_built_once_not_patched() -> None:
         if isinstance(node, ast.Attribute) and node.attr in {"add_command", "lazy"}
     ]
     assert not patched, patched
+
+
+# SQLAlchemy's query constructs, which belong in data/ behind a named function.
+QUERY_CONSTRUCTS = {"select", "text", "exists", "insert", "update", "delete", "union", "table"}
+SESSION_QUERIES = {"execute", "scalar", "scalars", "get", "query", "scalar_one"}
+
+
+def _queries(path: Path) -> list[str]:
+    """Where a module builds or runs a query itself."""
+    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and (node.module or "").split(".")[0] == "sqlalchemy"
+            and {alias.name for alias in node.names} & QUERY_CONSTRUCTS
+        ):
+            found.append(f"{where}:{node.lineno} imports a query construct")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SESSION_QUERIES
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in {"session", "db_session"}
+        ):
+            found.append(f"{where}:{node.lineno} session.{node.func.attr}(…)")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "select":
+            found.append(f"{where}:{node.lineno} select(…)")
+    return found
+
+
+@pytest.mark.parametrize("package", ["api", "jobs"])
+def test_every_query_is_behind_a_data_function(package: str) -> None:
+    offenders = [found for path in python_files(package) for found in _queries(path)]
+    assert not offenders, offenders
+
+
+def test_the_query_check_sees_a_query(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from sqlalchemy import select\ndef f(session):\n    return session.scalars(select(Item))\n"
+    )
+    assert len(_queries(sample)) == 3
