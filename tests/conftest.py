@@ -48,6 +48,8 @@ SLOW_MODULES = frozenset(
         "tests/resilience/test_web_faults.py",  # killing and starving the web process
         "tests/resilience/test_faults.py",  # killing the scheduler, losing the database
         "tests/resilience/test_upload_attacks.py",  # the attack corpus, with memory limits
+        "tests/jobs/test_email_restart.py",  # killing `fordela outbox drain` mid-way
+        "tests/web/test_outreach.py",  # Chromium: Konto, the agency's answer and delivery
     }
 )
 
