@@ -1,6 +1,7 @@
 """E-mail through the outbox against a real SMTP server on 127.0.0.1 (aiosmtpd): requests for
 support to the agency with the PDF attached, the care-home managers' message after approval, at
-most one message per person and round, and a sender stopped in the middle sends none twice."""
+most one message per person and round, a late answer not sent again, a server down retried.
+(A sender killed in the middle: ``test_email_restart.py``.)"""
 
 from __future__ import annotations
 
