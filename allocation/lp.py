@@ -81,6 +81,7 @@ def _highs() -> highspy.Highs:
         with _stdout_to_devnull():
             h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
         _local.highs = h
     h.clearModel()
     h.clearSolver()
@@ -264,6 +265,12 @@ def solve_lp(
         _name_rows(h, "served", caps_first, capped)
         _name_rows(h, "supply", supply_first, scarce)
         _name_rows(h, "capacity", capacity_first, tight)
+        for c, k in enumerate(cols.tolist()):
+            h.passColName(c, f"x_{k}")
+        h.passColName(t_col, "t")
+        # The whole model as built, before any line is frozen; then one file per LP.
+        keep_lp_dir.mkdir(parents=True, exist_ok=True)
+        h.writeModel(str(keep_lp_dir / "fair_level_000.lp"))
     limits = _limits(model, supply, scarce, supply_first, capacity, tight, capacity_first)
     fill = _Filling(h, model, t_col, level_first, limits, deadline, time_limit_s, keep_lp_dir)
     served = fill.run()
@@ -366,6 +373,7 @@ class _Filling:
         # A column's bound is fixed once its line freezes, unless a substitute may serve the line.
         self.fixed_col = np.zeros(part.cols.size, dtype=bool)
         self.row_upper = self._row_uppers()
+        self.bound = self._bound_limits()
 
     def _row_uppers(self) -> FloatArray:
         n_rows = int(self.h.getNumRow())
@@ -427,19 +435,21 @@ class _Filling:
                 if reached is not None and (
                     not np.isfinite(bound) or reached[0] >= bound * (1 - _TOL) - _TOL
                 ):
-                    served[early] = r[early]
-                    frozen[early] = True
-                    level, duals = bound if np.isfinite(bound) else reached[0], reached[2]
-                    at_level = np.clip(a * level - b, 0.0, r)
-                    stop = ~frozen & (
-                        (full_level <= level * (1 + _TOL) + _TOL)
-                        | self._blocked(at_level, frozen, served, duals)
-                    )
-                    if stop.any() or early.size:
-                        served[stop] = at_level[stop]
-                        frozen |= stop
-                        self._freeze(np.flatnonzero(stop), at_level)
+                    level = bound if np.isfinite(bound) else reached[0]
+                    if self._settle(level, early, reached[2], frozen, served, None):
                         continue
+                elif reached is not None:
+                    # A limit a substitute touches ran out below the bound. The lines full by
+                    # then are full at the fair point; limits holding no line set full too
+                    # early bind for real, so their lines stop here.
+                    level = reached[0]
+                    over = early[full_level[early] > level * (1 + _TOL) + _TOL]
+                    self._release(over)
+                    self.h.changeColBounds(self.t_col, -_INF, _INF)
+                    kept = np.setdiff1d(early, over)
+                    if self._settle(level, kept, reached[2], frozen, served, over):
+                        continue
+                    early = kept
                 self._release(early)
                 self.h.changeColBounds(self.t_col, -_INF, _INF)
             level, _, duals = self._solve()
@@ -455,37 +465,116 @@ class _Filling:
             self._freeze(np.flatnonzero(stop), at_level)
         return served
 
-    def _next_limit_level(self, frozen: BoolArray, served: FloatArray) -> float:
-        """The lowest level at which a limit runs out with every free line at q_j(L), counting
-        only lines no substitute may serve (so for a limit a substitute touches it is a bound
-        from above); inf when none can run out."""
+    def _settle(
+        self,
+        level: float,
+        early: IntArray,
+        duals: FloatArray,
+        frozen: BoolArray,
+        served: FloatArray,
+        over: IntArray | None,
+    ) -> bool:
+        """After an LP held at `level`: the early lines are full, and lines that cannot rise
+        stop at q_j(level). `over` are lines that were set full too early: limits holding them
+        say nothing through their duals. True when any line stopped."""
         t = self.part.table
-        lim = self.limits
         lines = self.part.lines
         a, b, r = t.a[lines], t.b[lines], t.r[lines]
+        served[early] = r[early]
+        frozen[early] = True
+        at_level = np.clip(a * level - b, 0.0, r)
+        tainted = None
+        if over is not None and over.size:
+            cols = np.isin(self.col_line, over)
+            tainted = np.zeros(self.row_upper.size + 1, dtype=bool)
+            tainted[self.limits.supply_row[cols]] = True
+            tainted[self.limits.capacity_row[cols]] = True
+        full = (b + r) / a <= level * (1 + _TOL) + _TOL
+        stop = ~frozen & (full | self._blocked(at_level, frozen, served, duals, tainted))
+        served[stop] = at_level[stop]
+        frozen |= stop
+        self._freeze(np.flatnonzero(stop), at_level)
+        return bool(stop.any() or early.size)
+
+    def _bound_limits(self) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """(limit, line, units of the limit per served unit at least, limit sizes) for a lower
+        bound on every limit's use at a level: each model limit over the lines no substitute
+        serves (plus, in a vehicle, the least litres a served unit can take), and each group of
+        items that substitution ties together, whose supplies together serve all their lines."""
+        lim = self.limits
+        sizes = list(np.where(np.isfinite(self.row_upper), self.row_upper, np.inf))
         plain = ~self.line_flexible[self.col_line]
-        row_parts, col_parts, coef_parts = [], [], []
+        parts_limit, parts_line, parts_coef = [], [], []
         for row_of, coef in (
             (lim.supply_row, np.ones(self.col_line.size)),
-            (lim.capacity_row, self.col_vol),
+            (lim.capacity_row, self.col_vol / self.col_factor),
         ):
-            take = (row_of >= 0) & plain & (coef > 0)
-            row_parts.append(row_of[take])
-            col_parts.append(np.flatnonzero(take))
-            coef_parts.append(coef[take])
-        row = np.concatenate(row_parts)
-        col = np.concatenate(col_parts)
-        coef = np.concatenate(coef_parts)
-        if row.size == 0:
-            return float("inf")
-        n_rows = self.row_upper.size
-        j = self.col_line[col]
+            take = (row_of >= 0) & (coef > 0)
+            if row_of is lim.supply_row:
+                take &= plain
+            # One membership per (limit, line): the least use per served unit over its columns.
+            key_limit, key_line, key_coef = row_of[take], self.col_line[take], coef[take]
+            order = np.lexsort((key_coef, key_line, key_limit))
+            key_limit, key_line, key_coef = key_limit[order], key_line[order], key_coef[order]
+            first = np.r_[True, (np.diff(key_limit) != 0) | (np.diff(key_line) != 0)][
+                : key_limit.size
+            ]
+            parts_limit.append(key_limit[first])
+            parts_line.append(key_line[first])
+            parts_coef.append(key_coef[first])
+        # Items tied by substitution: their supplies together serve all their lines.
+        t, rows = self.part.table, self.part.rows
+        col_item = rows.item[self.part.cols]
+        line_item = t.item[self.part.lines]
+        parent = list(range(len(t.items)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for c in np.flatnonzero(~rows.own[self.part.cols]).tolist():
+            parent[root(int(col_item[c]))] = root(int(line_item[self.col_line[c]]))
+        supply_size = {}
+        for c in np.flatnonzero(lim.supply_row >= 0).tolist():
+            supply_size[int(col_item[c])] = float(self.row_upper[lim.supply_row[c]])
+        groups: dict[int, list[int]] = {}
+        for i in set(col_item.tolist()):
+            groups.setdefault(root(i), []).append(i)
+        next_id = len(sizes)
+        per_unit = np.zeros(self.part.lines.size)
+        np.maximum.at(per_unit, self.col_line, self.col_factor)
+        for members in groups.values():
+            if len(members) < 2 or any(i not in supply_size for i in members):
+                continue
+            lines = np.flatnonzero(np.isin(line_item, members))
+            parts_limit.append(np.full(lines.size, next_id, dtype=np.int64))
+            parts_line.append(lines)
+            parts_coef.append(1.0 / per_unit[lines])
+            sizes.append(sum(supply_size[i] for i in members))
+            next_id += 1
+        return (
+            np.concatenate(parts_limit).astype(np.int64),
+            np.concatenate(parts_line).astype(np.int64),
+            np.concatenate(parts_coef),
+            np.array(sizes, dtype=np.float64),
+        )
+
+    def _next_limit_level(self, frozen: BoolArray, served: FloatArray) -> float:
+        """The lowest level at which a limit runs out with every free line at q_j(L), from a
+        lower bound on each limit's use (exact for limits no substitute touches): inf when
+        none can run out."""
+        t = self.part.table
+        lines = self.part.lines
+        a, b, r = t.a[lines], t.b[lines], t.r[lines]
+        row, j, coef, size = self.bound
+        n_rows = size.size
         fixed = np.bincount(row[frozen[j]], weights=(coef * served[j])[frozen[j]], minlength=n_rows)
         live = ~frozen[j]
         row, j, coef = row[live], j[live], coef[live]
         if row.size == 0:
             return float("inf")
-        size = np.where(np.isfinite(self.row_upper), self.row_upper, np.inf)
         top = float(np.max(((b + r) / a)[~frozen]))
         at_top = fixed + np.bincount(row, weights=coef * r[j], minlength=n_rows)
         runs_out = np.flatnonzero(at_top > size * (1 + 1e-12) + 1e-9)
@@ -495,13 +584,14 @@ class _Filling:
         row, j, coef = np.searchsorted(runs_out, row[pick]), j[pick], coef[pick]
         lo = np.full(runs_out.size, float(np.min((b / a)[~frozen])) - 1.0)
         hi = np.full(runs_out.size, top)
-        room = size[runs_out] - fixed[runs_out]
+        # A limit already used up (to float noise) runs out as soon as any of its lines rises.
+        room = np.maximum(size[runs_out] - fixed[runs_out], 0.0)
         for _ in range(64):
             mid = 0.5 * (lo + hi)
             use = np.bincount(
                 row, weights=coef * np.clip(a[j] * mid[row] - b[j], 0.0, r[j]), minlength=lo.size
             )
-            over = use >= room
+            over = use > room * (1 - 1e-12)
             hi = np.where(over, mid, hi)
             lo = np.where(over, lo, mid)
         return float(np.min(lo))
@@ -531,7 +621,12 @@ class _Filling:
             self.fixed_col[cols] = False
 
     def _blocked(
-        self, at_level: FloatArray, frozen: BoolArray, served: FloatArray, duals: FloatArray
+        self,
+        at_level: FloatArray,
+        frozen: BoolArray,
+        served: FloatArray,
+        duals: FloatArray,
+        tainted: BoolArray | None = None,
     ) -> BoolArray:
         """Free lines all of whose columns lie in a limit that has run out at this level."""
         lim = self.limits
@@ -546,13 +641,25 @@ class _Filling:
         finite = np.isfinite(self.row_upper)
         room = np.where(finite, self.row_upper, 0.0)
         ran_out = finite & (used >= room - 1e-9 * np.maximum(1.0, np.abs(room)))
-        out = np.where(lim.touched[:n_model_rows], duals > _DUAL, ran_out)
+        by_dual = duals > _DUAL
+        if tainted is not None:
+            by_dual &= ~tainted[:n_model_rows]
+        out = np.where(lim.touched[:n_model_rows], by_dual, ran_out)
         col_out = np.zeros(self.col_line.size, dtype=bool)
         col_out[s] = out[lim.supply_row[s]]
         col_out[c] |= out[lim.capacity_row[c]]
         # A line is blocked when none of its columns is free of a limit that ran out.
         open_col = np.bincount(self.col_line, weights=~col_out, minlength=frozen.size)
-        return np.asarray(open_col == 0, dtype=np.bool_)
+        # Also: a limit whose use is already all taken by what its lines need at least (a group
+        # of items tied by substitution, or a vehicle at the least litres per served unit).
+        row, j, coef, size = self.bound
+        amount = np.where(frozen, served, at_level)
+        use = np.bincount(row, weights=coef * amount[j], minlength=size.size)
+        finite = np.isfinite(size)
+        exhausted = finite & (use >= np.where(finite, size, 0.0) * (1 - 1e-9) - 1e-9)
+        in_exhausted = np.zeros(frozen.size, dtype=bool)
+        in_exhausted[j[exhausted[row]]] = True
+        return np.asarray((open_col == 0) | in_exhausted, dtype=np.bool_)
 
     def _freeze(self, stop: IntArray, at_level: FloatArray) -> None:
         h = self.h
