@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import numpy.typing as npt
 
 from allocation.bulk import paused_gc
 from allocation.checker import check
@@ -22,12 +24,13 @@ from allocation.levels import LineTable, build_table
 from allocation.model import AllocationResult, Problem, SolveStats
 from allocation.packs import round_to_packs
 from allocation.substitute_packs import round_rows
-from allocation.substitutes import Rows, build_rows, linked_lines, tight_groups
+from allocation.substitutes import Rows, build_rows, linked_lines, row_litres, tight_groups
 from allocation.validate import validate
 
 __all__ = ["METHODS", "solve"]
 
 METHODS = ("auto", "exact", "lp")
+FloatArray = npt.NDArray[np.float64]
 
 
 def _lp_module() -> ModuleType:
@@ -124,14 +127,10 @@ def _solve_with_substitutes(
         table, rows, part=linked, time_limit_s=time_limit_s, keep_lp_dir=keep_lp_dir
     )
     assert point.x is not None
-    q_cont = np.where(linked, point.q, rest.q)
-    q = round_to_packs(table, q_cont)
-    x = round_rows(table, rows, np.flatnonzero(linked), tight, point.x)
     own_first = rows.start[:-1]
-    alone = ~linked
-    x[own_first[alone]] = q[alone]
     x_cont = point.x.copy()
-    x_cont[own_first[alone]] = rest.q[alone]
+    x_cont[own_first[~linked]] = rest.q[~linked]
+    x = round_rows(table, rows, np.flatnonzero(linked), tight, _start_rows(table, rows, x_cont))
     lines, items = describe_rows(problem, table, rows, x_cont, x)
     violations = check(problem, lines)
     if violations:
@@ -147,3 +146,34 @@ def _solve_with_substitutes(
     return AllocationResult(
         status="ok", method="lp", round=problem.round, lines=lines, items=items, stats=stats
     )
+
+
+def _start_rows(table: LineTable, rows: Rows, x_cont: FloatArray) -> FloatArray:
+    """A whole start near the answer: substitutes at the floor of their continuous split, and
+    every line's own item rounded pack-stably (`packs`) with those substitutes counted.
+
+    The substitute rows' units are taken off their items' supplies and vehicles, and their served
+    units raise the line's level (b) and lower what it may still get (R); the own rows are then
+    exactly the no-substitute problem, which the vectorised rounding solves directly.
+    """
+    pack = table.item_pack[rows.item]
+    x = np.zeros(rows.n)
+    sub = ~rows.own
+    x[sub] = np.floor(np.maximum(x_cont[sub], 0.0) / pack[sub] + 1e-7) * pack[sub]
+    served_sub = rows.served(np.where(sub, x, 0.0), table.n)
+    used_item = np.bincount(rows.item[sub], weights=x[sub], minlength=len(table.items))
+    group = table.group[rows.line]
+    boxed = sub & (group >= 0)
+    litres = row_litres(table, rows) * x
+    used_group = np.bincount(group[boxed], weights=litres[boxed], minlength=len(table.groups))
+    room = np.maximum(table.r - served_sub, 0.0)
+    own_table = replace(
+        table,
+        b=table.b + served_sub,
+        r=np.floor(room / table.pack + 1e-9) * table.pack,
+        supply=table.supply - used_item,
+        cap=table.cap - used_group,
+    )
+    own_first = rows.start[:-1]
+    x[own_first] = round_to_packs(own_table, np.minimum(x_cont[own_first], own_table.r))
+    return x

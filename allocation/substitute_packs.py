@@ -7,19 +7,17 @@ The same Sainte-Laguë claims as `packs`, over delivery rows: a pack of item i d
 
 with s_j the units of need the line is served by all its rows. A line is open while one more pack
 keeps s_j ≤ r_j. The answer is pack-stable per delivered item and per vehicle (no open row can get
-a pack from what is free plus top packs ranked after its next one), and substitutes as little as
-that allows: a line holds a substitute pack only when its own item has no free packs that would
-serve it as well (swap rule).
+a pack from what is free plus top packs ranked after its next one), so no line holds a substitute
+while it could take one more pack of its own item.
 
-Start from the floor of the continuous split (always feasible), hand out what is free lowest claim
-first, make improving moves, apply swaps, and repeat until nothing changes. This is plain Python
+Start from a feasible whole answer near the continuous split (`solve._start_rows`), hand out what
+is free lowest claim first, make improving moves, and repeat until nothing changes. Plain Python
 over the linked part only (the lines that substitution and their shared vehicles tie together).
 """
 
 from __future__ import annotations
 
 import heapq
-import math
 
 import numpy as np
 import numpy.typing as npt
@@ -238,47 +236,16 @@ class _State:
                         heapq.heappush(work, self.next_key(s))
         return moved
 
-    def swap(self) -> bool:
-        """Substitute packs give way to the line's own item where its free packs serve as well."""
-        swapped = False
-        for j, ks in self.siblings.items():
-            own = ks[0]
-            for s in ks[1:]:
-                while self.x[s] > _HALF and self._can_swap(own, s):
-                    need = self.factor[s] * self.pack[s]
-                    self.change(s, -1)
-                    self.change(own, math.ceil(need / self.pack[own] - 1e-9))
-                    swapped = True
-            del j
-        return swapped
-
-    def _can_swap(self, own: int, s: int) -> bool:
-        j = self.line[own]
-        need = self.factor[s] * self.pack[s]
-        m = math.ceil(need / self.pack[own] - 1e-9)
-        if self.item_room[self.item[own]] < m * self.pack[own] - _HALF:
-            return False
-        if self.served[j] - need + m * self.pack[own] > self.r[j] + _HALF:
-            return False
-        g = self.group[own]
-        if g < 0:
-            return True
-        freed = self.litres[s] if self.group[s] == g else 0.0
-        return _fits(self.group_room[g] + freed, m * self.litres[own])
-
 
 def _fits(room: float, need: float) -> bool:
     return room >= need - _VOL_REL * max(1.0, need)
 
 
 def round_rows(
-    table: LineTable, rows: Rows, lines: IntArray, tight: BoolArray, x_cont: FloatArray
+    table: LineTable, rows: Rows, lines: IntArray, tight: BoolArray, x_start: FloatArray
 ) -> FloatArray:
-    """Whole packs (units per row) for the rows of `lines`, near the continuous split."""
-    x = np.zeros(rows.n)
-    keep = np.isin(rows.line, lines)
-    pack = table.item_pack[rows.item]
-    x[keep] = np.floor(np.maximum(x_cont[keep], 0.0) / pack[keep] + 1e-7) * pack[keep]
+    """Whole packs (units per row) for the rows of `lines`, from a feasible whole start."""
+    x = x_start.copy()
     state = _State(table, rows, lines, tight, x)
     state.greedy()
     # A full pass finds rows that the worklist of the last pass did not reach.
