@@ -6,6 +6,7 @@ Read from the source with an AST walk, so an import hidden inside a function is 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -24,8 +25,14 @@ CORE_FORBIDDEN = {
 }
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A module's syntax tree (each file is parsed once for all the checks)."""
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
 def imported_top_levels(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parsed(path)
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -90,7 +97,7 @@ def test_no_layer_names_a_higher_one_to_import_by_name(package: str) -> None:
     offenders = [
         f"{path.relative_to(ROOT)} names {node.value!r}"
         for path in python_files(package)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for node in ast.walk(parsed(path))
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and _names_a_module(node.value) in above
@@ -103,7 +110,7 @@ def test_no_module_imports_another_modules_private_names() -> None:
         f"{path.relative_to(ROOT)} imports {alias.name} from {node.module}"
         for package in LAYERS
         for path in python_files(package)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for node in ast.walk(parsed(path))
         if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__"
         for alias in node.names
         if alias.name.startswith("_")
@@ -124,7 +131,7 @@ def test_the_command_table_is_built_once_not_patched() -> None:
     patched = [
         f"{path.relative_to(ROOT)}:{node.lineno}"
         for path in python_files("api")
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for node in ast.walk(parsed(path))
         if isinstance(node, ast.Attribute) and node.attr in {"add_command", "lazy"}
     ]
     assert not patched, patched
@@ -139,7 +146,7 @@ def _queries(path: Path) -> list[str]:
     """Where a module builds or runs a query itself."""
     where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if (
             isinstance(node, ast.ImportFrom)
             and (node.module or "").split(".")[0] == "sqlalchemy"
