@@ -8,7 +8,9 @@ plentiful, whole packs on, and vehicle capacity per route (tight enough to bind 
 For each size it prints the median time of `solve(..., "exact")` (the whole core: validate,
 fill, round to packs, explain, check), of `solve(..., "lp")` where it finishes in a few minutes,
 their ratio, the wall time of a whole `fordela solve` process on the scenario file, and that
-process's peak memory.
+process's peak memory. A second table puts the LP path beside the exact path in `fill` and
+`cover` mode (routes that bind) and times a whole `fordela solve` with the county's default
+substitute rules on (`--lp-only` prints just that table).
 """
 
 from __future__ import annotations
@@ -33,18 +35,29 @@ from allocation import SolverFailed, check, problem_from_dict, solve  # noqa: E4
 from allocation.bulk import paused_gc  # noqa: E402
 from allocation.exact import solve_exact  # noqa: E402
 from allocation.levels import build_table  # noqa: E402
+from allocation.model import DEFAULT_SUBSTITUTES  # noqa: E402
 from allocation.packs import round_to_packs  # noqa: E402
 
 __all__ = ["SIZES", "generate", "main"]
 
 # name: (homes, items, municipalities, homes per route, runs of the exact path, run the LP)
 SIZES: dict[str, tuple[int, int, int, int, int, bool]] = {
-    "county": (383, 12, 26, 3, 9, True),
+    "county": (383, 14, 26, 3, 9, True),
     "national": (2300, 30, 290, 8, 5, True),
     "stress": (10000, 30, 290, 8, 3, False),
 }
 PACKS = (1, 10, 20, 50, 100, 200)
+# The county's catalogue (data/reference/items.csv): the first items of a generated scenario carry
+# these codes, so the county's default substitute rules apply to them.
+CATALOGUE = (
+    "IIR", "FFP2", "FFP3", "VISIR", "GLASOGON", "FORKL_KORT", "FORKL_LANG", "ROCK",
+    "HANDSKE_S", "HANDSKE_M", "HANDSKE_L", "HANDSKE_XL", "HANDDESINF", "YTDESINF",
+)  # fmt: skip
 LP_BUDGET_S = 300.0  # "where it finishes within a few minutes"
+
+
+def item_code(i: int) -> str:
+    return CATALOGUE[i] if i < len(CATALOGUE) else f"I{i:02d}"
 
 
 def generate(
@@ -81,7 +94,7 @@ def generate(
             asked[i] += req
             need: dict[str, Any] = {
                 "care_home": f"H{h:05d}",
-                "item": f"I{i:02d}",
+                "item": item_code(int(i)),
                 "requested": req,
                 "on_hand": int(on_hand[i]),
             }
@@ -89,13 +102,14 @@ def generate(
                 need["daily_use"] = round(float(daily[i]), 1)
             needs.append(need)
 
+    codes = [item_code(i) for i in range(items)]
     order = rng.permutation(municipalities)
     routes = [order[k : k + per_route] for k in range(0, municipalities, per_route)]
     # Route volume: about what its homes would receive without it, times a factor that makes
     # about half of the routes bind.
     litres = np.zeros(municipalities)
     for need in needs:
-        code = int(need["item"][1:])
+        code = codes.index(need["item"])
         litres[home_muni[int(need["care_home"][1:])]] += (
             need["requested"] * min(1.0, cover[code]) * pack_volume[code] / pack[code]
         )
@@ -111,7 +125,7 @@ def generate(
         "round": "2026-11-24",
         "items": [
             {
-                "code": f"I{i:02d}",
+                "code": item_code(i),
                 "name": f"Artikel {i}",
                 "unit": "st",
                 "pack_size": int(pack[i]),
@@ -130,7 +144,7 @@ def generate(
             for h in range(homes)
         ],
         "stock": [
-            {"item": f"I{i:02d}", "quantity": int(asked[i] * cover[i])} for i in range(items)
+            {"item": item_code(i), "quantity": int(asked[i] * cover[i])} for i in range(items)
         ],
         "needs": needs,
         "capacity": capacity,
@@ -232,12 +246,79 @@ def _lp(problem: Any, runs: int, budget: float) -> tuple[float | None, str]:
     return statistics.median(spent), f"{count} LPs"
 
 
+def with_default_substitutes(data: dict[str, Any]) -> dict[str, Any]:
+    """The scenario with the county's default substitute rules (model.DEFAULT_SUBSTITUTES)."""
+    rules = [
+        {"item": r.item, "for": r.serves, "factor": r.factor, "enabled": r.enabled}
+        for r in DEFAULT_SUBSTITUTES
+    ]
+    return {**data, "policy": {**data["policy"], "substitutes": rules}}
+
+
+def _median_solve(problem: Any, method: str, runs: int) -> tuple[float, Any]:
+    spent, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = solve(problem, method, time_limit_s=LP_BUDGET_S)
+        spent.append(time.perf_counter() - start)
+    return statistics.median(spent), result
+
+
+# Targets of issue #12 (seconds): default substitutes on, whole `fordela solve`; the pure LP path.
+LP_TARGETS = {"county": (2.0, 5.0), "national": (20.0, 30.0)}
+
+
+def lp_and_substitutes(seed: int, quick: bool) -> None:
+    """The LP path against the exact path on the same scenarios (routes, fill and cover), and a
+    whole `fordela solve` with the county's default substitutes on."""
+    print(
+        f"\n{'size':<9}{'mode':<7}{'exact s':>9}{'LP s':>8}{'LPs':>5}{'LP/exact':>10}"
+        f"{'target':>8}   substitutes on (fill): process s, CPU s, peak MiB, LPs, rows, target"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("county", "national"):
+            homes, items, munis, per_route, _, _ = SIZES[name]
+            runs = 1 if quick or name == "national" else 3
+            data = generate(homes, items, munis, per_route, seed)
+            subs_target, lp_target = LP_TARGETS[name]
+            for mode in ("fill", "cover"):
+                scenario = {**data, "policy": {**data["policy"], "fairness": mode}}
+                problem = problem_from_dict(scenario)
+                exact_s, _ = _median_solve(problem, "exact", runs)
+                lp_s, lp = _median_solve(problem, "lp", runs)
+                tail = ""
+                if mode == "fill":
+                    path = Path(tmp) / f"{name}-substitutes.json"
+                    path.write_text(json.dumps(with_default_substitutes(scenario)), "utf-8")
+                    proc, proc_cpu, rss = _process(path, 1 if quick else 3)
+                    sub = solve(problem_from_dict(with_default_substitutes(scenario)))
+                    used = sum(1 for x in sub.lines if x.delivered_item)
+                    tail = (
+                        f"   {proc:.2f}, {proc_cpu:.2f}, {rss:.0f}, {sub.stats.lp_count},"
+                        f" {used} substitute rows, ≤ {subs_target:g} s"
+                    )
+                print(
+                    f"{name:<9}{mode:<7}{exact_s:>9.2f}{lp_s:>8.2f}{lp.stats.lp_count:>5}"
+                    f"{lp_s / exact_s:>10.1f}{lp_target:>8g}{tail}",
+                    flush=True,
+                )
+    print(
+        "exact/LP s = solve() on the same scenario (routes that bind, whole packs); LPs = HiGHS"
+        " solves; substitutes on = `python -m api.cli solve` on the scenario file with the"
+        " county's default rules (FFP3 for FFP2, long apron for short, gown for long apron on)."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one run each, LP only at county")
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--lp-budget", type=float, default=LP_BUDGET_S, help="LP time limit, s")
+    parser.add_argument("--lp-only", action="store_true", help="only the LP and substitutes part")
     args = parser.parse_args()
+    if args.lp_only:
+        lp_and_substitutes(args.seed, args.quick)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, (homes, items, munis, per_route, runs, lp) in SIZES.items():
@@ -300,6 +381,7 @@ def main() -> None:
         " (`fordela solve`: CLI start-up, reading the scenario file, solving, writing the result"
         " JSON), wall and CPU time."
     )
+    lp_and_substitutes(args.seed, args.quick)
 
 
 if __name__ == "__main__":
