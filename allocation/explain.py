@@ -446,7 +446,9 @@ def describe_rows(
             factor = float(rows.factor[k])
             digits = 0 if factor.is_integer() else 2
             rule_sv = f"1 {sub.unit} {sub.code} ersätter {sv_number(factor, digits)} {own.unit}"
+            rule_sv += f" {own.code}"
             rule_en = f"1 {sub.unit} {sub.code} for {en_number(factor, digits)} {own.unit}"
+            rule_en += f" {own.code}"
             extra.append(
                 replace(
                     line,

@@ -465,9 +465,12 @@ def _history_extras(problem: Problem) -> dict[str, Any]:
 
 
 def _line_dict(line: LineResult) -> dict[str, Any]:
+    # `delivered_item` only on a substitute's row: results without substitutes stay as they were.
+    delivered = {} if line.delivered_item is None else {"delivered_item": line.delivered_item}
     return {
         "care_home": line.care_home,
         "item": line.item,
+        **delivered,
         "municipality": line.municipality,
         "requested": line.requested,
         "requested_rounded": line.requested_rounded,
@@ -493,6 +496,7 @@ def _item_dict(s: ItemSummary) -> dict[str, Any]:
         "common_level": _opt(s.common_level),
         "homes_full": s.homes_full,
         "homes_short": s.homes_short,
+        **({"substituted": s.substituted} if s.substituted else {}),
     }
 
 
@@ -551,8 +555,11 @@ def _allocation_records(lines: tuple[LineResult, ...]) -> Iterator[str]:
 
     for x in lines:
         packs = "null" if x.packs is None else str(x.packs)
+        delivered = (
+            "" if x.delivered_item is None else f'"delivered_item": {text(x.delivered_item)}, '
+        )
         yield (
-            f'{{"care_home": {text(x.care_home)}, "item": {text(x.item)}, '
+            f'{{"care_home": {text(x.care_home)}, "item": {text(x.item)}, {delivered}'
             f'"municipality": {text(x.municipality)}, "requested": {x.requested}, '
             f'"requested_rounded": {x.requested_rounded}, "quantity": {x.quantity}, '
             f'"packs": {packs}, "unmet": {x.unmet}, "fair_share": {number(x.fair_share)}, '
