@@ -13,6 +13,7 @@ exactly that.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -425,6 +426,20 @@ def describe_rows(
     as_substitute = np.bincount(
         rows.item[~rows.own], weights=x[~rows.own], minlength=len(table.items)
     )
+    # Stock left counts every unit delivered of the item, as a substitute too.
+    left = table.supply - delivered
+    lines = tuple(
+        replace(
+            line,
+            explanation_sv=_LEFT_SV.sub(
+                f"Kvar i lager efter fördelningen: {sv_number(left[i])} ", line.explanation_sv
+            ),
+            explanation_en=_LEFT_EN.sub(
+                f"Left in stock after the allocation: {en_number(left[i])} ", line.explanation_en
+            ),
+        )
+        for line, i in zip(lines, table.item.tolist(), strict=True)
+    )
     for j, line in enumerate(lines):
         first, last = int(rows.start[j]), int(rows.start[j + 1])
         subs = [k for k in range(first + 1, last) if x[k] > 0.5]
@@ -484,6 +499,10 @@ def describe_rows(
         for i, s in enumerate(summaries)
     )
     return tuple(out), summaries
+
+
+_LEFT_SV = re.compile("Kvar i lager efter fördelningen: [\\d\\u00a0\\u202f ]+ ")
+_LEFT_EN = re.compile(r"Left in stock after the allocation: [\d,]+ ")
 
 
 def _delivered_sv(units: int, item: Item, packs_on: bool) -> str:

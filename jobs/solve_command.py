@@ -110,11 +110,15 @@ def solve_command(
         click.echo(f"error: cannot write {output}: {exc}", err=True)
         sys.exit(1)
     stats = result.stats
-    click.echo(f"round {result.round}: {len(result.lines)} need lines, method {stats.method}")
+    need_lines = len({(line.care_home, line.item) for line in result.lines})
+    substituted = sum(1 for line in result.lines if line.delivered_item)
+    extra = f" ({substituted} served by substitutes)" if substituted else ""
+    click.echo(f"round {result.round}: {need_lines} need lines{extra}, method {stats.method}")
     click.echo(format_table(result))
     if explain:
         for line in result.lines:
-            click.echo(f"{line.care_home} / {line.item}: {line.explanation_en}")
+            via = f" → {line.delivered_item}" if line.delivered_item else ""
+            click.echo(f"{line.care_home} / {line.item}{via}: {line.explanation_en}")
     click.echo(
         f"solved in {stats.seconds * 1000:.0f} ms ({stats.solver}, checker {stats.checker});"
         f" wrote {output}"
