@@ -364,7 +364,12 @@ def _check_with_substitutes(problem: Problem, lines: Sequence[_Line]) -> list[Vi
         out.append(Violation("units", name(k), f"q = {x[k]!r} is not a whole number ≥ 0"))
     for k in np.flatnonzero(np.abs(x / unit_pack - np.round(x / unit_pack)) > 1e-9).tolist():
         out.append(Violation("packs", name(k), f"q = {x[k]:g} is not whole packs"))
-    for j in np.flatnonzero(served > r + _tol(r)).tolist():
+    # A line is served up to R_j; its last pack may carry it past R_j by less than that pack.
+    biggest = np.zeros(len(needs))
+    np.maximum.at(biggest, line, np.where(x > 0.5, factor * unit_pack, 0.0))
+    for j in np.flatnonzero(served - biggest >= r - _tol(r)).tolist():
+        if served[j] <= r[j] + _tol(r[j]):
+            continue
         out.append(
             Violation("bounds", f"{needs[j].care_home}/{needs[j].item}", "served beyond need")
         )
@@ -405,7 +410,7 @@ def _check_with_substitutes(problem: Problem, lines: Sequence[_Line]) -> list[Vi
         weight=weight.tolist(),
         served=served.tolist(),
     )
-    is_open = served[line] + factor * unit_pack <= r[line] + 1e-7 * np.maximum(1.0, r[line])
+    is_open = served[line] < r[line] - 1e-7 * np.maximum(1.0, r[line])
     supply_ok = np.zeros(line.size, dtype=bool)
     for i in range(len(codes)):
         members = np.flatnonzero(item_index == i).tolist()

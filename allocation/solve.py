@@ -24,7 +24,7 @@ from allocation.levels import LineTable, build_table
 from allocation.model import AllocationResult, Problem, SolveStats
 from allocation.packs import round_to_packs
 from allocation.substitute_packs import round_rows
-from allocation.substitutes import Rows, build_rows, linked_lines, row_litres, tight_groups
+from allocation.substitutes import Rows, build_rows, linked_parts, row_litres, tight_groups
 from allocation.validate import validate
 
 __all__ = ["METHODS", "solve"]
@@ -121,15 +121,28 @@ def _solve_with_substitutes(
     if method == "exact":
         raise AllocationError("the exact path cannot share out substitutes: use method auto or lp")
     tight = tight_groups(table, rows)
-    linked = linked_lines(table, rows, tight)
+    parts = linked_parts(table, rows, tight)
+    linked = np.logical_or.reduce(parts)
     rest = solve_exact(table)
-    point, solver = _lp_module().solve_lp(
-        table, rows, part=linked, time_limit_s=time_limit_s, keep_lp_dir=keep_lp_dir
-    )
-    assert point.x is not None
     own_first = rows.start[:-1]
-    x_cont = point.x.copy()
+    x_cont = np.zeros(rows.n)
     x_cont[own_first[~linked]] = rest.q[~linked]
+    deadline = time.monotonic() + time_limit_s
+    lp_count = 0
+    solver = "HiGHS"
+    for k, part in enumerate(parts):
+        keep = None if keep_lp_dir is None else keep_lp_dir / f"part_{k + 1}"
+        point, solver = _lp_module().solve_lp(
+            table,
+            rows,
+            part=part,
+            time_limit_s=max(deadline - time.monotonic(), 0.0),
+            keep_lp_dir=keep,
+        )
+        assert point.x is not None
+        in_part = part[rows.line]
+        x_cont[in_part] = point.x[in_part]
+        lp_count += point.lp_count
     x = round_rows(table, rows, np.flatnonzero(linked), tight, _start_rows(table, rows, x_cont))
     lines, items = describe_rows(problem, table, rows, x_cont, x)
     violations = check(problem, lines)
@@ -138,10 +151,10 @@ def _solve_with_substitutes(
     stats = SolveStats(
         method="lp",
         seconds=time.perf_counter() - started,
-        lp_count=point.lp_count,
+        lp_count=lp_count,
         solver=solver,
         checker="passed",
-        iterations=point.rounds,
+        iterations=lp_count,
     )
     return AllocationResult(
         status="ok", method="lp", round=problem.round, lines=lines, items=items, stats=stats
@@ -170,7 +183,8 @@ def _start_rows(table: LineTable, rows: Rows, x_cont: FloatArray) -> FloatArray:
     own_table = replace(
         table,
         b=table.b + served_sub,
-        r=np.floor(room / table.pack + 1e-9) * table.pack,
+        # Own packs may carry a line past R by less than a pack, as substitutes may.
+        r=np.ceil(room / table.pack - 1e-9) * table.pack,
         supply=table.supply - used_item,
         cap=table.cap - used_group,
     )

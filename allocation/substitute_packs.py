@@ -5,10 +5,11 @@ The same Sainte-Laguë claims as `packs`, over delivery rows: a pack of item i d
 
     next claim = (2·(b_j + s_j) + f·p_i) / (2·a_j)     top claim = (2·(b_j + s_j) − f·p_i) / (2·a_j)
 
-with s_j the units of need the line is served by all its rows. A line is open while one more pack
-keeps s_j ≤ r_j. The answer is pack-stable per delivered item and per vehicle (no open row can get
-a pack from what is free plus top packs ranked after its next one), so no line holds a substitute
-while it could take one more pack of its own item.
+with s_j the units of need the line is served by all its rows. A line is open while s_j < r_j;
+its last pack may carry it past r_j by less than that pack. The answer is pack-stable per
+delivered item and per vehicle (no open row can get a pack from what is free plus top packs
+ranked after its next one), so no line holds a substitute while it could take one more pack of
+its own item.
 
 Start from a feasible whole answer near the continuous split (`solve._start_rows`), hand out what
 is free lowest claim first, make improving moves, and repeat until nothing changes. Plain Python
@@ -95,10 +96,11 @@ class _State:
         return (claim, -self.weight[j], j, k)
 
     def is_open(self, k: int) -> bool:
-        j = self.line[k]
-        # Served units may be fractions (factor ≠ 1): the tolerance only absorbs float noise.
-        r = self.r[j]
-        return bool(self.served[j] + self.factor[k] * self.pack[k] <= r + 1e-7 * max(1.0, r))
+        # Open while short of R: a pack may carry the line past R by less than itself (a home
+        # asking one pack of 10 can be served by one pack of 20 of a substitute). Served units
+        # may be fractions (factor ≠ 1): the tolerance only absorbs float noise.
+        r = self.r[self.line[k]]
+        return bool(self.served[self.line[k]] < r - 1e-7 * max(1.0, r))
 
     def fits(self, k: int) -> bool:
         if not self.is_open(k) or self.item_room[self.item[k]] < self.pack[k] - _HALF:

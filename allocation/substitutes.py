@@ -19,7 +19,15 @@ import numpy.typing as npt
 from allocation.levels import LineTable
 from allocation.model import Policy
 
-__all__ = ["Rows", "build_rows", "linked_lines", "own_rows", "row_litres", "tight_groups"]
+__all__ = [
+    "Rows",
+    "build_rows",
+    "linked_lines",
+    "linked_parts",
+    "own_rows",
+    "row_litres",
+    "tight_groups",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -132,3 +140,41 @@ def linked_lines(table: LineTable, rows: Rows, tight_group: BoolArray) -> BoolAr
         if (grown == linked).all():
             return np.asarray(linked[table.item], dtype=np.bool_)
         linked = grown
+
+
+def linked_parts(table: LineTable, rows: Rows, tight_group: BoolArray) -> list[BoolArray]:
+    """`linked_lines` split into parts that share no limit that can run out: items tied by a
+    rule or by a vehicle that can run out are in one part. Each part is solved on its own, so a
+    rule changes nothing outside its own part."""
+    linked = linked_lines(table, rows, tight_group)
+    if not linked.any():
+        return []
+    n_items = len(table.items)
+    parent = list(range(n_items))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(i: int, k: int) -> None:
+        parent[root(i)] = root(k)
+
+    sub = ~rows.own
+    for d, j in zip(rows.item[sub].tolist(), rows.line[sub].tolist(), strict=True):
+        join(d, int(table.item[j]))
+    boxed = linked & (table.group >= 0) & (table.vol > 0)
+    boxed[boxed] = tight_group[table.group[boxed]]
+    first_item: dict[int, int] = {}
+    for g, i in zip(table.group[boxed].tolist(), table.item[boxed].tolist(), strict=True):
+        if g in first_item:
+            join(i, first_item[g])
+        else:
+            first_item[g] = i
+    roots = np.array([root(i) for i in range(n_items)], dtype=np.int64)
+    line_root = roots[table.item]
+    return [
+        np.asarray(linked & (line_root == r), dtype=np.bool_)
+        for r in sorted(set(line_root[linked].tolist()))
+    ]
