@@ -342,6 +342,7 @@ def describe(
     binding = bindings(table, q_cont, q)
     common = item_levels(table, q_cont)
     sv, en = _explain(problem, table, q_cont, q, binding)
+    _add_memory(problem, table, sv, en)
     size_of = {i.code: i.pack_size for i in problem.items}
     level = table.level(q).tolist()
     whole = np.rint(q).astype(np.int64)
@@ -377,6 +378,27 @@ def describe(
         )
     )
     return lines, summarise(table, q, common, binding)
+
+
+def _add_memory(problem: Problem, table: LineTable, sv: list[str], en: list[str]) -> None:
+    """With memory of shortfalls, say what the earlier rounds counted (docs/contract.md §7)."""
+    rounds = problem.policy.memory_rounds
+    if rounds <= 0 or not table.past_requested.any():
+        return
+    units = {i.code: i.unit for i in problem.items}
+    for j in np.flatnonzero(table.past_requested > 0).tolist():
+        got, asked = table.past_received[j], table.past_requested[j]
+        unit = units[table.item_code[j]]
+        when_sv = "Förra omgången" if rounds == 1 else f"De senaste {sv_number(rounds)} omgångarna"
+        when_en = "Last round" if rounds == 1 else f"In the last {en_number(rounds)} rounds"
+        sv[j] += (
+            f" {when_sv} fick ni {sv_number(got)} av {sv_number(asked)} {unit};"
+            " det räknas in i er nivå."
+        )
+        en[j] += (
+            f" {when_en} you received {en_number(got)} of {en_number(asked)} {unit};"
+            " that counts in your level."
+        )
 
 
 def summarise(

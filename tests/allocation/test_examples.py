@@ -116,6 +116,8 @@ def test_memory_of_shortfalls_example_lifts_the_home_that_went_without(method: s
     assert {(x.care_home, x.item): x.quantity for x in result.lines} == want
     for home, level in answer["levels_with_memory"].items():
         assert line(result, home, "VISIR").level == pytest.approx(level)
+    assert "Förra omgången fick ni 0 av 100 st" in line(result, "A", "VISIR").explanation_sv
+    assert "Last round you received 100 of 100 st" in line(result, "B", "VISIR").explanation_en
     without = solve(replace(problem, policy=replace(problem.policy, memory_rounds=0)), method)
     assert {x.care_home: x.quantity for x in without.lines} == answer["without_memory"]
 

@@ -24,7 +24,7 @@ from tests.allocation.helpers import brute_unstable
 CI = os.environ.get("CI", "").lower() == "true"
 MAIN = 500 if CI else 100
 OTHER = 200 if CI else 40
-LP = 120 if CI else 25
+LP = 300 if CI else 25
 COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
