@@ -448,8 +448,11 @@ def describe_rows(
     as_substitute = np.bincount(
         rows.item[~rows.own], weights=x[~rows.own], minlength=len(table.items)
     )
-    # Stock left counts every unit delivered of the item, as a substitute too.
+    # Stock left counts every unit delivered of the item, as a substitute too: the sentence is
+    # said anew for the items where that differs from what their own lines were served.
     left = table.supply - delivered
+    by_lines = table.supply - np.bincount(table.item, weights=served, minlength=len(table.items))
+    differs = np.abs(left - by_lines) > 0.5
     lines = tuple(
         replace(
             line,
@@ -460,6 +463,8 @@ def describe_rows(
                 f"Left in stock after the allocation: {en_number(left[i])} ", line.explanation_en
             ),
         )
+        if differs[i]
+        else line
         for line, i in zip(lines, table.item.tolist(), strict=True)
     )
     for j, line in enumerate(lines):
