@@ -211,17 +211,7 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
 
 def _memory(problem: Problem) -> tuple[FloatArray, FloatArray]:
     """Per need line (input order), units asked for and received in the memory window."""
-    n = len(problem.needs)
-    asked, got = np.zeros(n), np.zeros(n)
-    if problem.policy.memory_rounds <= 0:
-        return asked, got
-    where = {(need.care_home, need.item): k for k, need in enumerate(problem.needs)}
-    for row in problem.history:
-        k = where.get((row.care_home, row.item))
-        if k is not None:
-            asked[k] += row.requested
-            got[k] += row.received
-    return asked, got
+    return _memory_sorted(problem, list(problem.needs))
 
 
 @dataclass(frozen=True)
