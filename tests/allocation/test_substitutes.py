@@ -156,8 +156,8 @@ def test_substitutes_keep_every_limit_and_leave_no_own_pack_idle(data: dict[str,
         rows[(x.care_home, x.item)].append(x)
     for code, used in used_item.items():
         assert used <= supply[code]
-    for key, used in used_group.items():
-        assert used <= cap[key] + 1e-9 * max(1.0, cap[key])
+    for group_key, used in used_group.items():
+        assert used <= cap[group_key] + 1e-9 * max(1.0, cap[group_key])
     got = served(problem, result)
     factor = {(r.item, r.serves): r.factor for r in problem.policy.substitutes if r.enabled}
     for key, lines in rows.items():
