@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from allocation.bulk import paused_gc
 from allocation.checker import check
+from allocation.classes import group_lines
 from allocation.errors import AllocationError, CheckFailed
 from allocation.exact import ContinuousPoint, solve_exact
 from allocation.explain import describe, describe_rows
@@ -132,16 +133,19 @@ def _solve_with_substitutes(
     solver = "HiGHS"
     for k, part in enumerate(parts):
         keep = None if keep_lp_dir is None else keep_lp_dir / f"part_{k + 1}"
+        classes = group_lines(table, part)
+        class_rows = build_rows(classes.table, problem.policy)
         point, solver = _lp_module().solve_lp(
-            table,
-            rows,
-            part=part,
+            classes.table,
+            class_rows,
+            part=classes.part,
             time_limit_s=max(deadline - time.monotonic(), 0.0),
             keep_lp_dir=keep,
         )
         assert point.x is not None
+        _, spread = classes.spread(table, rows, class_rows, point.q, point.x)
         in_part = part[rows.line]
-        x_cont[in_part] = point.x[in_part]
+        x_cont[in_part] = spread[in_part]
         lp_count += point.lp_count
     x = round_rows(table, rows, np.flatnonzero(linked), tight, _start_rows(table, rows, x_cont))
     lines, items = describe_rows(problem, table, rows, x_cont, x)
