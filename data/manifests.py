@@ -34,7 +34,6 @@ from data.errors import Conflict, NotFound
 from data.models import (
     AllocationLine,
     AllocationRun,
-    Item,
     Manifest,
     ManifestLine,
     ManifestStop,
@@ -43,6 +42,7 @@ from data.models import (
     StockEntry,
     StockKind,
 )
+from data.reference.catalogue import items_by_code
 
 __all__ = [
     "CODE_ALPHABET",
@@ -298,7 +298,7 @@ def create_manifests(
             f"municipalities with deliveries but on no active route: {unrouted}; "
             "load the routes (reference data) first, then produce the manifests again"
         )
-    items = {item.code: item for item in session.scalars(select(Item))}
+    items = items_by_code(session)
     pools = {
         item: _LotPool(item, lots) for item, lots in reserved_lots(session, run_id=run.id).items()
     }

@@ -38,11 +38,11 @@ from data.errors import DataError
 from data.models import CareHome as CareHomeRecord
 from data.models import Item as ItemRecord
 from data.models import Municipality as MunicipalityRecord
-from data.models import NeedLine, NeedReport, Situation
+from data.models import NeedLine, NeedReport, Route, Situation
 from data.policy import policy_from_dict, policy_to_dict
 from data.routes import capacity_groups, list_routes
 from data.shortfall_memory import shortfall_history
-from data.stock import balances
+from data.stock import LotBalance, balances
 
 __all__ = [
     "PRIORITY_OF_SITUATION",
@@ -145,7 +145,11 @@ def core_care_homes(
 
 
 def take_snapshot(session: Session, *, round_date: date, policy: Policy, now: datetime) -> Snapshot:
-    """The round's problem and its record; ``NoReports`` when nothing is requested."""
+    """The round's problem and its record; ``NoReports`` when nothing is requested.
+
+    The steps: the round's reports and need lines, the stock usable on the round's day, the
+    needs (daily use estimated where the policy needs one and a line has none), the problem with
+    the homes' earlier rounds, and the record of what it was computed from (``_inputs``)."""
     reports = _report_rows(session, round_date)
     rows = _need_rows(session, round_date)
     if not rows:
@@ -162,13 +166,55 @@ def take_snapshot(session: Session, *, round_date: date, policy: Policy, now: da
     municipalities = list(
         session.scalars(select(MunicipalityRecord).order_by(MunicipalityRecord.code))
     )
-    lots = balances(session)
-    usable = [b for b in lots if b.expiry is None or b.expiry >= round_date]
+    usable, stock = _usable_stock(session, round_date, items)
+    routes = list_routes(session)
+    needs, estimates = _needs(session, round_date, policy, rows)
+    problem = Problem(
+        round=round_date.isoformat(),
+        items=core_items(items),
+        municipalities=tuple(Municipality(m.code, m.name) for m in municipalities),
+        care_homes=core_care_homes(homes, situation, reporting),
+        stock=tuple(StockLine(code, quantity) for code, quantity in sorted(stock.items())),
+        needs=needs,
+        capacity=capacity_groups(routes),
+        policy=policy,
+        history=shortfall_history(
+            session,
+            round_date=round_date,
+            lines=[(n.care_home, n.item) for n in needs],
+            rounds=policy.memory_rounds,
+            substitutes=policy.substitutes,
+        ),
+    )
+    return Snapshot(
+        round_date=round_date,
+        problem=problem,
+        inputs=_inputs(now, problem, reports, reporting, usable, routes, estimates),
+        estimates=estimates,
+        units={i.code: i.unit for i in items},
+        situations={home: situation[home] for home in reporting},
+    )
+
+
+def _usable_stock(
+    session: Session, round_date: date, items: list[ItemRecord]
+) -> tuple[list[LotBalance], dict[str, int]]:
+    """The lots not expired on the round's day, and their units per item (0 for none)."""
+    usable = [b for b in balances(session) if b.expiry is None or b.expiry >= round_date]
     stock = {item.code: 0 for item in items}
     for lot in usable:
         stock[lot.item] += lot.on_hand
-    routes = list_routes(session)
+    return usable, stock
 
+
+def _needs(
+    session: Session,
+    round_date: date,
+    policy: Policy,
+    rows: list[tuple[str, str, int, int, int | None]],
+) -> tuple[tuple[Need, ...], dict[tuple[str, str], BurnRate]]:
+    """The core's need lines; a line without a daily use gets an estimate when days of supply
+    are shared (``cover``), and the estimates are returned for the record."""
     estimates: dict[tuple[str, str], BurnRate] = {}
     if policy.fairness == "cover":
         missing = [(h, i, s) for h, i, _, s, u in rows if u is None]
@@ -190,24 +236,21 @@ def take_snapshot(session: Session, *, round_date: date, policy: Policy, now: da
                 daily_use_estimated=daily_use is None and estimate is not None,
             )
         )
-    problem = Problem(
-        round=round_date.isoformat(),
-        items=core_items(items),
-        municipalities=tuple(Municipality(m.code, m.name) for m in municipalities),
-        care_homes=core_care_homes(homes, situation, reporting),
-        stock=tuple(StockLine(code, quantity) for code, quantity in sorted(stock.items())),
-        needs=tuple(needs),
-        capacity=capacity_groups(routes),
-        policy=policy,
-        history=shortfall_history(
-            session,
-            round_date=round_date,
-            lines=[(n.care_home, n.item) for n in needs],
-            rounds=policy.memory_rounds,
-            substitutes=policy.substitutes,
-        ),
-    )
-    inputs: dict[str, Any] = {
+    return tuple(needs), estimates
+
+
+def _inputs(
+    now: datetime,
+    problem: Problem,
+    reports: list[tuple[Any, ...]],
+    reporting: set[str],
+    usable: list[LotBalance],
+    routes: list[Route],
+    estimates: dict[tuple[str, str], BurnRate],
+) -> dict[str, Any]:
+    """What the run was computed from, as stored with it: the problem, the report versions,
+    the lots, the routes and the daily-use estimates."""
+    return {
         "taken_at": now.isoformat(),
         "problem": problem_to_dict(problem),
         "reports": [
@@ -253,14 +296,6 @@ def take_snapshot(session: Session, *, round_date: date, policy: Policy, now: da
             for (home, item), e in sorted(estimates.items())
         },
     }
-    return Snapshot(
-        round_date=round_date,
-        problem=problem,
-        inputs=inputs,
-        estimates=estimates,
-        units={i.code: i.unit for i in items},
-        situations={home: situation[home] for home in reporting},
-    )
 
 
 def problem_from_inputs(inputs: Mapping[str, Any]) -> Problem:
