@@ -32,17 +32,17 @@ from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, LoginFailed, LoginThrottled, Unauthorized
 from api.settings import ApiSettings
-from data.login_attempts import record_login_attempt, retry_after
-from data.models import ApiToken, User, WebSession
-from data.secrets import digests_match
-from data.tokens import resolve_api_token
-from data.users import authenticate
-from data.web_sessions import (
+from data.access.login_attempts import record_login_attempt, retry_after
+from data.access.secrets import digests_match
+from data.access.tokens import resolve_api_token
+from data.access.users import authenticate
+from data.access.web_sessions import (
     create_web_session,
     csrf_matches,
     resolve_web_session,
     revoke_web_session,
 )
+from data.models import ApiToken, User, WebSession
 
 __all__ = [
     "CSRF_COOKIE",

@@ -11,7 +11,7 @@
   (POST/PUT/PATCH/DELETE) must carry the session's CSRF token (header ``X-CSRF-Token`` or form
   field ``csrf_token``), else 403. Bearer requests need no CSRF token (no ambient credential).
 - ``OptionalUser``: the same, or None when nobody is signed in (for pages that redirect).
-- ``require(capability)``: a dependency giving the user when the role table (``data.roles``)
+- ``require(capability)``: a dependency giving the user when the role table (``data.access.roles``)
   gives their role ``capability``, else 403 (always, for a role the table does not name);
   ``Annotated[User, require(Capability.ADMINISTER)]`` in a route signature.
 - ``NeedsUser`` / ``UploadUser`` / ``CountyUser`` / ``LogisticsUser`` / ``FollowUpUser`` /
@@ -35,8 +35,8 @@ from api.auth import SESSION_COOKIE, Authenticated, authenticate_request, csrf_f
 from api.errors import Forbidden, Unauthorized
 from api.settings import ApiSettings
 from api.transaction import ReadPhase, transaction_of
+from data.access.roles import Capability, can
 from data.models import User
-from data.roles import Capability, can
 
 __all__ = [
     "AdminUser",

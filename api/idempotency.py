@@ -32,10 +32,10 @@ from starlette.datastructures import Headers
 from api.auth import SESSION_COOKIE, Authenticated
 from api.errors import PROBLEM_JSON
 from api.settings import ApiSettings
-from data.idempotency import KeyState, complete_key, release_key, reserve_key
-from data.secrets import digest
-from data.tokens import resolve_api_token
-from data.web_sessions import resolve_web_session
+from data.access.idempotency import KeyState, complete_key, release_key, reserve_key
+from data.access.secrets import digest
+from data.access.tokens import resolve_api_token
+from data.access.web_sessions import resolve_web_session
 
 __all__ = ["IDEMPOTENCY_HEADER", "KeyClaim", "claim"]
 

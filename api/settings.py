@@ -3,7 +3,7 @@
 ``https`` marks cookies Secure; ``session_hours`` is how long a sign-in lasts; ``max_body_bytes``
 caps request bodies (413 above it); the ``login_*`` values set the sign-in limits
 (``login_max_failures`` per username and address before growing delays, ``..._per_ip`` per
-address over all usernames, within ``login_window_minutes``; ``data.login_attempts``) and
+address over all usernames, within ``login_window_minutes``; ``data.access.login_attempts``) and
 ``whatif_max_lines`` caps the size of a what-if scenario solved inside a request;
 ``idempotency_abandoned_seconds`` is when an ``Idempotency-Key`` whose request died (the process
 was killed) may be taken over by a retry. ``in_flight`` is how many requests a worker process works

@@ -2,7 +2,7 @@
 
 Apart from ``api/cli.py`` so that the entry point imports the database layer only when ``up``
 runs (``api.cli`` names this module in its table of lazily loaded commands). It runs the jobs'
-set-up (``jobs.db_commands.up_command``), then the scheduler as a child process and the web.
+set-up (``jobs.cli.db.up_command``), then the scheduler as a child process and the web.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import uvicorn
 
 from api.cli import APP_FACTORY
 from data.db import make_engine, session_scope
-from data.routes import load_routes
-from jobs.db_commands import up_command as jobs_up_command
+from data.logistics.routes import load_routes
+from jobs.cli.db import up_command as jobs_up_command
 
 __all__ = ["start_scheduler", "stop_child", "up_command"]
 

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from benchmarks.allocation import SIZES, generate  # noqa: E402
 from data.db import make_engine, session_scope  # noqa: E402
 from data.demo import seed_demo  # noqa: E402
+from data.logistics.routes import load_routes  # noqa: E402
 from data.models import (  # noqa: E402
     CareHome,
     Item,
@@ -49,9 +50,8 @@ from data.models import (  # noqa: E402
     Route,
     RouteStop,
 )
-from data.routes import load_routes  # noqa: E402
 from data.schema import upgrade_database  # noqa: E402
-from data.stock import record_receipt  # noqa: E402
+from data.stock.ledger import record_receipt  # noqa: E402
 from jobs.steps.day import DaySummary, run_day  # noqa: E402
 
 __all__ = ["main", "new_schema", "seed_national"]

@@ -35,19 +35,19 @@ from sqlalchemy import func, select  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.settings import ApiSettings  # noqa: E402
+from data.access.tokens import create_api_token  # noqa: E402
+from data.access.users import get_user_by_username  # noqa: E402
 from data.db import make_engine, session_scope  # noqa: E402
 from data.demo import seed_demo  # noqa: E402
-from data.manifests import list_manifests  # noqa: E402
+from data.logistics.manifests import list_manifests  # noqa: E402
+from data.logistics.routes import load_routes  # noqa: E402
 from data.models import StoredDocument  # noqa: E402
-from data.routes import load_routes  # noqa: E402
 from data.schema import upgrade_database  # noqa: E402
 from data.settings import Settings  # noqa: E402
-from data.tokens import create_api_token  # noqa: E402
-from data.users import get_user_by_username  # noqa: E402
 from jobs.documents import render_delivery_note_pdf  # noqa: E402
-from jobs.manifest_documents import build_manifest_documents  # noqa: E402
+from jobs.documents.from_manifests import build_manifest_documents  # noqa: E402
+from jobs.documents.stored import store_documents  # noqa: E402
 from jobs.steps.day import run_day  # noqa: E402
-from jobs.stored_documents import store_documents  # noqa: E402
 
 __all__ = ["main"]
 

@@ -60,14 +60,14 @@ import httpx  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
 from benchmarks.demo_day import new_schema, seed_national  # noqa: E402
+from data.access.tokens import create_api_token  # noqa: E402
+from data.access.users import create_user  # noqa: E402
 from data.clock import utcnow  # noqa: E402
 from data.db import session_scope  # noqa: E402
 from data.demo import seed_demo  # noqa: E402
 from data.models import CareHome, Item, NeedReport, Role, User  # noqa: E402
-from data.rounds import open_round  # noqa: E402
+from data.rounds.calendar import open_round  # noqa: E402
 from data.settings import Settings  # noqa: E402
-from data.tokens import create_api_token  # noqa: E402
-from data.users import create_user  # noqa: E402
 
 __all__ = ["main"]
 

@@ -56,10 +56,10 @@ from sqlalchemy import Engine, select
 
 from benchmarks.demo_day import new_schema
 from benchmarks.load import free_port, start_server
+from data.access.tokens import create_api_token
 from data.db import session_scope
 from data.demo import seed_demo
 from data.models import CareHome, Item, User
-from data.tokens import create_api_token
 from tests.resilience.upload_attacks import HEADER, attacks, xlsx
 
 ROUND = date(2026, 12, 7)

@@ -6,11 +6,23 @@ jobs and commands). Functions here are keyword-only, take the session first, flu
 audit row per change (``data.audit.record_audit``) in the same transaction. Change functions take
 ``now`` (an aware datetime; UTC is stored) so that the business clock can be set in tests.
 
-- ``settings``, ``db``, ``schema``: configuration, engines and sessions, migrations.
-- ``models``: the ORM tables; ``errors``: the exceptions (``DataError`` and below).
-- ``reference_data``: Stockholm county's municipalities, care homes and items (CSV under
-  ``reference/``); ``identifiers``: organisationsnummer and HSA-id rules.
-- ``rounds``: the open round and cut-off on the Europe/Stockholm clock; ``needs``: need reports.
-- ``stock``: the stock ledger and balances; ``users``: users and passwords; ``audit``: the log.
-- ``demo``: the demo round; ``summary``: a round's headline figures.
+Rooms by domain, each with its commands, queries and the read models its pages need:
+
+- ``reference/``: the region, its municipalities, care homes and items (CSV files beside),
+  loading them, the admin's changes, identifiers (organisationsnummer, HSA-id).
+- ``needs/``: need reports, acute requests, the municipalities' uploads, daily-use estimates.
+- ``rounds/``: the daily round's calendar (open round, cut-off) and which round a page shows.
+- ``stock/``: the stock ledger and lot balances.
+- ``runs/``: allocation runs — the snapshot the core solves, the policy, storing, editing and
+  approving a run, extra rounds, memory of shortfalls.
+- ``logistics/``: delivery routes, manifests, dispatch and proof of delivery, stored documents.
+- ``escalations/``: requests for support to the national agency.
+- ``outreach/``: the outbox of messages that leave the region, e-mail notifications.
+- ``overview/``: the read models of the county overview, a municipality's page, follow-up.
+- ``access/``: users and passwords, the role table and scope, sessions, tokens, sign-in limits.
+
+The platform beside them: ``settings``, ``db``, ``schema`` (configuration, engines and sessions,
+migrations), ``models`` (the ORM tables), ``errors`` (``DataError`` and below), ``audit`` (the
+log), ``clock``, ``retry``, ``paging``, ``job_queue`` (the web's queued jobs) and ``demo`` (the
+demo round).
 """

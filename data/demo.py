@@ -35,16 +35,16 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from data.access.users import create_user, get_user_by_username
 from data.errors import Conflict
+from data.logistics.routes import load_routes
 from data.models import CareHome, Item, NeedReport, Role, Situation
-from data.needs import submit_need_report
+from data.needs.reports import submit_need_report
 from data.reference.catalogue import items_by_code
-from data.reference_data import load_reference_data
-from data.rounds import cutoff_at
-from data.routes import load_routes
+from data.reference.load import load_reference_data
+from data.rounds.calendar import cutoff_at
 from data.settings import Settings
-from data.stock import record_receipt
-from data.users import create_user, get_user_by_username
+from data.stock.ledger import record_receipt
 
 __all__ = ["DEMO_ACTOR", "DEMO_USERS", "DemoSeed", "DemoUser", "seed_demo"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from data.db import session_scope
-from data.routes import load_routes
-from jobs.document_files import write_round_documents
+from data.logistics.routes import load_routes
+from jobs.documents.files import write_round_documents
 from jobs.steps.day import run_day
 
 __all__ = ["DEMO_DAY_ACTOR", "run_demo_day"]

@@ -14,7 +14,7 @@ exactly one run). Jobs, each a thin function that calls a step:
   e-mail to municipal coordinators about their homes that have not reported;
 - ``outbox`` every ``FORDELA_OUTBOX_EVERY_S`` seconds (IntervalTrigger);
 - ``documents`` every 30 s: the approved rounds' pick lists and delivery notes not yet rendered
-  are rendered once and stored (``jobs.stored_documents``), off the approval's path.
+  are rendered once and stored (``jobs.documents.stored``), off the approval's path.
 
 Every job is ``coalesce=True``, ``max_instances=1`` with an explicit ``misfire_grace_time``. On
 start, ``catch_up`` runs what was missed while the scheduler was down: today's allocation if the
@@ -41,16 +41,16 @@ from sqlalchemy import Engine
 from data.clock import resolve_now
 from data.db import session_scope
 from data.errors import DataError
-from data.run_snapshot import NoReports
-from data.runs import RoundApproved, list_round_runs
+from data.runs.records import RoundApproved, list_round_runs
+from data.runs.snapshot import NoReports
 from data.settings import Settings
-from jobs.notifications import NotifySettings, remind_missing_reports, reminder_time
-from jobs.outbox import drain_outbox
+from jobs.documents.stored import store_pending_documents
+from jobs.outreach.notifications import NotifySettings, remind_missing_reports, reminder_time
+from jobs.outreach.outbox import drain_outbox
 from jobs.settings import CycleSettings, in_dst_hour
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.day import after_approval
-from jobs.stored_documents import store_pending_documents
 from jobs.worker import run_pending_jobs
 
 __all__ = [

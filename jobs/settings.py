@@ -1,7 +1,7 @@
 """Settings of the daily cycle, from the environment (prefix ``FORDELA_``).
 
 The solve method and time limit, and the scheduler's timetable (the allocation policy is the
-county's, ``data.policy.effective_policy``; it is not set from the environment):
+county's, ``data.runs.policy.effective_policy``; it is not set from the environment):
 ``FORDELA_AUTO_APPROVE_AT`` (HH:MM local; unset = no automatic approval, the default),
 ``FORDELA_ALLOCATION_GRACE_S`` (how late a missed cut-off job may still run) and
 ``FORDELA_OUTBOX_EVERY_S``. The cut-off itself is ``data.settings.Settings.cutoff``. No job may be

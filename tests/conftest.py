@@ -25,9 +25,9 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-import data.users
+import data.access.users
 from data.db import make_engine, session_scope
-from data.reference_data import load_reference_data
+from data.reference.load import load_reference_data
 from data.schema import upgrade_database
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -131,10 +131,12 @@ def _create_database(kind: str, directory: Path) -> tuple[Engine, Callable[[], N
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> Iterator[None]:
     """Argon2id with tiny costs in tests: the real parameters take a third of a second a hash."""
-    original = data.users._HASHER
-    data.users._HASHER = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    original = data.access.users._HASHER
+    data.access.users._HASHER = PasswordHash(
+        (Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)
+    )
     yield
-    data.users._HASHER = original
+    data.access.users._HASHER = original
 
 
 @pytest.fixture(scope="session", params=ENGINES)

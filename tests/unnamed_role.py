@@ -1,6 +1,6 @@
-"""A signed-in user whose role the role table (``data.roles``) does not name, for the tests that
-check such a role gets nothing. The database refuses an unknown role (a CHECK constraint), so the
-user is never stored: the tests put it in place of the request's signed-in user."""
+"""A signed-in user whose role the role table (``data.access.roles``) does not name, for the tests
+that check such a role gets nothing. The database refuses an unknown role (a CHECK constraint), so
+the user is never stored: the tests put it in place of the request's signed-in user."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``/konto``: a signed-in user's own e-mail address and which notifications they get (issue 13).
 
-Each role has its topics (``data.notifications.TOPICS``); a box per topic, ticked while it is on.
-Without an address nothing is sent. A malformed address is refused in Swedish, naming it, and
+Each role has its topics (``data.outreach.notifications.TOPICS``); a box per topic, ticked while it
+is on. Without an address nothing is sent. A malformed address is refused in Swedish, naming it, and
 nothing is saved (the address and the topics are saved together or not at all).
 """
 
@@ -18,7 +18,7 @@ from api.pages.common import page_user, render, see_other
 from api.transaction import TransactionRoute
 from data.errors import ValidationFailed
 from data.models import User
-from data.notifications import TOPICS, set_preferences, topics_for, turned_off
+from data.outreach.notifications import TOPICS, set_preferences, topics_for, turned_off
 
 __all__ = ["router"]
 

@@ -22,20 +22,20 @@ from api.pages.common import data_settings, page_user, render, see_other, swedis
 from api.pages.form_numbers import whole_number
 from api.params import IdPath
 from api.transaction import TransactionRoute
-from data.access import list_visible_homes
-from data.acute_requests import decline_acute_request, file_acute_request, list_acute_requests
+from data.access.roles import Capability, Scope, scope_of
+from data.access.scope import list_visible_homes
 from data.clock import utcnow
-from data.dashboard import latest_job
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.extra_runs import extra_requests
 from data.job_queue import enqueue_job
+from data.logistics.routes import list_routes
 from data.models import CareHome, Situation, User
+from data.needs.acute import decline_acute_request, file_acute_request, list_acute_requests
+from data.overview.county import latest_job
 from data.reference.catalogue import list_items
 from data.reference.places import care_homes_by_id
-from data.roles import Capability, Scope, scope_of
-from data.routes import list_routes
-from data.run_reads import list_extra_runs, run_lines_with_home_names
-from data.runs import get_run
+from data.runs.extra import extra_requests
+from data.runs.reads import list_extra_runs, run_lines_with_home_names
+from data.runs.records import get_run
 
 __all__ = ["router"]
 

@@ -21,12 +21,12 @@ from sqlalchemy.orm import object_session
 
 from api.auth import csrf_token_for
 from api.charts import number_sv
-from data.acute_requests import open_acute_count
+from data.access.roles import Capability, can
 from data.clock import utcnow
 from data.errors import Issue
 from data.models import Role, User
-from data.roles import Capability, can
-from data.rounds import cutoff_at, open_round
+from data.needs.acute import open_acute_count
+from data.rounds.calendar import cutoff_at, open_round
 from data.settings import Settings
 
 __all__ = [
@@ -82,7 +82,8 @@ STATUS_LABELS = {
 @dataclass(frozen=True)
 class RolePages:
     """How the pages present a role: its Swedish name, its start page and its menu. (What the
-    role may do is ``data.roles``; every page still asks ``page_user`` for its capability.)"""
+    role may do is ``data.access.roles``; every page still asks ``page_user`` for its
+    capability.)"""
 
     label: str
     start: str
@@ -197,8 +198,8 @@ templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
 
 def page_user(user: User | None, capability: Capability | None = None) -> User:
     """The signed-in user if their role has the page's ``capability`` (the role table,
-    ``data.roles``); else redirect to sign-in, or 403. Without one: any signed-in user (the pages
-    about the user's own account)."""
+    ``data.access.roles``); else redirect to sign-in, or 403. Without one: any signed-in user (the
+    pages about the user's own account)."""
     if user is None:
         raise HTTPException(status_code=303, headers={"Location": "/logga-in"})
     if user.must_change_password:  # an admin chose the password: the user picks their own first

@@ -21,20 +21,20 @@ from api.pages.common import data_settings, page_user, render, see_other, swedis
 from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import choose_round
 from api.transaction import TransactionRoute
+from data.access.roles import Capability
 from data.clock import utcnow
-from data.dashboard import (
+from data.errors import ValidationFailed
+from data.models import User
+from data.overview.county import (
     BUCKETS,
     item_positions,
     municipality_item_fill,
     round_run,
     supply_buckets,
 )
-from data.errors import ValidationFailed
-from data.models import User
+from data.overview.summary import round_summary
 from data.reference.catalogue import find_item, list_items
-from data.roles import Capability
-from data.stock import MAX_MOVEMENT, balances, record_receipt
-from data.summary import round_summary
+from data.stock.ledger import MAX_MOVEMENT, balances, record_receipt
 
 __all__ = ["router"]
 

@@ -24,10 +24,11 @@ from api.pages.common import data_settings, page_user, render, see_other, swedis
 from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import choose_round
 from api.transaction import TransactionRoute
+from data.access.roles import Capability
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.escalation_reads import latest_escalated_round
-from data.escalations import (
+from data.escalations.reads import latest_escalated_round
+from data.escalations.requests import (
     get_escalation,
     list_escalations,
     record_agency_answer,
@@ -38,10 +39,9 @@ from data.escalations import (
 from data.models import User
 from data.models.cycle import ESCALATION_STATUSES
 from data.reference.catalogue import items_by_code
-from data.roles import Capability
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
-from jobs.escalation_documents import escalation_document
-from jobs.transports import Transports
+from jobs.documents.from_escalations import escalation_document
+from jobs.outreach.transports import Transports
 
 __all__ = ["router"]
 

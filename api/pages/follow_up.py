@@ -25,19 +25,19 @@ from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render
 from api.pages.form_numbers import whole_number
 from api.transaction import TransactionRoute
+from data.access.roles import Capability
 from data.audit import audit_kinds, audit_page
 from data.errors import NotFound
-from data.follow_up import (
+from data.models import Item, Municipality
+from data.overview.follow_up import (
     DEFAULT_ROUNDS,
     FollowUpRow,
     follow_up_rounds,
     follow_up_rows,
     short_streaks,
 )
-from data.models import Item, Municipality
 from data.reference.catalogue import list_items
 from data.reference.places import list_municipalities
-from data.roles import Capability
 
 __all__ = ["EXPORT_HEADER", "export_rows", "router"]
 

@@ -22,21 +22,21 @@ from api.pages.common import ZONE_SETTINGS, page_user, render, see_other, swedis
 from api.pages.form_numbers import whole_number
 from api.pages.round_picker import choose_round
 from api.transaction import TransactionRoute
+from data.access.roles import Capability
 from data.clock import utcnow
-from data.dashboard import manifest_days, municipality_names
-from data.deliveries import (
+from data.errors import Conflict, ValidationFailed
+from data.logistics.deliveries import (
     DeliveredLine,
     dispatch_manifest,
     record_stop_delivery,
     undo_dispatch,
 )
-from data.errors import Conflict, ValidationFailed
-from data.manifest_reads import get_stop
-from data.manifests import get_manifest, list_manifests
+from data.logistics.manifests import get_manifest, list_manifests
+from data.logistics.reads import get_stop
 from data.models import ManifestStop, User
+from data.overview.county import manifest_days, municipality_names
 from data.reference.catalogue import items_by_code
-from data.roles import Capability
-from jobs.stored_documents import stored_delivery_note, stored_pick_list
+from jobs.documents.stored import stored_delivery_note, stored_pick_list
 
 __all__ = ["router"]
 

@@ -20,23 +20,23 @@ from api.deps import OptionalUser, SessionDep
 from api.pages.common import data_settings, page_user, render, see_other, swedish_issue
 from api.pages.round_picker import choose_round, parse_round, report_round
 from api.transaction import TransactionRoute
+from data.access.roles import Capability, Scope, scope_of
 from data.clock import utcnow
-from data.dashboard import home_report_status, municipality_fill, round_run
 from data.errors import Issue, NotFound, ValidationFailed
 from data.models import Municipality, User
-from data.municipality_view import home_item_rows, reports_of_homes, stop_items
-from data.need_upload import (
+from data.needs.upload import (
     file_issues,
     parse_need_file,
     store_need_file,
     template_csv,
     template_xlsx,
 )
+from data.overview.county import home_report_status, municipality_fill, round_run
+from data.overview.municipality import home_item_rows, reports_of_homes, stop_items
 from data.reference.places import get_municipality
-from data.roles import Capability, Scope, scope_of
-from data.round_choice import RoundClosed, is_closed, next_open_round
-from data.rounds import place_report
-from jobs.stored_documents import stored_municipality_note
+from data.rounds.calendar import place_report
+from data.rounds.choice import RoundClosed, is_closed, next_open_round
+from jobs.documents.stored import stored_municipality_note
 
 __all__ = ["router"]
 

@@ -36,17 +36,17 @@ from api.pages.common import (
 from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import report_round
 from api.transaction import TransactionRoute
-from data.acute_requests import list_acute_requests
+from data.access.roles import Capability
 from data.clock import utcnow
 from data.errors import Issue, NotFound, ValidationFailed
-from data.home_view import home_allocation, latest_report
 from data.models import CareHome, Item, NeedReport, Situation, User
-from data.needs import REFUSE_DAYS, is_implausible, submit_need_report
-from data.policy import saved_policy
+from data.needs.acute import list_acute_requests
+from data.needs.home_view import home_allocation, latest_report
+from data.needs.reports import REFUSE_DAYS, is_implausible, submit_need_report
 from data.reference.catalogue import list_items
 from data.reference.places import get_care_home
-from data.roles import Capability
-from data.round_choice import RoundClosed
+from data.rounds.choice import RoundClosed
+from data.runs.policy import saved_policy
 
 __all__ = ["router", "suggested_quantity"]
 

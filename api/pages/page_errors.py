@@ -29,9 +29,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import SESSION_COOKIE, Authenticated
 from api.errors import ApiProblem
 from api.pages.common import render
+from data.access.users import get_user
+from data.access.web_sessions import get_web_session
 from data.errors import DataError
-from data.users import get_user
-from data.web_sessions import get_web_session
 
 __all__ = [
     "NoStore",

@@ -2,7 +2,7 @@
 
 Every page sends a user whose password an admin chose (a new user, a reset) here first
 (``api.pages.common.page_user``); anyone may come to change theirs. The policy is
-``data.password_policy``; its objections are shown in Swedish.
+``data.access.password_policy``; its objections are shown in Swedish.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import OptionalUser, SessionDep
 from api.pages.common import render, see_other, start_page
 from api.transaction import TransactionRoute
+from data.access.password_policy import MIN_PASSWORD_LENGTH
+from data.access.users import change_own_password
 from data.models import User
-from data.password_policy import MIN_PASSWORD_LENGTH
-from data.users import change_own_password
 
 __all__ = ["router"]
 

@@ -1,8 +1,8 @@
 """The county's policy page (``/lan/policy``): fairness, weights, reserve, whole packs, the need
 form's target days, memory of shortfalls and the substitute rules (issue 12).
 
-Everything is read and checked before anything is stored (``data.policy.save_policy`` checks the
-ranges again and stores all or nothing). Numbers are read the Swedish way ("1,5"); a problem is
+Everything is read and checked before anything is stored (``data.runs.policy.save_policy`` checks
+the ranges again and stores all or nothing). Numbers are read the Swedish way ("1,5"); a problem is
 shown beside its field, in Swedish, naming the field (and the rule's number for a rule). A
 substitute rule is a row: the item delivered, the item it stands in for, the factor (one unit
 serves this many) and whether it is on; a row can be removed, and one empty row adds a rule.
@@ -23,10 +23,11 @@ from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render, see_other
 from api.pages.form_numbers import decimal_number, decimal_sv, number_problem, whole_number
 from api.transaction import TransactionRoute
+from data.access.roles import Capability
 from data.clock import utcnow
 from data.errors import Issue, ValidationFailed
 from data.models import User
-from data.policy import (
+from data.runs.policy import (
     LIMITS,
     CountyPolicy,
     check_policy,
@@ -34,7 +35,6 @@ from data.policy import (
     save_policy,
     saved_policy,
 )
-from data.roles import Capability
 
 __all__ = ["POLICY_ERRORS", "router"]
 
@@ -45,7 +45,7 @@ WEIGHT_FIELDS = (
     ("suspected", "weight_suspected", "Vikt misstänkt smitta"),
     ("normal", "weight_normal", "Vikt ingen smitta"),
 )
-# data.policy's field names → the form's field and its Swedish message.
+# data.runs.policy's field names → the form's field and its Swedish message.
 POLICY_ERRORS = {
     "fairness": ("fairness", "Välj andel av behovet eller dagar till slut."),
     "weights.outbreak": (
@@ -250,7 +250,7 @@ def _read(
 
 
 def _keyed(issues: list[Issue], shown: dict[str, Any]) -> dict[str, str]:
-    """data.policy's problems as the form's fields and Swedish messages."""
+    """data.runs.policy's problems as the form's fields and Swedish messages."""
     keyed: dict[str, str] = {}
     for issue in issues:
         field = issue["field"]

@@ -1,6 +1,6 @@
 """The round a county page is about, picked by ``?datum=ÅÅÅÅ-MM-DD`` (so a link can be shared).
 
-Without ``datum`` a page shows the round that needs action now (``data.round_choice``): the draft
+Without ``datum`` a page shows the round that needs action now (``data.rounds.choice``): the draft
 awaiting approval, else the round taking reports. A ``datum`` that is not a date is answered with
 the default round and a Swedish message naming the bad value (status 422), never silently ignored.
 The picker offers a date field and the latest 14 rounds with their state.
@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 
 from api.pages.common import data_settings
 from data.clock import utcnow
-from data.round_choice import (
+from data.rounds.calendar import cutoff_at
+from data.rounds.choice import (
     RoundState,
     recent_rounds,
     reporting_round,
     round_needing_action,
     round_states,
 )
-from data.rounds import cutoff_at
 
 __all__ = ["ChosenRound", "choose_round", "parse_round", "report_round"]
 

@@ -25,19 +25,25 @@ from api.pages.common import data_settings, page_user, render, see_other
 from api.pages.form_numbers import decimal_sv, whole_number
 from api.pages.round_picker import choose_round
 from api.transaction import TransactionRoute
+from data.access.roles import Capability
 from data.clock import utcnow
-from data.dashboard import latest_job, municipality_fill, municipality_names, round_run, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.job_queue import enqueue_job, get_job
 from data.models import User
-from data.policy import policy_from_dict, saved_policy
+from data.overview.county import (
+    latest_job,
+    municipality_fill,
+    municipality_names,
+    round_run,
+    run_lines,
+)
 from data.reference.catalogue import items_by_code
-from data.roles import Capability
-from data.round_choice import next_open_round, reports_after_run
-from data.rounds import cutoff_at
-from data.run_edits import FAIRNESS_NOTE, EditRefused, edit_line, list_edited_lines
-from data.run_reads import edited_line_home_names
-from data.runs import get_run, list_round_runs
+from data.rounds.calendar import cutoff_at
+from data.rounds.choice import next_open_round, reports_after_run
+from data.runs.edits import FAIRNESS_NOTE, EditRefused, edit_line, list_edited_lines
+from data.runs.policy import policy_from_dict, saved_policy
+from data.runs.reads import edited_line_home_names
+from data.runs.records import get_run, list_round_runs
 
 __all__ = ["router"]
 

@@ -2,9 +2,9 @@
 
 The page shows the receiving line (``till``) and every line of the same item that has packs — a
 fully met home too, the most favoured first — to pick the giving one, the number of packs and a
-reason. The data layer (``data.run_edits.move_packs``) re-checks the run; a move that breaks a limit
-is refused with a Swedish message naming it (the line's request, the stock, the vehicle, what the
-giving line has). A move that only breaks pack-stability is kept, with its reason shown.
+reason. The data layer (``data.runs.edits.move_packs``) re-checks the run; a move that breaks a
+limit is refused with a Swedish message naming it (the line's request, the stock, the vehicle, what
+the giving line has). A move that only breaks pack-stability is kept, with its reason shown.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from api.deps import OptionalUser, SessionDep
 from api.pages.common import page_user, render, see_other
 from api.pages.form_numbers import whole_number
 from api.transaction import TransactionRoute
+from data.access.roles import Capability
 from data.clock import utcnow
-from data.dashboard import RunLineView, run_lines
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.models import AllocationRun, User
+from data.overview.county import RunLineView, run_lines
 from data.reference.catalogue import find_item
-from data.roles import Capability
-from data.run_edits import EditRefused, move_packs
-from data.runs import get_run
+from data.runs.edits import EditRefused, move_packs
+from data.runs.records import get_run
 
 __all__ = ["router"]
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from api.deps import CurrentUser, SessionDep
 from api.schemas.base import Input, Output
 from api.transaction import TransactionRoute
-from data.notifications import TOPICS, set_preferences, topics_for, turned_off
+from data.outreach.notifications import TOPICS, set_preferences, topics_for, turned_off
 
 __all__ = ["router"]
 

@@ -20,17 +20,17 @@ from api.schemas.acute import AcuteDeclineIn, AcuteRequestIn, AcuteRequestRead, 
 from api.schemas.base import Page
 from api.schemas.runs import JobRead
 from api.transaction import TransactionRoute
-from data.access import get_visible_care_home
-from data.acute_requests import (
+from data.access.roles import Scope, scope_of
+from data.access.scope import get_visible_care_home
+from data.clock import utcnow
+from data.errors import ValidationFailed
+from data.job_queue import enqueue_job
+from data.needs.acute import (
     decline_acute_request,
     file_acute_request,
     get_visible_acute_request,
     visible_acute_requests,
 )
-from data.clock import utcnow
-from data.errors import ValidationFailed
-from data.job_queue import enqueue_job
-from data.roles import Scope, scope_of
 from data.settings import Settings
 
 __all__ = ["router"]

@@ -21,7 +21,7 @@ from api.deps import CountyUser, SessionDep
 from api.schemas.base import Input, Output
 from api.transaction import TransactionRoute
 from data.clock import utcnow
-from data.escalations import MAX_ANSWER, record_agency_answer, record_agency_delivery
+from data.escalations.requests import MAX_ANSWER, record_agency_answer, record_agency_delivery
 from data.settings import Settings
 
 __all__ = ["router"]

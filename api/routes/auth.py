@@ -27,12 +27,12 @@ from api.schemas.auth import (
     TokenRead,
 )
 from api.transaction import TransactionRoute
+from data.access.password_policy import PROBLEMS_EN
+from data.access.roles import Capability, can
+from data.access.tokens import create_api_token, list_api_tokens, renew_api_token, revoke_api_token
+from data.access.users import change_own_password
 from data.clock import utcnow
 from data.errors import ValidationFailed
-from data.password_policy import PROBLEMS_EN
-from data.roles import Capability, can
-from data.tokens import create_api_token, list_api_tokens, renew_api_token, revoke_api_token
-from data.users import change_own_password
 
 __all__ = ["router"]
 

@@ -13,10 +13,10 @@ from api.params import RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.cycle import EscalationRead, EscalationStatusIn
 from api.transaction import TransactionRoute
-from data.escalation_reads import escalations_query
-from data.escalations import get_escalation, set_escalation_status
+from data.escalations.reads import escalations_query
+from data.escalations.requests import get_escalation, set_escalation_status
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
-from jobs.escalation_documents import escalation_document
+from jobs.documents.from_escalations import escalation_document
 
 __all__ = ["router"]
 

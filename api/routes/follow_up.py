@@ -11,7 +11,7 @@ from api.schemas.base import Page
 from api.schemas.follow_up import AuditEntryRead, FollowUpRead
 from api.transaction import TransactionRoute
 from data.audit import audit_page
-from data.follow_up import DEFAULT_ROUNDS, follow_up_rounds, follow_up_rows, short_streaks
+from data.overview.follow_up import DEFAULT_ROUNDS, follow_up_rounds, follow_up_rows, short_streaks
 
 __all__ = ["router"]
 

@@ -13,18 +13,18 @@ from api.params import IdPath, RoundDateQuery
 from api.schemas.base import Page
 from api.schemas.cycle import DeliveryIn, ManifestRead, ManifestStopRead, UndoDispatchIn
 from api.transaction import TransactionRoute
-from data.deliveries import (
+from data.errors import NotFound
+from data.logistics.deliveries import (
     DeliveredLine,
     dispatch_manifest,
     record_stop_delivery,
     undo_dispatch,
 )
-from data.errors import NotFound
-from data.manifest_reads import get_stop, manifests_query
-from data.manifests import get_manifest, get_stop_by_code
+from data.logistics.manifests import get_manifest, get_stop_by_code
+from data.logistics.reads import get_stop, manifests_query
 from jobs.documents import delivery_notes_csv, encode_csv, pick_lists_csv
-from jobs.manifest_documents import build_manifest_documents
-from jobs.stored_documents import stored_delivery_note, stored_pick_list
+from jobs.documents.from_manifests import build_manifest_documents
+from jobs.documents.stored import stored_delivery_note, stored_pick_list
 
 __all__ = ["router"]
 

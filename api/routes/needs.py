@@ -28,12 +28,12 @@ from api.schemas.needs import (
     UploadResult,
 )
 from api.transaction import TransactionRoute
-from data.access import get_visible_care_home
+from data.access.roles import Scope, scope_of
+from data.access.scope import get_visible_care_home
 from data.clock import utcnow
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.models import CareHome, User
-from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
-from data.needs import (
+from data.needs.reports import (
     AlreadyReported,
     NeedSubmission,
     ReportVersion,
@@ -44,10 +44,10 @@ from data.needs import (
     submit_need_report,
     visible_round_reports,
 )
+from data.needs.upload import parse_need_file, store_need_file, template_csv, template_xlsx
 from data.reference.places import get_municipality
-from data.roles import Scope, scope_of
-from data.round_choice import reporting_round
-from data.rounds import open_round
+from data.rounds.calendar import open_round
+from data.rounds.choice import reporting_round
 from data.settings import Settings
 
 __all__ = ["etag_of", "router"]

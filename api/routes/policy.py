@@ -1,9 +1,9 @@
 """The county's allocation policy (county coordinator): read it, and replace it whole.
 
 ``GET /api/v1/policy`` answers the policy the next run uses (the defaults until one is saved;
-``data.policy.saved_policy``); ``PUT`` checks every field against ``data.policy.LIMITS`` and the
-catalogue (a substitute rule naming an unknown item is refused) and stores all or nothing, with an
-audit row. The page ``/lan/policy`` does the same.
+``data.runs.policy.saved_policy``); ``PUT`` checks every field against ``data.runs.policy.LIMITS``
+and the catalogue (a substitute rule naming an unknown item is refused) and stores all or nothing,
+with an audit row. The page ``/lan/policy`` does the same.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from api.deps import CountyUser, SessionDep
 from api.schemas.policy import PolicyRead, PolicyWrite
 from api.transaction import TransactionRoute
 from data.clock import utcnow
-from data.policy import save_policy, saved_policy
+from data.runs.policy import save_policy, saved_policy
 
 __all__ = ["router"]
 

@@ -18,11 +18,11 @@ from api.schemas.reference import (
     RouteRead,
 )
 from api.transaction import TransactionRoute
-from data.access import get_visible_care_home, visible_homes, visible_municipalities
+from data.access.scope import get_visible_care_home, visible_homes, visible_municipalities
+from data.logistics.routes import routes_query
 from data.models import Route
+from data.reference.admin import update_care_home, update_item
 from data.reference.catalogue import get_item, items_query
-from data.reference_admin import update_care_home, update_item
-from data.routes import routes_query
 
 __all__ = ["router"]
 

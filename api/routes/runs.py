@@ -25,14 +25,14 @@ from api.schemas.runs import (
     RunTrigger,
 )
 from api.transaction import TransactionRoute
+from data.access.roles import Capability, can
 from data.clock import utcnow
 from data.errors import Conflict
 from data.job_queue import enqueue_job, get_job
 from data.models import AllocationRun, User
-from data.roles import Capability, can
-from data.run_edits import edit_line, move_packs
-from data.run_reads import runs_query, visible_run_lines
-from data.runs import get_run
+from data.runs.edits import edit_line, move_packs
+from data.runs.reads import runs_query, visible_run_lines
+from data.runs.records import get_run
 
 __all__ = ["router"]
 

@@ -18,7 +18,7 @@ from api.schemas.stock import (
 )
 from api.transaction import TransactionRoute
 from data.models import StockBalance
-from data.stock import (
+from data.stock.ledger import (
     entries_query,
     item_balances,
     lots_query,

@@ -12,9 +12,9 @@ from api.params import IdPath
 from api.schemas.base import Page
 from api.schemas.users import PasswordReset, UserCreate, UserRead
 from api.transaction import TransactionRoute
-from data.login_attempts import unlock_sign_in
-from data.user_admin import deactivate_user, get_user, reset_password, users_query
-from data.users import create_user
+from data.access.login_attempts import unlock_sign_in
+from data.access.user_admin import deactivate_user, get_user, reset_password, users_query
+from data.access.users import create_user
 
 __all__ = ["router"]
 

@@ -17,8 +17,8 @@ from api.schemas.runs import WhatIfPolicy
 from api.transaction import ReadPhase, TransactionRoute
 from data.clock import utcnow
 from data.errors import ValidationFailed
-from data.policy import effective_policy
-from data.run_snapshot import take_snapshot
+from data.runs.policy import effective_policy
+from data.runs.snapshot import take_snapshot
 
 __all__ = ["router"]
 

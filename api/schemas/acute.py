@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from api.schemas.base import Input, Output
-from data.acute_requests import MAX_ACUTE_QUANTITY, MAX_REASON
+from data.needs.acute import MAX_ACUTE_QUANTITY, MAX_REASON
 
 __all__ = ["AcuteDeclineIn", "AcuteRequestIn", "AcuteRequestRead", "ExtraRunIn"]
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from api.schemas.base import Input, Output
-from data.stock import MAX_MOVEMENT
+from data.stock.ledger import MAX_MOVEMENT
 
 __all__ = [
     "DeliveredLineIn",

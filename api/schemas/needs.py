@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from api.schemas.base import Input, Output
-from data.needs import MAX_QUANTITY
+from data.needs.reports import MAX_QUANTITY
 
 __all__ = [
     "IssueRead",

@@ -3,7 +3,7 @@
 One vocabulary, the core's: ``weights`` keyed ``outbreak`` / ``suspected`` / ``normal``; a
 substitute rule as the scenario file writes it, ``{"item", "for", "factor", "enabled"}`` (units of
 ``item`` may serve a need for ``for``, one unit for ``factor`` units). The ranges are
-``data.policy.LIMITS``, checked there (a 422 names the field and the rule's 1-based line).
+``data.runs.policy.LIMITS``, checked there (a 422 names the field and the rule's 1-based line).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import Field
 from allocation import Policy
 from allocation.model import SubstituteRule
 from api.schemas.base import Input, Output
-from data.policy import CountyPolicy
+from data.runs.policy import CountyPolicy
 
 __all__ = ["PolicyIn", "PolicyRead", "PolicyWrite", "SubstituteIn", "SubstituteRead"]
 
@@ -41,7 +41,7 @@ class SubstituteRead(Output):
 
 
 class PolicyWrite(Input):
-    """The whole policy the next run uses (every field; the ranges are data.policy.LIMITS)."""
+    """The whole policy the next run uses (every field; the ranges are data.runs.policy.LIMITS)."""
 
     fairness: Literal["fill", "cover"] = Field(examples=["fill"])
     weights: dict[str, float] = Field(examples=[{"outbreak": 3, "suspected": 2, "normal": 1}])
@@ -111,7 +111,7 @@ class PolicyIn(Input):
     substitutes: list[SubstituteIn] | None = None
 
     def overrides(self) -> dict[str, Any]:
-        """The fields given, for ``data.policy.effective_policy``."""
+        """The fields given, for ``data.runs.policy.effective_policy``."""
         given: dict[str, Any] = {
             "fairness": self.fairness,
             "weights": self.weights,

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from api.schemas.base import Input, Output
 from api.schemas.policy import PolicyIn
-from data.needs import MAX_QUANTITY
+from data.needs.reports import MAX_QUANTITY
 
 __all__ = [
     "JobRead",

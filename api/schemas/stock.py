@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import Field
 
 from api.schemas.base import Input, Output
-from data.stock import MAX_MOVEMENT
+from data.stock.ledger import MAX_MOVEMENT
 
 __all__ = ["AdjustmentCreate", "ItemBalanceRead", "LotRead", "ReceiptCreate", "StockEntryRead"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from data.identifiers import hsa_id_problem
 from data.models.base import Base
+from data.reference.identifiers import hsa_id_problem
 
 __all__ = ["CareHome", "Municipality"]
 

@@ -1,6 +1,6 @@
 """The county's allocation policy as set on the policy page: one row, read by the next run.
 
-Read and written only by ``data.policy`` (the policy's one owner)."""
+Read and written only by ``data.runs.policy`` (the policy's one owner)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __all__ = ["LIMITS", "Limits", "PolicySetting"]
 
 @dataclass(frozen=True)
 class Limits:
-    """Every range of the policy (inclusive unless named ``_below``): ``data.policy`` checks
+    """Every range of the policy (inclusive unless named ``_below``): ``data.runs.policy`` checks
     them, the pages and the API name them, and the table's CHECK constraints hold them."""
 
     weight_max: float = 100.0  # a weight is above 0 and at most this

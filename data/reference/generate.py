@@ -14,7 +14,7 @@ import csv
 import random
 from pathlib import Path
 
-from data.identifiers import luhn_check_digit
+from data.reference.identifiers import luhn_check_digit
 
 HERE = Path(__file__).resolve().parent
 SEED = 2020

@@ -21,7 +21,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from data.region import RegionSettings
+from data.reference.region import RegionSettings
 from jobs.documents.formatting import fmt_date, fmt_decimal, fmt_int, fmt_timestamp
 from jobs.documents.layout import (
     ACCENT,

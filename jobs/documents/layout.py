@@ -34,7 +34,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from data.region import RegionSettings
+from data.reference.region import RegionSettings
 
 __all__ = [
     "CONTENT_WIDTH",

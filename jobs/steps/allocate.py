@@ -6,8 +6,8 @@ one is kept. A round with an approved run is refused (``RoundApproved``). Two al
 round started together end with exactly one run: the loser's insert fails on
 ``UNIQUE(round_date, attempt)``, its transaction rolls back, and it returns the winner's run.
 
-Without an explicit ``policy`` the run uses ``data.policy.effective_policy``: the one saved on the
-county's policy page (its defaults until one is saved) with ``overrides`` on top (the CLI's
+Without an explicit ``policy`` the run uses ``data.runs.policy.effective_policy``: the one saved on
+the county's policy page (its defaults until one is saved) with ``overrides`` on top (the CLI's
 ``--fairness`` / ``--reserve``). The scheduler, the web's queued runs and the CLI all come here.
 
 A solve whose answer the core's independent checker rejects raises ``CheckFailed`` (and a solver
@@ -37,9 +37,9 @@ from allocation import AllocationError, CheckFailed, Policy, SolverFailed, solve
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.db import session_scope
-from data.policy import effective_policy
-from data.run_snapshot import take_snapshot
-from data.runs import RoundApproved, current_draft, list_round_runs, store_run
+from data.runs.policy import effective_policy
+from data.runs.records import RoundApproved, current_draft, list_round_runs, store_run
+from data.runs.snapshot import take_snapshot
 from jobs.settings import CycleSettings
 
 __all__ = ["allocate_round"]

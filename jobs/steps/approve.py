@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 
 from data.clock import resolve_now
 from data.db import session_scope
-from data.run_edits import edit_line as edit_run_line
-from data.runs import approve_run as approve_stored_run
-from data.runs import reserved_by_run
+from data.runs.edits import edit_line as edit_run_line
+from data.runs.records import approve_run as approve_stored_run
+from data.runs.records import reserved_by_run
 
 __all__ = ["Approval", "LineEdit", "approve_run", "edit_line"]
 
@@ -76,7 +76,7 @@ def edit_line(
     actor: str,
     now: datetime | None = None,
 ) -> LineEdit:
-    """Set one line of a draft to ``quantity`` with a reason; re-checked (see data.run_edits)."""
+    """Set one line of a draft to ``quantity`` with a reason; re-checked (see data.runs.edits)."""
     moment = resolve_now(now)
     with session_scope(engine) as session:
         outcome = edit_run_line(

@@ -1,6 +1,6 @@
 """Step: a whole day — allocate → approve → manifests → escalate, each in its own transaction.
 (The printed documents are rendered and stored afterwards, by the scheduler:
-``jobs.stored_documents``.)
+``jobs.documents.stored``.)
 
 Resumable: a round that already has an approved run skips allocation and approval and goes on to
 manifests and escalation (both idempotent per run); a round with a draft approves that draft.
@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from allocation import Policy
 from data.clock import resolve_now
 from data.db import session_scope
-from data.runs import get_run, list_round_runs
-from jobs.notifications import notify_round_approved
+from data.runs.records import get_run, list_round_runs
+from jobs.outreach.notifications import notify_round_approved
 from jobs.settings import CycleSettings
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
@@ -67,7 +67,7 @@ def after_approval(
     summary: DaySummary | None = None,
 ) -> tuple[list[int], list[str]]:
     """What approval triggers: the manifests, the escalations, then the care-home managers'
-    e-mails (``jobs.notifications``), each its own transaction."""
+    e-mails (``jobs.outreach.notifications``), each its own transaction."""
     clock = time.perf_counter()
     manifests = produce_manifests(engine, round_date=round_date, actor=actor, now=now)
     if summary is not None:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from data.db import session_scope
-from data.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
+from data.logistics.deliveries import DeliveredLine, dispatch_manifest, record_stop_delivery
 
 __all__ = ["DeliveredLine", "dispatch_route", "record_delivery"]
 

@@ -1,8 +1,8 @@
 """Step: escalate the round's unmet need to the national agency, and receive what it sends.
 
 ``escalate_round`` opens or updates the open request of every item the round's approved run
-cannot cover (``data.escalations``) and, in the same transaction, queues an outbox message per
-request it changed (key = the reference for the first version, ``<reference>/<n>`` for update n;
+cannot cover (``data.escalations.requests``) and, in the same transaction, queues an outbox message
+per request it changed (key = the reference for the first version, ``<reference>/<n>`` for update n;
 payload = its JSON document), so a request is never recorded without being queued or queued
 without being recorded. Called again it returns the same references and queues nothing new.
 """
@@ -16,18 +16,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.db import session_scope
-from data.escalations import (
+from data.escalations.requests import (
     create_escalations,
     escalation_history,
     list_escalations,
     outbox_key,
     record_agency_delivery,
 )
-from data.manifests import get_approved_run
+from data.logistics.manifests import get_approved_run
 from data.models import Escalation
-from data.outbox import enqueue_message
-from jobs.escalation_documents import escalation_payload
-from jobs.transports import ESCALATION_TOPIC
+from data.outreach.outbox import enqueue_message
+from jobs.documents.from_escalations import escalation_payload
+from jobs.outreach.transports import ESCALATION_TOPIC
 
 __all__ = ["ESCALATION_TOPIC", "escalate_round", "queue_escalations", "receive_agency_delivery"]
 

@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 from allocation import solve
 from data.clock import resolve_now
 from data.db import session_scope
-from data.escalations import create_escalations
-from data.extra_runs import approve_extra_run, extra_snapshot, store_extra_run
-from data.manifests import create_manifests
-from data.policy import effective_policy
+from data.escalations.requests import create_escalations
+from data.logistics.manifests import create_manifests
+from data.runs.extra import approve_extra_run, extra_snapshot, store_extra_run
+from data.runs.policy import effective_policy
 from jobs.settings import CycleSettings
 from jobs.steps.escalate import queue_escalations
 

@@ -4,7 +4,7 @@
 for the same approved run it returns the ones that exist. If two callers race on PostgreSQL, the
 loser hits the ``(run_id, route_code)`` unique constraint, and the step reads the winner's
 manifests in a new transaction. Their documents are rendered and stored afterwards by
-``jobs.stored_documents.store_documents`` (``jobs.steps.day``, after the escalations).
+``jobs.documents.stored.store_documents`` (``jobs.steps.day``, after the escalations).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from data.db import session_scope
-from data.manifests import create_manifests, get_approved_run, list_manifests
+from data.logistics.manifests import create_manifests, get_approved_run, list_manifests
 
 __all__ = ["produce_manifests"]
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import jobs.solve_command as command
+import jobs.cli.solve as command
 from allocation import CheckFailed, SolverFailed, Violation
-from jobs.solve_command import solve_command
+from jobs.cli.solve import solve_command
 from tests.allocation.helpers import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +124,7 @@ def test_no_valid_allocation_exits_1(
 def test_runs_as_a_module(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     done = subprocess.run(
-        [sys.executable, "-m", "jobs.solve_command", str(EXAMPLE), "-o", str(out)],
+        [sys.executable, "-m", "jobs.cli.solve", str(EXAMPLE), "-o", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -25,22 +25,22 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.settings import ApiSettings
-from data.acute_requests import file_acute_request
+from data.access.tokens import create_api_token
+from data.access.users import create_user, get_user_by_username
 from data.clock import utcnow
 from data.db import session_scope
-from data.deliveries import dispatch_manifest
 from data.demo import DEMO_USERS, seed_demo
 from data.job_queue import enqueue_job
-from data.manifests import list_manifests
+from data.logistics.deliveries import dispatch_manifest
+from data.logistics.manifests import list_manifests
+from data.logistics.routes import load_routes
 from data.models import AllocationLine, Escalation, NeedReport, StockBalance, User
-from data.needs import submit_need_report
-from data.reference_data import load_reference_data
-from data.rounds import cutoff_at, open_round
-from data.routes import load_routes
-from data.runs import list_round_runs
+from data.needs.acute import file_acute_request
+from data.needs.reports import submit_need_report
+from data.reference.load import load_reference_data
+from data.rounds.calendar import cutoff_at, open_round
+from data.runs.records import list_round_runs
 from data.settings import Settings
-from data.tokens import create_api_token
-from data.users import create_user, get_user_by_username
 from jobs.steps.allocate import allocate_round
 from jobs.steps.day import run_day
 from tests.api.testclient import TestClient

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from data.idempotency import ABANDONED_AFTER, complete_key, release_key, reserve_key
-from data.users import create_user
+from data.access.idempotency import ABANDONED_AFTER, complete_key, release_key, reserve_key
+from data.access.users import create_user
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

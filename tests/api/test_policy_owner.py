@@ -1,5 +1,5 @@
 """One owner of the policy (issue 14): the page, the REST API, `fordela run allocate`, the
-scheduler and the worker (a run queued from the web) all read ``data.policy.effective_policy``,
+scheduler and the worker (a run queued from the web) all read ``data.runs.policy.effective_policy``,
 so they agree — before anything is saved (the defaults) and after the county saves a policy on
 the page. The bug this fixes: the CLI used the
 environment's policy and ignored the saved one, and with nothing saved the page showed defaults
@@ -23,15 +23,15 @@ from allocation import Policy
 from allocation.model import DEFAULT_SUBSTITUTES, SubstituteRule
 from data.db import session_scope
 from data.models import PolicySetting
-from data.policy import (
+from data.rounds.calendar import cutoff_at
+from data.runs.policy import (
     DEFAULT_POLICY,
     effective_policy,
     policy_to_dict,
     save_policy,
     saved_policy,
 )
-from data.rounds import cutoff_at
-from data.runs import get_run, list_round_runs
+from data.runs.records import get_run, list_round_runs
 from data.settings import Settings
 from jobs.cli import main
 from jobs.scheduler import Timetable, allocation_job

@@ -19,9 +19,9 @@ from api.routes import stock as stock_routes
 from api.settings import ApiSettings
 from data.db import session_scope
 from data.models import AuditEntry, Job, StockEntry
-from data.needs import submit_need_report
-from data.rounds import cutoff_at
-from data.stock import record_receipt
+from data.needs.reports import submit_need_report
+from data.rounds.calendar import cutoff_at
+from data.stock.ledger import record_receipt
 from jobs.worker import run_pending_jobs
 from tests.api.conftest import (
     DATA_SETTINGS,

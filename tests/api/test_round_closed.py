@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from data.clock import utcnow
 from data.models import NeedReport
-from data.runs import approve_run
+from data.runs.records import approve_run
 from tests.api.conftest import DRAFT_ROUND, LINES, World
 from tests.api.testclient import TestClient
 

@@ -20,10 +20,10 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import data.users
-from data.login_attempts import record_login_attempt, retry_after, unlock_sign_in
+import data.access.users
+from data.access.login_attempts import record_login_attempt, retry_after, unlock_sign_in
+from data.access.users import authenticate, create_user
 from data.models import User
-from data.users import authenticate, create_user
 from tests.api.conftest import PASSWORDS, World, api_connection, api_engine, app, world
 from tests.api.testclient import TestClient
 
@@ -98,10 +98,10 @@ def test_delays_grow_per_failure_and_a_success_starts_afresh(
 def real_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Argon2id with its production costs: the tests' cheap hashing takes about a millisecond,
     which the noise of a busy machine would drown."""
-    monkeypatch.setattr(data.users, "_HASHER", PasswordHash((Argon2Hasher(),)))
-    data.users._stand_in_hash.cache_clear()
+    monkeypatch.setattr(data.access.users, "_HASHER", PasswordHash((Argon2Hasher(),)))
+    data.access.users._stand_in_hash.cache_clear()
     yield
-    data.users._stand_in_hash.cache_clear()
+    data.access.users._stand_in_hash.cache_clear()
 
 
 def _seconds(session: Session, username: str) -> float:

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from allocation.model import SubstituteRule
 from data.db import session_scope
-from data.policy import DEFAULT_POLICY, save_policy
-from data.stock import record_adjustment
+from data.runs.policy import DEFAULT_POLICY, save_policy
+from data.stock.ledger import record_adjustment
 from jobs.steps.allocate import allocate_round
 from tests.api.conftest import bearer_token
 from tests.api.testclient import TestClient

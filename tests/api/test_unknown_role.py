@@ -1,4 +1,4 @@
-"""A role the role table (``data.roles``) does not name gets nothing: 403 on every API route.
+"""A role the role table (``data.access.roles``) does not name gets nothing: 403 on every API route.
 
 The database refuses an unknown role (a CHECK constraint), so the signed-in user is replaced
 with one whose role nobody named, as a new role would arrive before its rights were written down.
@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy import false, true
 
 from api.deps import get_current_user_optional
-from data.access import home_filter, municipality_filter
+from data.access.roles import ROLE_TABLE, Capability, can, scope_of
+from data.access.scope import home_filter, municipality_filter
 from data.models import Role
-from data.roles import ROLE_TABLE, Capability, can, scope_of
 from tests.api.conftest import World
 from tests.api.test_matrix import CASES, _path_ids
 from tests.api.testclient import TestClient

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from data.access.users import create_user
 from data.audit import list_audit_entries
 from data.db import session_scope
 from data.models import AuditEntry, Item, Municipality, NeedReport, StockEntry, StockKind
-from data.needs import submit_need_report
+from data.needs.reports import submit_need_report
 from data.settings import Settings
-from data.stock import deposit, record_adjustment, record_receipt, withdraw
-from data.users import create_user
+from data.stock.ledger import deposit, record_adjustment, record_receipt, withdraw
 
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
 SETTINGS = Settings(database_url="sqlite://")

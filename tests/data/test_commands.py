@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from data.clock import utcnow
-from data.rounds import open_round
+from data.rounds.calendar import open_round
 from data.settings import Settings
-from jobs.db_commands import db_group, seed_command, up_command
+from jobs.cli.db import db_group, seed_command, up_command
 
 
 @pytest.fixture

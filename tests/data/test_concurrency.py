@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from data.db import session_scope
 from data.errors import InsufficientStock
 from data.models import StockKind
-from data.reference_data import load_reference_data
-from data.stock import (
+from data.reference.load import load_reference_data
+from data.stock.ledger import (
     balance_mismatches,
     item_balances,
     list_stock_entries,

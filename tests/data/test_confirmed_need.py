@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import ValidationFailed
 from data.models import AuditEntry, CareHome, NeedReport
-from data.needs import MAX_QUANTITY, REFUSE_DAYS, is_implausible
+from data.needs.reports import MAX_QUANTITY, REFUSE_DAYS, is_implausible
 from tests.data.test_needs import HOME, at, submit
 
 DAY = date(2026, 11, 24)

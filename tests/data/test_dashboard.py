@@ -11,18 +11,18 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.dashboard import (
+from data.errors import ValidationFailed
+from data.models import CareHome, NeedReport
+from data.needs.reports import submit_need_report
+from data.needs.upload import parse_need_file, store_need_file, template_csv, template_xlsx
+from data.overview.county import (
     bucket_of,
     home_report_status,
     item_positions,
     supply_buckets,
 )
-from data.errors import ValidationFailed
-from data.models import CareHome, NeedReport
-from data.need_upload import parse_need_file, store_need_file, template_csv, template_xlsx
-from data.needs import submit_need_report
 from data.settings import Settings
-from data.stock import record_receipt
+from data.stock.ledger import record_receipt
 
 ROUND = date(2026, 11, 24)
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -10,14 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from allocation import Policy, solve
+from data.access.users import authenticate
 from data.demo import DEMO_USERS, seed_demo
 from data.errors import Conflict
 from data.models import NeedReport, StockEntry, User
-from data.run_snapshot import take_snapshot
+from data.overview.summary import round_summary
+from data.runs.snapshot import take_snapshot
 from data.settings import Settings
-from data.stock import balance_mismatches
-from data.summary import round_summary
-from data.users import authenticate
+from data.stock.ledger import balance_mismatches
 
 DAY = date(2026, 11, 24)
 SETTINGS = Settings(database_url="sqlite://")

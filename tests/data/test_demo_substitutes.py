@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from allocation import AllocationResult, solve
 from allocation.model import SubstituteRule
 from data.demo import seed_demo
-from data.policy import DEFAULT_POLICY
-from data.run_snapshot import take_snapshot
+from data.runs.policy import DEFAULT_POLICY
+from data.runs.snapshot import take_snapshot
 from data.settings import Settings
 
 DAY = date(2026, 11, 24)

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.follow_up import follow_up_rounds, follow_up_rows, short_streaks
 from data.models import AllocationLine, AllocationRun, CareHome
+from data.overview.follow_up import follow_up_rounds, follow_up_rows, short_streaks
 
 FIRST = date(2026, 10, 1)
 

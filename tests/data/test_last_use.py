@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from data.access.tokens import LAST_USED_RESOLUTION, create_api_token, resolve_api_token
+from data.access.users import create_user
+from data.access.web_sessions import create_web_session, resolve_web_session
 from data.db import session_scope
 from data.models import ApiToken, Role, User, WebSession
-from data.tokens import LAST_USED_RESOLUTION, create_api_token, resolve_api_token
-from data.users import create_user
-from data.web_sessions import create_web_session, resolve_web_session
 
 T0 = datetime(2026, 11, 30, 9, 50, tzinfo=UTC)
 

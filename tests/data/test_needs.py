@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import ValidationFailed
 from data.models import AuditEntry, CareHome, NeedReport
-from data.needs import (
+from data.needs.reports import (
     REFUSE_DAYS,
     WARN_DAYS,
     get_need_report,

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, Engine, Table, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from data.errors import ValidationFailed
+from data.logistics.routes import MAX_CAPACITY_L, read_routes
 from data.models import Base
-from data.routes import MAX_CAPACITY_L, read_routes
 from data.schema import alembic_config, head_revision
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from allocation import Policy
 from allocation.model import DEFAULT_SUBSTITUTES, SubstituteRule
 from data.errors import ValidationFailed
-from data.policy import (
+from data.runs.policy import (
     DEFAULT_POLICY,
     DEFAULT_TARGET_DAYS,
     LIMITS,

@@ -7,9 +7,9 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.identifiers import is_valid_hsa_id, is_valid_orgnr
 from data.models import AuditEntry, CareHome, Item, Municipality
-from data.reference_data import (
+from data.reference.identifiers import is_valid_hsa_id, is_valid_orgnr
+from data.reference.load import (
     REFERENCE_DIR,
     load_reference_data,
     read_care_homes,

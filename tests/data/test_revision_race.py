@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from data.db import session_scope
 from data.models import NeedReport
-from data.needs import ReportVersion, StoredReport, submit_need_report
-from data.reference_data import load_reference_data
+from data.needs.reports import ReportVersion, StoredReport, submit_need_report
+from data.reference.load import load_reference_data
 from data.settings import Settings
 
 SETTINGS = Settings(database_url="sqlite://")

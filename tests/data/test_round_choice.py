@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from data.models import AllocationRun
-from data.needs import submit_need_report
-from data.round_choice import (
+from data.needs.reports import submit_need_report
+from data.rounds.choice import (
     RoundClosed,
     recent_rounds,
     reporting_round,

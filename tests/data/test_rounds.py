@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from data.db import make_engine
-from data.rounds import cutoff_at, open_round, place_report
+from data.rounds.calendar import cutoff_at, open_round, place_report
 from data.settings import Settings
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from data.audit import record_audit
 from data.models import AuditEntry, Base, StockBalance, StockEntry, User
 from data.schema import alembic_config, current_revision, head_revision
-from data.stock import record_receipt
+from data.stock.ledger import record_receipt
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 FOUNDATION = "20261123_0001_foundation"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import InsufficientStock, NotFound, ValidationFailed
 from data.models import StockBalance, StockEntry, StockKind
-from data.stock import (
+from data.stock.ledger import (
     MAX_LOT_UNITS,
     MAX_MOVEMENT,
     LotBalance,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from data.access.users import authenticate, create_user, hash_password, verify_password
 from data.errors import Conflict, ValidationFailed
-from data.users import authenticate, create_user, hash_password, verify_password
 
 
 def test_password_is_hashed_with_argon2id_and_verifies() -> None:

@@ -30,7 +30,7 @@ from data.models import (
     StockBalance,
     StockKind,
 )
-from data.stock import record_adjustment, record_receipt, withdraw
+from data.stock.ledger import record_adjustment, record_receipt, withdraw
 
 ROUND = date(2026, 11, 24)
 RUN_ID = "RUN-20261124-01"

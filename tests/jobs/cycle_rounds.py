@@ -17,13 +17,13 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from data.db import session_scope
+from data.logistics.routes import load_routes
 from data.models import CareHome
-from data.needs import submit_need_report
-from data.reference_data import load_reference_data
-from data.rounds import cutoff_at
-from data.routes import load_routes
+from data.needs.reports import submit_need_report
+from data.reference.load import load_reference_data
+from data.rounds.calendar import cutoff_at
 from data.settings import Settings
-from data.stock import record_receipt
+from data.stock.ledger import record_receipt
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTOR = "test:county"

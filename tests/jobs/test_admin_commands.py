@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
+from data.access.login_attempts import record_login_attempt, retry_after
+from data.access.users import authenticate
 from data.db import session_scope
-from data.login_attempts import record_login_attempt, retry_after
 from data.models import User
-from data.users import authenticate
 from jobs.cli import main
 
 

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from data.db import session_scope
-from data.deliveries import DeliveredLine, list_discrepancies
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.manifests import list_manifests
+from data.logistics.deliveries import DeliveredLine, list_discrepancies
+from data.logistics.manifests import list_manifests
 from data.models import AuditEntry, StockBalance, StockKind
-from data.stock import balance_mismatches, item_balances, list_stock_entries
+from data.stock.ledger import balance_mismatches, item_balances, list_stock_entries
 from jobs.cli import main
 from jobs.steps.deliveries import dispatch_route, record_delivery
 from jobs.steps.manifests import produce_manifests

@@ -11,19 +11,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from data.access.users import create_user
 from data.db import session_scope
-from data.escalations import get_escalation
-from data.notifications import set_email, set_topics
-from data.outbox import list_messages
-from data.region import RegionSettings
-from data.users import create_user
-from jobs.mail import MailSettings
-from jobs.notifications import notify_round_approved
-from jobs.outbox import drain_outbox
-from jobs.outbox_settings import OutboxSettings
+from data.escalations.requests import get_escalation
+from data.outreach.notifications import set_email, set_topics
+from data.outreach.outbox import list_messages
+from data.reference.region import RegionSettings
+from jobs.outreach.mail import MailSettings
+from jobs.outreach.notifications import notify_round_approved
+from jobs.outreach.outbox import drain_outbox
+from jobs.outreach.settings import OutboxSettings
+from jobs.outreach.transports import Transports
 from jobs.steps.escalate import escalate_round
 from jobs.steps.manifests import produce_manifests
-from jobs.transports import Transports
 from tests.jobs.conftest import ACTOR, HOMES, ROUND, ApprovedRound, use_up_free_stock
 from tests.jobs.smtp_server import Mailbox, smtp_server
 

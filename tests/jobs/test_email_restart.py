@@ -15,10 +15,10 @@ from pathlib import Path
 
 from data.db import session_scope
 from data.models import User
-from data.notifications import ROUND_APPROVED, set_email, set_topics
-from data.outbox import get_message, list_messages
-from jobs.notifications import notify_round_approved
-from jobs.outbox import drain_outbox
+from data.outreach.notifications import ROUND_APPROVED, set_email, set_topics
+from data.outreach.outbox import get_message, list_messages
+from jobs.outreach.notifications import notify_round_approved
+from jobs.outreach.outbox import drain_outbox
 from tests.jobs.conftest import ACTOR, ROUND, ApprovedRound
 from tests.jobs.smtp_server import smtp_server
 from tests.jobs.test_email import NO_ENDPOINT, REGION, mail_to, managers

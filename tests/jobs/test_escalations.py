@@ -13,13 +13,13 @@ from pypdf import PdfReader
 
 from data.db import session_scope
 from data.errors import Conflict, NotFound
-from data.escalations import AGENCY_SUPPLIER, get_escalation, set_escalation_status
-from data.outbox import list_messages
-from data.stock import list_stock_entries
+from data.escalations.requests import AGENCY_SUPPLIER, get_escalation, set_escalation_status
+from data.outreach.outbox import list_messages
+from data.stock.ledger import list_stock_entries
 from jobs.cli import main
-from jobs.document_files import write_round_documents
 from jobs.documents import escalation_to_json
-from jobs.escalation_documents import round_escalation_requests
+from jobs.documents.files import write_round_documents
+from jobs.documents.from_escalations import round_escalation_requests
 from jobs.steps.escalate import escalate_round, receive_agency_delivery
 from tests.jobs.conftest import ACTOR, ApprovedRound, use_up_free_stock
 

@@ -10,15 +10,15 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
-from data.acute_requests import decline_acute_request, file_acute_request, list_acute_requests
 from data.clock import utcnow
 from data.db import session_scope
 from data.errors import DataError, ValidationFailed
-from data.escalations import list_escalations
-from data.extra_runs import NoAcuteRequests
-from data.manifests import list_manifests
+from data.escalations.requests import list_escalations
+from data.logistics.manifests import list_manifests
 from data.models import AcuteRequest, StockBalance
-from data.runs import NotApprovable, get_run, list_round_runs
+from data.needs.acute import decline_acute_request, file_acute_request, list_acute_requests
+from data.runs.extra import NoAcuteRequests
+from data.runs.records import NotApprovable, get_run, list_round_runs
 from jobs.steps.extra import allocate_extra, approve_extra
 from tests.jobs.cycle_rounds import ACTOR, prepared_round
 

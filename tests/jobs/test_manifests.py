@@ -15,13 +15,13 @@ from sqlalchemy import Engine, func, select
 
 from data.db import session_scope
 from data.errors import NotFound
-from data.manifests import CODE_ALPHABET, CODE_LENGTH, confirmation_code, list_manifests
+from data.logistics.manifests import CODE_ALPHABET, CODE_LENGTH, confirmation_code, list_manifests
 from data.models import AuditEntry, Manifest
-from data.outbox import list_messages
+from data.outreach.outbox import list_messages
 from jobs.cli import main
 from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
 from jobs.documents.formatting import fmt_int
-from jobs.manifest_documents import build_manifest_documents
+from jobs.documents.from_manifests import build_manifest_documents
 from jobs.steps.escalate import escalate_round
 from jobs.steps.manifests import produce_manifests
 from tests.jobs.conftest import (

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from data.acute_requests import file_acute_request
+from data.access.users import create_user
 from data.db import session_scope
 from data.errors import ValidationFailed
 from data.models import AuditEntry, CareHome, User
-from data.notifications import (
+from data.needs.acute import file_acute_request
+from data.outreach.notifications import (
     ACUTE_REQUEST,
     MISSING_REPORTS,
     ROUND_APPROVED,
@@ -21,15 +22,14 @@ from data.notifications import (
     set_topics,
     turned_off,
 )
-from data.outbox import list_messages
-from data.region import RegionSettings
-from data.rounds import cutoff_at
+from data.outreach.outbox import list_messages
+from data.reference.region import RegionSettings
+from data.rounds.calendar import cutoff_at
 from data.settings import Settings
-from data.users import create_user
-from jobs.mail import MailSettings
-from jobs.notifications import NotifySettings, remind_missing_reports, reminder_time
-from jobs.outbox import drain_outbox
-from jobs.outbox_settings import OutboxSettings
+from jobs.outreach.mail import MailSettings
+from jobs.outreach.notifications import NotifySettings, remind_missing_reports, reminder_time
+from jobs.outreach.outbox import drain_outbox
+from jobs.outreach.settings import OutboxSettings
 from jobs.scheduler import Timetable, catch_up, reminder_at
 from tests.jobs.cycle_rounds import ACTOR, file_reports, setup_county
 from tests.jobs.smtp_server import smtp_server

@@ -10,15 +10,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from data.acute_requests import file_acute_request
 from data.clock import utcnow
 from data.db import session_scope
 from data.demo import seed_demo
-from data.escalations import escalation_history, get_escalation, list_escalations
+from data.escalations.requests import escalation_history, get_escalation, list_escalations
 from data.models import AllocationLine, Escalation, StockBalance, StockEntry
-from data.outbox import list_messages
+from data.needs.acute import file_acute_request
+from data.outreach.outbox import list_messages
 from data.settings import Settings
-from jobs.escalation_documents import escalation_document
+from jobs.documents.from_escalations import escalation_document
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run, edit_line
 from jobs.steps.day import run_day

@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import Engine
 
 from data.db import session_scope
-from data.escalations import get_escalation
-from data.outbox import claim_due_messages, enqueue_message, get_message, list_messages
-from jobs.outbox import drain_outbox
-from jobs.outbox_settings import OutboxSettings
+from data.escalations.requests import get_escalation
+from data.outreach.outbox import claim_due_messages, enqueue_message, get_message, list_messages
+from jobs.outreach.outbox import drain_outbox
+from jobs.outreach.settings import OutboxSettings
 from jobs.steps.escalate import escalate_round
 from tests.jobs.conftest import ACTOR, ApprovedRound, use_up_free_stock
 

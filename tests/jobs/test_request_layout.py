@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from jobs.documents import EscalationRequest, MunicipalityShortfall, render_escalation_pdf
 from jobs.documents.model import RegionContact, RequestHistoryRow
-from jobs.outbox_mail import escalation_mail_body
+from jobs.outreach.outbox_mail import escalation_mail_body
 
 ZONE = ZoneInfo("Europe/Stockholm")
 REGION = RegionContact(

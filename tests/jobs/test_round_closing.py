@@ -15,9 +15,9 @@ from sqlalchemy import Engine, select
 
 from data.db import session_scope
 from data.models import CareHome
-from data.needs import submit_need_report
-from data.rounds import cutoff_at
-from data.runs import NotApprovable, get_run
+from data.needs.reports import submit_need_report
+from data.rounds.calendar import cutoff_at
+from data.runs.records import NotApprovable, get_run
 from data.settings import Settings
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run

@@ -17,10 +17,10 @@ from data.audit import list_audit_entries
 from data.clock import utcnow
 from data.db import session_scope
 from data.errors import ValidationFailed
+from data.logistics.routes import load_routes, read_routes
 from data.models import AllocationLine
-from data.routes import load_routes, read_routes
-from data.run_edits import EditRefused, MoveOutcome, move_packs
-from data.runs import NotApprovable, get_run, list_run_lines
+from data.runs.edits import EditRefused, MoveOutcome, move_packs
+from data.runs.records import NotApprovable, get_run, list_run_lines
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run, edit_line
 from tests.jobs.cycle_rounds import ACTOR, prepared_round

@@ -23,15 +23,14 @@ from sqlalchemy import Engine, func, select
 
 from allocation import CheckFailed, Policy, Problem, Violation, solve
 from data.audit import list_audit_entries
-from data.burn_rate import burn_rate
 from data.db import session_scope
 from data.errors import InsufficientStock, NotFound, ValidationFailed
+from data.logistics.routes import load_routes, read_routes
 from data.models import AllocationLine, AllocationRun, StockBalance, StockEntry, StockKind
-from data.needs import list_round_reports
-from data.routes import load_routes, read_routes
-from data.run_edits import FAIRNESS_NOTE, EditRefused, check_run_lines
-from data.run_snapshot import NoReports, problem_from_inputs
-from data.runs import (
+from data.needs.burn_rate import burn_rate
+from data.needs.reports import list_round_reports
+from data.runs.edits import FAIRNESS_NOTE, EditRefused, check_run_lines
+from data.runs.records import (
     NotApprovable,
     RoundApproved,
     get_run,
@@ -39,9 +38,10 @@ from data.runs import (
     list_run_lines,
     reserved_by_run,
 )
-from data.stock import withdraw
+from data.runs.snapshot import NoReports, problem_from_inputs
+from data.stock.ledger import withdraw
 from jobs.cli import main
-from jobs.db_commands import up_command
+from jobs.cli.db import up_command
 from jobs.demo_cycle import run_demo_day
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run, edit_line

@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 
 from allocation import solve
 from data.db import make_engine, session_scope
-from data.manifests import list_manifests
-from data.runs import list_round_runs
+from data.logistics.manifests import list_manifests
+from data.runs.records import list_round_runs
 from data.settings import Settings
 from jobs.cli import main
 from jobs.scheduler import (

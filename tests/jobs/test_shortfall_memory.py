@@ -16,16 +16,16 @@ from sqlalchemy import Engine
 
 from allocation import Policy
 from data.db import session_scope
-from data.deliveries import DeliveredLine
-from data.manifests import get_approved_run, list_manifests
-from data.needs import submit_need_report
-from data.policy import save_policy
-from data.rounds import cutoff_at
-from data.run_snapshot import take_snapshot
-from data.runs import get_run, list_run_lines
+from data.logistics.deliveries import DeliveredLine
+from data.logistics.manifests import get_approved_run, list_manifests
+from data.needs.reports import submit_need_report
+from data.rounds.calendar import cutoff_at
+from data.runs.policy import save_policy
+from data.runs.records import get_run, list_run_lines
+from data.runs.shortfall_memory import shortfall_history
+from data.runs.snapshot import take_snapshot
 from data.settings import Settings
-from data.shortfall_memory import shortfall_history
-from data.stock import record_receipt
+from data.stock.ledger import record_receipt
 from jobs.steps.allocate import allocate_round
 from jobs.steps.day import run_day
 from jobs.steps.deliveries import dispatch_route, record_delivery

@@ -11,19 +11,19 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from data.db import session_scope
-from data.manifests import list_manifests
+from data.logistics.manifests import list_manifests
 from data.models import StoredDocument
 from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
-from jobs.manifest_documents import build_manifest_documents
-from jobs.steps.day import after_approval
-from jobs.steps.manifests import produce_manifests
-from jobs.stored_documents import (
+from jobs.documents.from_manifests import build_manifest_documents
+from jobs.documents.stored import (
     store_documents,
     store_pending_documents,
     stored_delivery_note,
     stored_municipality_note,
     stored_pick_list,
 )
+from jobs.steps.day import after_approval
+from jobs.steps.manifests import produce_manifests
 from tests.jobs.conftest import ACTOR, ApprovedRound
 
 
@@ -48,7 +48,7 @@ def test_an_approved_rounds_documents_are_stored_once_and_served_as_stored(
         expected_list = render_pick_list_pdf(documents.pick_lists[0])
     # Serving never renders: a render now would fail the download.
     for name in ("render_delivery_note_pdf", "render_pick_list_pdf"):
-        monkeypatch.setattr(f"jobs.stored_documents.{name}", _no_render)
+        monkeypatch.setattr(f"jobs.documents.stored.{name}", _no_render)
     assert store_documents(engine, round_date=day) == 0  # again: nothing rendered
     with session_scope(engine) as session:
         note = stored_delivery_note(session, stop_id=stops[0].id)

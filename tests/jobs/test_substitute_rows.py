@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 
 from allocation.model import SubstituteRule
 from data.db import session_scope
-from data.manifests import list_manifests
-from data.policy import DEFAULT_POLICY, save_policy
-from data.run_edits import EditRefused, move_packs
-from data.runs import get_run, list_run_lines, reserved_by_run
-from data.stock import record_adjustment
+from data.logistics.manifests import list_manifests
+from data.runs.edits import EditRefused, move_packs
+from data.runs.policy import DEFAULT_POLICY, save_policy
+from data.runs.records import get_run, list_run_lines, reserved_by_run
+from data.stock.ledger import record_adjustment
 from jobs.documents import render_delivery_note_pdf, render_pick_list_pdf
-from jobs.manifest_documents import build_manifest_documents
+from jobs.documents.from_manifests import build_manifest_documents
 from jobs.steps.allocate import allocate_round
 from jobs.steps.day import run_day
 from tests.jobs.cycle_rounds import ACTOR, prepared_round

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from data.audit import list_audit_entries
 from data.db import session_scope
-from data.deliveries import dispatch_manifest, undo_dispatch
 from data.errors import Conflict, ValidationFailed
-from data.manifests import get_manifest
+from data.logistics.deliveries import dispatch_manifest, undo_dispatch
+from data.logistics.manifests import get_manifest
 from data.models import StockBalance, StockEntry
-from data.stock import balance_mismatches, item_balances, list_stock_entries
+from data.stock.ledger import balance_mismatches, item_balances, list_stock_entries
 from jobs.steps.deliveries import dispatch_route, record_delivery
 from jobs.steps.manifests import produce_manifests
 from tests.jobs.conftest import ACTOR, ApprovedRound

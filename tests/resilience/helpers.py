@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from data.db import make_engine, session_scope
 from data.errors import Conflict
 from data.models import CareHome, NeedReport
-from data.needs import StoredReport, submit_need_report
+from data.needs.reports import StoredReport, submit_need_report
 from data.retry import RetryPolicy, run_transaction
 from data.settings import Settings
 

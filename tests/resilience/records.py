@@ -23,7 +23,7 @@ from data.models import (
     StockBalance,
     StockEntry,
 )
-from data.stock import balance_mismatches
+from data.stock.ledger import balance_mismatches
 
 
 def fingerprint(engine: Engine) -> dict[str, Any]:

@@ -22,8 +22,8 @@ from sqlalchemy import Engine, func, select, text
 
 from data.db import make_engine, session_scope
 from data.models import StockEntry
-from data.runs import RoundApproved
-from data.stock import record_receipt
+from data.runs.records import RoundApproved
+from data.stock.ledger import record_receipt
 from jobs.backup import BackupError, detect_backup, restore_database
 from jobs.cli import main
 from jobs.steps.allocate import allocate_round

@@ -26,16 +26,22 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-import data.run_snapshot as run_snapshot
+import data.runs.snapshot as run_snapshot
 from data.db import session_scope
-from data.deliveries import manifest_reference
 from data.errors import Conflict, InsufficientStock
+from data.logistics.deliveries import manifest_reference
 from data.models import AllocationLine, NeedLine, NeedReport, StockEntry, StockKind
-from data.needs import submit_need_report
+from data.needs.reports import submit_need_report
 from data.retry import RetryPolicy, run_transaction
-from data.rounds import cutoff_at, place_report
-from data.runs import NotApprovable, RoundApproved, get_run, list_round_runs, reserved_by_run
-from data.stock import record_receipt, withdraw
+from data.rounds.calendar import cutoff_at, place_report
+from data.runs.records import (
+    NotApprovable,
+    RoundApproved,
+    get_run,
+    list_round_runs,
+    reserved_by_run,
+)
+from data.stock.ledger import record_receipt, withdraw
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.deliveries import dispatch_route
@@ -199,7 +205,7 @@ def test_the_snapshot_is_one_moment_while_reports_commit(
                 )
         return real(session, round_date)
 
-    monkeypatch.setattr("data.run_snapshot._need_rows", commit_in_between)
+    monkeypatch.setattr("data.runs.snapshot._need_rows", commit_in_between)
     run_id = allocate_round(fresh_engine, round_date=D, actor=ACTOR, now=CUTOFF)
     with session_scope(fresh_engine) as session:
         run = get_run(session, run_id=run_id)

@@ -34,14 +34,14 @@ from sqlalchemy.orm import Session
 
 from data.audit import list_audit_entries
 from data.db import make_engine, session_scope
-from data.escalations import get_escalation
+from data.escalations.requests import get_escalation
 from data.models import AllocationLine, NeedReport
-from data.needs import submit_need_report
-from data.outbox import get_message
+from data.needs.reports import submit_need_report
+from data.outreach.outbox import get_message
 from data.retry import is_connection_loss, run_transaction
-from data.runs import list_round_runs
-from jobs.outbox import drain_outbox
-from jobs.outbox_settings import OutboxSettings
+from data.runs.records import list_round_runs
+from jobs.outreach.outbox import drain_outbox
+from jobs.outreach.settings import OutboxSettings
 from jobs.scheduler import Timetable, catch_up
 from jobs.steps.escalate import escalate_round
 from tests.conftest import postgres_url

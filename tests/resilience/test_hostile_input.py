@@ -30,7 +30,7 @@ from sqlalchemy import Connection, func, select
 from api.app import create_app
 from api.settings import ApiSettings
 from data.models import NeedLine, NeedReport
-from data.need_upload import MAX_FILE_ROWS
+from data.needs.upload import MAX_FILE_ROWS
 from tests.api.conftest import (
     DATA_SETTINGS,
     TEST_SETTINGS,

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from api.app import create_app
 from api.settings import ApiSettings
 from data.errors import ValidationFailed
-from data.need_upload import parse_need_file
+from data.needs.upload import parse_need_file
 from tests.api.conftest import (
     DATA_SETTINGS,
     World,

@@ -44,12 +44,12 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
+from data.access.tokens import create_api_token
 from data.clock import utcnow
 from data.db import make_engine, session_scope
 from data.demo import seed_demo
 from data.models import NeedReport, User
-from data.rounds import open_round
-from data.tokens import create_api_token
+from data.rounds.calendar import open_round
 from tests.conftest import _create_database
 from tests.resilience.helpers import SETTINGS, active_homes
 

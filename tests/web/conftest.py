@@ -32,8 +32,8 @@ from api.settings import ApiSettings
 from data.clock import utcnow
 from data.db import make_engine, session_scope
 from data.demo import seed_demo
-from data.rounds import open_round
-from data.routes import load_routes
+from data.logistics.routes import load_routes
+from data.rounds.calendar import open_round
 from data.schema import upgrade_database
 from data.settings import Settings
 from jobs.worker import run_pending_jobs

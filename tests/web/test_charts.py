@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.charts import bucket_chart, fill_chart, need_stock_chart, number_sv
-from data.dashboard import BUCKETS
+from data.overview.county import BUCKETS
 
 
 def test_charts_are_svg_with_a_title_per_bar() -> None:

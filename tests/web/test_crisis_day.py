@@ -24,8 +24,8 @@ from data.clock import utcnow
 from data.db import session_scope
 from data.demo import DEMO_USERS
 from data.models import AllocationLine, CareHome, NeedReport
-from data.rounds import open_round
-from data.runs import list_round_runs
+from data.rounds.calendar import open_round
+from data.runs.records import list_round_runs
 from data.settings import Settings
 from jobs.steps.allocate import allocate_round
 from tests.web.conftest import (

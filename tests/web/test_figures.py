@@ -15,7 +15,7 @@ from data.clock import utcnow
 from data.db import session_scope
 from data.demo import DEMO_USERS
 from data.models import AllocationRun, CareHome, NeedReport
-from data.rounds import open_round
+from data.rounds.calendar import open_round
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.day import after_approval

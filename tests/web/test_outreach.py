@@ -13,11 +13,11 @@ from sqlalchemy import select
 from data.clock import utcnow
 from data.db import session_scope
 from data.demo import DEMO_USERS
-from data.escalations import AGENCY_SUPPLIER, get_escalation, latest_answer
+from data.escalations.requests import AGENCY_SUPPLIER, get_escalation, latest_answer
 from data.models import StockBalance, User
-from data.notifications import ROUND_APPROVED, turned_off
-from data.rounds import open_round
-from data.stock import list_stock_entries
+from data.outreach.notifications import ROUND_APPROVED, turned_off
+from data.rounds.calendar import open_round
+from data.stock.ledger import list_stock_entries
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.day import after_approval, run_day

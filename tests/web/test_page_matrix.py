@@ -26,15 +26,15 @@ from api.app import create_app
 from api.deps import get_current_user_optional
 from api.pages.common import ROLE_PAGES
 from api.settings import ApiSettings
-from data.acute_requests import file_acute_request
 from data.clock import utcnow
 from data.db import make_engine, session_scope
 from data.demo import DEMO_USERS, seed_demo
-from data.escalations import list_escalations
+from data.escalations.requests import list_escalations
 from data.job_queue import enqueue_job
+from data.logistics.routes import load_routes
 from data.models import AllocationLine, Manifest, ManifestStop
-from data.rounds import open_round
-from data.routes import load_routes
+from data.needs.acute import file_acute_request
+from data.rounds.calendar import open_round
 from data.schema import upgrade_database
 from data.settings import Settings
 from jobs.steps.day import run_day
@@ -297,7 +297,7 @@ OWN_ACCOUNT_PAGES = {
 
 @pytest.mark.parametrize(("method", "path"), sorted(set(PAGES) - OWN_ACCOUNT_PAGES), ids=str)
 def test_a_role_nobody_named_gets_no_page(method: str, path: str, demo: Demo) -> None:
-    """A role the role table (``data.roles``) does not name: 403 on every page, no menu."""
+    """A role the role table (``data.access.roles``) does not name: 403 on every page, no menu."""
     stranger = unnamed_role_user()
     demo.app.dependency_overrides[get_current_user_optional] = lambda: stranger
     try:

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from data.db import session_scope
 from data.demo import DEMO_USERS
-from data.policy import saved_policy
+from data.runs.policy import saved_policy
 from tests.web.conftest import Live, shot, sign_in
 
 PASSWORDS = {user.username: user.password for user in DEMO_USERS}

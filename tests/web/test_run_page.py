@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from api.pages.run import LINES_PER_PAGE
 from data.clock import utcnow
 from data.demo import DEMO_USERS
-from data.rounds import open_round
+from data.rounds.calendar import open_round
 from jobs.steps.allocate import allocate_round
 from tests.web.conftest import Live, shot, sign_in
 

@@ -31,11 +31,11 @@ down_revision: str | None = "20261206_0012_figures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-MOVEMENT = 100_000_000  # data.stock.MAX_MOVEMENT, data.needs.MAX_QUANTITY
-LOT = 1_000_000_000  # data.stock.MAX_LOT_UNITS
-ACUTE = 1_000_000  # data.acute_requests.MAX_ACUTE_QUANTITY
-WEIGHT = 100  # data.policy: a weight is above 0 and at most 100
-CAPACITY_L = 10_000_000  # data.routes.MAX_CAPACITY_L
+MOVEMENT = 100_000_000  # data.stock.ledger.MAX_MOVEMENT, data.needs.reports.MAX_QUANTITY
+LOT = 1_000_000_000  # data.stock.ledger.MAX_LOT_UNITS
+ACUTE = 1_000_000  # data.needs.acute.MAX_ACUTE_QUANTITY
+WEIGHT = 100  # data.runs.policy: a weight is above 0 and at most 100
+CAPACITY_L = 10_000_000  # data.logistics.routes.MAX_CAPACITY_L
 
 
 class Bound(NamedTuple):

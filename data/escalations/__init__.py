@@ -1,0 +1,3 @@
+"""Requests for support to the national agency (``requests``) and their read
+models (``reads``).
+"""

@@ -1,0 +1,3 @@
+"""The daily round: its calendar (open round, cut-off; ``calendar``) and which round
+a page shows or a late report goes to (``choice``).
+"""

@@ -1,0 +1,1 @@
+"""The stock ledger and lot balances (``ledger``)."""
