@@ -31,7 +31,9 @@ from data.reference.load import load_reference_data
 from data.schema import upgrade_database
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-ENGINES = ["sqlite", "postgresql"]
+# The fast lane (`-m "not slow"`) runs the data layer on SQLite; PostgreSQL's half of every
+# engine-parametrised test is in the full suite (`./dev test`, and CI), with the slow modules.
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
 
 # Whole modules left out of the fast lane (`./dev test -m "not slow"`): each runs real processes,
 # a browser through a whole day or thousands of generated requests, and the code they reach is
