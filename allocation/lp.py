@@ -512,6 +512,12 @@ class _Filling:
             take = (row_of >= 0) & (coef > 0)
             if row_of is lim.supply_row:
                 take &= plain
+            else:
+                # A line counts in a vehicle only when every column of it takes litres there:
+                # one that can be served without litres (or elsewhere) needs none at least.
+                n_cols = np.bincount(self.col_line, minlength=self.part.lines.size)
+                n_in = np.bincount(self.col_line[take], minlength=self.part.lines.size)
+                take &= (n_in == n_cols)[self.col_line]
             # One membership per (limit, line): the least use per served unit over its columns.
             key_limit, key_line, key_coef = row_of[take], self.col_line[take], coef[take]
             order = np.lexsort((key_coef, key_line, key_limit))

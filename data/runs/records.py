@@ -246,6 +246,11 @@ def store_run(
     A concurrent writer of the same attempt makes the flush raise ``IntegrityError``.
     """
     round_date = snapshot.round_date
+    # The attempt is read before the runs: under READ COMMITTED each statement sees the latest
+    # commit, so read the other way round a writer committing in between would be missed by the
+    # runs and seen by the attempt, and both drafts would be stored. This way it is either seen
+    # as a draft, or both write the same attempt and collide.
+    attempt = next_attempt(session, round_date=round_date)
     runs = list_round_runs(session, round_date=round_date)
     approved = _with_status(runs, "approved")
     if approved is not None:
@@ -253,7 +258,6 @@ def store_run(
     draft = _with_status(runs, "draft")
     if draft is not None and not rerun:
         return StoredRun(draft, created=False)
-    attempt = next_attempt(session, round_date=round_date)
     superseded = [r.id for r in runs if r.status == "draft"]
     if superseded:
         session.execute(
