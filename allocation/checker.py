@@ -34,6 +34,11 @@ FloatArray = npt.NDArray[np.float64]
 _REL = 1e-6
 
 
+def _weight(own: float | None, by_priority: float) -> float:
+    """A requester's weight: its own when it has one, else its priority's (contract §1)."""
+    return float(own) if own is not None else float(by_priority)
+
+
 class _Line(Protocol):
     @property
     def care_home(self) -> str: ...
@@ -137,7 +142,9 @@ def check(problem: Problem, lines: Sequence[_Line]) -> list[Violation]:
     group = np.array([group_idx.get(home_of[h].municipality, -1) for h in homes], dtype=np.int64)[
         home
     ]
-    weight = np.array([float(policy.weights[home_of[h].priority]) for h in homes])[home]
+    weight = np.array(
+        [_weight(home_of[h].weight, policy.weights[home_of[h].priority]) for h in homes]
+    )[home]
 
     # Bounds, whole units and whole packs.
     for k in np.flatnonzero((q < -_tol(r)) | (q > r + _tol(r))):
@@ -332,7 +339,12 @@ def _check_with_substitutes(problem: Problem, lines: Sequence[_Line]) -> list[Vi
     own_size = np.array([float(item_of[n.item].pack_size) for n in needs])
     asked = np.array([float(n.requested) for n in needs])
     r = np.ceil(asked / own_size) * own_size if packs_on else asked
-    weight = np.array([float(policy.weights[home_of[n.care_home].priority]) for n in needs])
+    weight = np.array(
+        [
+            _weight(home_of[n.care_home].weight, policy.weights[home_of[n.care_home].priority])
+            for n in needs
+        ]
+    )
     if policy.fairness == "cover":
         use = np.array([n.daily_use or 0.0 for n in needs])
         use = np.where(use > 0, use, r)

@@ -100,6 +100,8 @@ def item_levels(table: LineTable, q_cont: FloatArray) -> list[float | None]:
 
 def _weight_sentences(problem: Problem) -> tuple[str, str]:
     """How the situations count, relative to a home without known cases."""
+    if any(home.weight is not None for home in problem.care_homes):
+        return " Varje mottagare har sin egen vikt.", " Every requester has its own weight."
     w = problem.policy.weights
     base = float(w["normal"])
     parts_sv: list[tuple[str, str]] = []
@@ -237,13 +239,18 @@ def _explain(
         left = max(0.0, float(item_room[i]))
         left_sv[i] = f" Kvar i lager efter fördelningen: {sv_number(left)} {unit}."
         left_en[i] = f" Left in stock after the allocation: {en_number(left)} {unit}."
-    priority = {h.id: h.priority for h in problem.care_homes}
+    # A requester with its own weight (contract §1) is keyed "" instead of by its situation.
+    priority = {h.id: h.priority if h.weight is None else "" for h in problem.care_homes}
     situation_sv: dict[tuple[str, float], str] = {}
     situation_en: dict[tuple[str, float], str] = {}
     for home, w in zip(table.care_home, table.weight.tolist(), strict=True):
         key = (priority[home], w)
         if key not in situation_sv:
             w_txt = f"{w:g}"
+            if not key[0]:
+                situation_sv[key] = f" Er vikt är {w_txt.replace('.', ',')}"
+                situation_en[key] = f" Your weight is {w_txt}"
+                continue
             situation_sv[key] = (
                 f" Ert boende har {_SITUATION_SV[key[0]]} (vikt {w_txt.replace('.', ',')})"
             )

@@ -106,8 +106,13 @@ def build_table(problem: Problem) -> LineTable:
     home = np.fromiter(map(home_index.__getitem__, care_home), dtype=np.int64, count=n)
     item_pack = np.array([by_code[code].pack_size for code in items], dtype=np.float64)
     item_litres = np.array([by_code[code].pack_volume_l for code in items], dtype=np.float64)
+    # A requester's own weight when it has one (national allocation), else its priority's.
     home_weight = np.array(
-        [float(policy.weights[homes[h].priority]) for h in home_ids], dtype=np.float64
+        [
+            float(policy.weights[homes[h].priority] if (w := homes[h].weight) is None else w)
+            for h in home_ids
+        ],
+        dtype=np.float64,
     )
     pack_size = item_pack[item]
     pack = pack_size if policy.whole_packs else np.ones(n, dtype=np.float64)

@@ -63,12 +63,17 @@ class Municipality:
 
 @dataclass(frozen=True)
 class CareHome:
-    """A care home; `priority` is one of `PRIORITIES` (its situation this round)."""
+    """A care home; `priority` is one of `PRIORITIES` (its situation this round).
+
+    `weight`, when set, is this requester's own weight instead of `policy.weights[priority]`
+    (a region in the national allocation, docs/contract.md); None keeps the policy's weight.
+    """
 
     id: str
     name: str
     municipality: str
     priority: str
+    weight: float | None = None
 
 
 @dataclass(frozen=True)

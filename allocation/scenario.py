@@ -248,6 +248,7 @@ def problem_from_dict(data: Mapping[str, Any]) -> Problem:
             name=_text(r, "name", f"care_homes[{k}]", ""),
             municipality=_text(r, "municipality", f"care_homes[{k}]"),
             priority=_text(r, "priority", f"care_homes[{k}]", "normal"),
+            weight=_number(r, "weight", f"care_homes[{k}]", None),
         )
         for k, r in enumerate(_records(data, "care_homes"))
     )
@@ -419,6 +420,7 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
         "municipalities": [{"code": m.code, "name": m.name} for m in problem.municipalities],
         "care_homes": [
             {"id": h.id, "name": h.name, "municipality": h.municipality, "priority": h.priority}
+            | ({} if h.weight is None else {"weight": h.weight})
             for h in problem.care_homes
         ],
         "stock": [{"item": s.item, "quantity": s.quantity} for s in problem.stock],

@@ -28,6 +28,8 @@ MAX_UNITS = 10**12
 MAX_PACK_SIZE = 10**6
 MAX_VOLUME_L = 1e9
 MAX_MEMORY_ROUNDS = 60
+# A requester's own weight (CareHome.weight): a count of homes, say; bounded like the rest.
+MAX_WEIGHT = 1e6
 # One unit of a substitute stands in for `factor` units of the item it serves.
 MIN_FACTOR, MAX_FACTOR = 0.01, 100.0
 
@@ -83,6 +85,15 @@ def _check_places(problem: Problem) -> None:
             raise ScenarioError(
                 f"{where}.priority",
                 f"must be one of {', '.join(PRIORITIES)}, got {home.priority!r}",
+            )
+        if home.weight is not None and (
+            isinstance(home.weight, bool)
+            or not _finite(home.weight)
+            or not 0 < home.weight <= MAX_WEIGHT
+        ):
+            raise ScenarioError(
+                f"{where}.weight",
+                f"must be a number > 0 and at most {MAX_WEIGHT:g}, got {home.weight!r}",
             )
 
 
