@@ -36,6 +36,7 @@ from api.errors import Forbidden, Unauthorized
 from api.settings import ApiSettings
 from api.transaction import ReadPhase, transaction_of
 from data.access.roles import Capability, can
+from data.access.tenancy import scope_session
 from data.models import User
 
 __all__ = [
@@ -116,6 +117,8 @@ async def get_current_user_optional(
     )
     if auth is not None:
         request.state.auth = auth
+        # From here on, every query of the request sees the user's region only.
+        scope_session(session, auth.user.region_code)
         return auth.user
     return None
 

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import current_region
 from data.clock import resolve_now
 from data.models import AuditEntry
 from data.paging import Slice, fetch_page
@@ -42,6 +43,7 @@ def record_audit(
         .execute(
             _INSERT_ENTRY,
             {
+                "region_code": current_region(session),
                 "at": resolve_now(now),
                 "actor": actor,
                 "action": action,

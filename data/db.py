@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import data.access.tenancy  # noqa: F401  (registers the region hooks on every Session)
 from data.settings import Settings
 
 __all__ = ["make_engine", "make_session_factory", "session_scope"]

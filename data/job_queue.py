@@ -15,13 +15,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import current_region, is_scoped
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import NotFound
 from data.models import Job
 
-__all__ = ["JOB_KINDS", "STALE_AFTER", "claim_next_job", "enqueue_job", "finish_job", "get_job"]
+__all__ = [
+    "JOB_KINDS",
+    "REGION_PARAM",
+    "STALE_AFTER",
+    "claim_next_job",
+    "enqueue_job",
+    "finish_job",
+    "get_job",
+]
 
+REGION_PARAM = "region"
+"""The job's region among its params (absent: the home region)."""
 JOB_KINDS = ("allocate", "approve", "extra_allocate", "extra_approve")
 STALE_AFTER = timedelta(minutes=30)  # a running job this old lost its worker; run it again
 
@@ -34,9 +45,12 @@ def enqueue_job(
     actor: str,
     now: datetime | None = None,
 ) -> Job:
-    """Queue a job (flushed); one audit row."""
+    """Queue a job (flushed); one audit row. Queued in a session scoped to a region, the job
+    carries it (``params["region"]``) and the worker runs it there."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
+    if is_scoped(session):
+        params = {**params, REGION_PARAM: current_region(session)}
     moment = resolve_now(now)
     job = Job(kind=kind, params=params, status="queued", created_by=actor, created_at=moment)
     session.add(job)

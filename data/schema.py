@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select, table, text
+from sqlalchemy import Connection, Engine, inspect, select, table, text
 
 __all__ = [
     "alembic_config",
@@ -32,9 +32,31 @@ def alembic_config() -> Config:
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` up to ``revision`` (default: the latest), committed."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to change its keys; with foreign keys on, dropping the old
+            # table would cascade into the rows that point at it. Off outside any transaction
+            # (SQLite ignores the pragma inside one), checked before the commit, on again after.
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the upgrade left broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    driver = connection.connection.driver_connection
+    if driver is None:  # pragma: no cover - a pooled connection always has one
+        raise RuntimeError("no SQLite connection to set foreign keys on")
+    driver.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
 
 
 def head_revision() -> str | None:

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from types import FrameType
+from typing import Any, TypeVar
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -38,9 +40,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
+from data.access.tenancy import working_in
 from data.clock import resolve_now
 from data.db import session_scope
 from data.errors import DataError
+from data.reference.regions import list_regions
 from data.runs.records import RoundApproved, list_round_runs
 from data.runs.snapshot import NoReports
 from data.settings import Settings
@@ -206,6 +210,33 @@ def catch_up(engine: Engine, timetable: Timetable, now: datetime | None = None) 
     return done
 
 
+T = TypeVar("T")
+
+
+def county_codes(engine: Engine) -> list[str]:
+    """The counties whose rounds the scheduler runs (every active county region), by code."""
+    with session_scope(engine) as session:
+        return [r.code for r in list_regions(session, kind="county") if r.active]
+
+
+def in_every_county(job: Callable[..., T]) -> Callable[..., list[T]]:
+    """``job`` run once per county, each run's sessions scoped to it (``working_in``); one
+    county's failure is logged and does not keep the next county from its round."""
+
+    def run(engine: Engine, *args: Any, **kwargs: Any) -> list[T]:
+        results: list[T] = []
+        for code in county_codes(engine):
+            with working_in(code):
+                try:
+                    results.append(job(engine, *args, **kwargs))
+                except Exception:
+                    log.exception("%s failed for region %s", job.__name__, code)
+        return results
+
+    run.__name__ = f"{job.__name__}_in_every_county"
+    return run
+
+
 def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
     """The scheduler with its jobs added (not started)."""
     check_timetable(timetable)
@@ -217,7 +248,7 @@ def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": OUTBOX_GRACE_S},
     )
     scheduler.add_job(
-        allocation_job,
+        in_every_county(allocation_job),
         cutoff_trigger(settings),
         args=(engine, timetable),
         id="allocate",
@@ -228,7 +259,7 @@ def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
     )
     if cycle.auto_approve_at is not None:
         scheduler.add_job(
-            auto_approve_job,
+            in_every_county(auto_approve_job),
             CronTrigger(
                 hour=cycle.auto_approve_at.hour,
                 minute=cycle.auto_approve_at.minute,
@@ -243,7 +274,7 @@ def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
         )
     remind = reminder_at(timetable)
     scheduler.add_job(
-        reminder_job,
+        in_every_county(reminder_job),
         CronTrigger(hour=remind.hour, minute=remind.minute, timezone=settings.zone),
         args=(engine, timetable),
         id="reminders",
@@ -263,7 +294,7 @@ def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
         misfire_grace_time=OUTBOX_GRACE_S,
     )
     scheduler.add_job(
-        store_pending_documents,
+        in_every_county(store_pending_documents),
         IntervalTrigger(seconds=DOCUMENTS_EVERY_S, timezone=settings.zone),
         args=(engine,),
         id="documents",
@@ -287,7 +318,8 @@ def build_scheduler(engine: Engine, timetable: Timetable) -> BlockingScheduler:
 
 def run_scheduler(engine: Engine, timetable: Timetable, *, once: bool = False) -> list[str]:
     """Catch up, then run the scheduler until stopped (or, with ``once``, drain and return)."""
-    done = catch_up(engine, timetable)
+    check_timetable(timetable)  # a bad timetable stops the scheduler, before any county's round
+    done = [name for names in in_every_county(catch_up)(engine, timetable) for name in names]
     if once:
         outbox_job(engine)
         return [*done, "outbox"]

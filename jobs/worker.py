@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from allocation.errors import AllocationError
+from data.access.tenancy import working_in
 from data.db import session_scope
 from data.errors import DataError
-from data.job_queue import claim_next_job, finish_job
+from data.job_queue import REGION_PARAM, claim_next_job, finish_job
 from jobs.steps.allocate import allocate_round
 from jobs.steps.approve import approve_run
 from jobs.steps.day import after_approval
@@ -75,7 +76,11 @@ RUNNERS: dict[str, Callable[[Engine, dict[str, Any], str], dict[str, Any]]] = {
 
 
 def run_job(engine: Engine, *, kind: str, params: dict[str, Any], actor: str) -> dict[str, Any]:
-    """Do one job now; its result as a JSON-able dict."""
+    """Do one job now, in the region it was queued in; its result as a JSON-able dict."""
+    region = params.get(REGION_PARAM)
+    if isinstance(region, str) and region:
+        with working_in(region):
+            return RUNNERS[kind](engine, params, actor)
     return RUNNERS[kind](engine, params, actor)
 
 

@@ -52,6 +52,7 @@ SLOW_MODULES = frozenset(
         "tests/resilience/test_upload_attacks.py",  # the attack corpus, with memory limits
         "tests/jobs/test_email_restart.py",  # killing `fordela outbox drain` mid-way
         "tests/web/test_outreach.py",  # Chromium: Konto, the agency's answer and delivery
+        "tests/test_region_leaks.py",  # every GET route × role × region (about 40 s)
     }
 )
 
@@ -99,12 +100,14 @@ def _schema_url(schema: str) -> str:
     )
 
 
-def _create_database(kind: str, directory: Path) -> tuple[Engine, Callable[[], None]]:
-    """A new, migrated database of ``kind`` and a function that removes it."""
+def _create_database(
+    kind: str, directory: Path, revision: str = "head"
+) -> tuple[Engine, Callable[[], None]]:
+    """A new database of ``kind`` migrated to ``revision`` and a function that removes it."""
     if kind == "sqlite":
         path = directory / f"fordela-{uuid.uuid4().hex[:8]}.db"
         engine = make_engine(f"sqlite:///{path}")
-        upgrade_database(engine)
+        upgrade_database(engine, revision)
 
         def drop_sqlite() -> None:
             engine.dispose()
@@ -119,7 +122,7 @@ def _create_database(kind: str, directory: Path) -> tuple[Engine, Callable[[], N
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(_schema_url(schema))
-    upgrade_database(engine)
+    upgrade_database(engine, revision)
 
     def drop_postgres() -> None:
         engine.dispose()

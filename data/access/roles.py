@@ -47,6 +47,9 @@ class Capability(StrEnum):
     """The county overview, follow-up figures and the audit log."""
     ADMINISTER = "administer"
     """Users, reference data changes and anyone's API tokens."""
+    ACT_NATIONALLY = "act_nationally"
+    """The national agency's pages: incoming requests from every region, answers, the agency's
+    own stock and the national allocation."""
 
 
 class Scope(StrEnum):
@@ -57,7 +60,9 @@ class Scope(StrEnum):
     MUNICIPALITY = "municipality"
     """The homes of the user's municipality."""
     COUNTY = "county"
-    """Every home."""
+    """Every home of the user's region (``data.access.tenancy`` narrows the session to it)."""
+    NATIONAL = "national"
+    """No care home: the national agency sees regions' requests, not their homes."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ ROLE_TABLE: dict[str, Grant] = {
     ),
     Role.LOGISTICS: Grant(Scope.COUNTY, frozenset({C.READ_REFERENCE, C.DELIVER})),
     Role.ADMIN: Grant(Scope.COUNTY, frozenset({C.READ_REFERENCE, C.FOLLOW_UP, C.ADMINISTER})),
+    Role.NATIONAL_AGENCY: Grant(Scope.NATIONAL, frozenset({C.READ_REFERENCE, C.ACT_NATIONALLY})),
 }
 """Role → scope and capabilities. Keyed by the stored role text (a ``Role`` is a ``str``)."""
 

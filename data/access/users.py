@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from data.access.password_policy import MIN_PASSWORD_LENGTH, PROBLEMS_EN, password_problem
 from data.access.roles import Scope, scope_of
+from data.access.tenancy import NATIONAL_REGION, across_regions, current_region, is_scoped
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import Conflict, Issue, ValidationFailed
@@ -103,11 +104,39 @@ def _scope_errors(
             errors.append(
                 {"field": "care_home_id", "line": None, "message": "not used for this role"}
             )
+    elif (
+        role is Role.NATIONAL_AGENCY
+        and is_scoped(session)
+        and (current_region(session) != NATIONAL_REGION)
+    ):
+        errors.append(
+            {
+                "field": "role",
+                "line": None,
+                "message": "a county cannot create the national agency's users",
+            }
+        )
     elif municipality_code is not None or care_home_id is not None:
         errors.append(
             {"field": "scope", "line": None, "message": f"{role.value} is county-wide; no scope"}
         )
     return errors
+
+
+def _region_of_user(
+    session: Session, role: Role, municipality_code: str | None, care_home_id: str | None
+) -> str:
+    """The region a new user belongs to: the agency's for its role, else their home's or
+    municipality's, else the session's."""
+    if role is Role.NATIONAL_AGENCY:
+        return NATIONAL_REGION
+    if care_home_id is not None and (home := session.get(CareHome, care_home_id)) is not None:
+        return home.region_code
+    if municipality_code is not None:
+        place = session.get(Municipality, municipality_code)
+        if place is not None:
+            return place.region_code
+    return current_region(session)
 
 
 def create_user(
@@ -144,9 +173,12 @@ def create_user(
         errors.extend(_scope_errors(session, parsed, municipality_code, care_home_id))
     if errors:
         raise ValidationFailed(errors)
-    if get_user_by_username(session, username=username) is not None:
+    with across_regions(session):  # usernames are unique over every region
+        taken = get_user_by_username(session, username=username) is not None
+    if taken:
         raise Conflict(f"user {username.strip()!r} already exists")
     user = User(
+        region_code=_region_of_user(session, parsed, municipality_code, care_home_id),
         username=username.strip().lower(),
         full_name=full_name.strip(),
         password_hash=hash_password(password),

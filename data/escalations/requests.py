@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import home_region
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import Conflict, Issue, NotFound, ValidationFailed
@@ -83,9 +84,14 @@ def escalation_reference(round_date: date, item_code: str) -> str:
     return f"ESK-{round_date:%Y%m%d}-{item_code}"
 
 
-def outbox_key(reference: str, version: int) -> str:
-    """The outbox key of a request's ``version``: the reference, then ``<reference>/2`` …"""
-    return reference if version <= 1 else f"{reference}/{version}"
+def outbox_key(region_code: str, reference: str, version: int) -> str:
+    """The outbox key of a request's ``version``: the reference, then ``<reference>/2`` …
+
+    The agency takes keys from every region and references are per region, so another region's
+    keys name it (``FJ:<reference>``); the deployment's home region keeps the form the agency
+    has already seen (as run ids do, ``data.runs.records.run_id_for``)."""
+    key = reference if region_code == home_region() else f"{region_code}:{reference}"
+    return key if version <= 1 else f"{key}/{version}"
 
 
 def get_escalation(session: Session, *, reference: str, lock: bool = False) -> Escalation:
@@ -158,7 +164,7 @@ def request_states(session: Session, *, escalations: list[Escalation]) -> dict[s
     states: dict[str, RequestState] = {}
     for escalation in escalations:
         history = escalation_history(session, escalation_id=escalation.id)
-        key = outbox_key(escalation.reference, max(1, len(history)))
+        key = outbox_key(escalation.region_code, escalation.reference, max(1, len(history)))
         message = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
         states[escalation.reference] = RequestState(
             history=history,

@@ -24,12 +24,14 @@ from data.models.needs import NeedLine, NeedReport
 from data.models.outreach import EscalationAnswer, EscalationRound, NotificationOptOut
 from data.models.places import CareHome, Municipality
 from data.models.policy import PolicySetting
+from data.models.regions import REGION_KINDS, Region, RegionOwned
 from data.models.stock import StockBalance, StockEntry
 from data.models.users import User
 from data.models.web import ApiToken, IdempotencyRecord, Job, LoginAttempt, WebSession
 
 __all__ = [
     "NAMING_CONVENTION",
+    "REGION_KINDS",
     "AcuteRequest",
     "AllocationLine",
     "AllocationRun",
@@ -54,6 +56,8 @@ __all__ = [
     "NotificationOptOut",
     "OutboxMessage",
     "PolicySetting",
+    "Region",
+    "RegionOwned",
     "Role",
     "Route",
     "RouteStop",

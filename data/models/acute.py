@@ -14,13 +14,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
 from data.models.enums import Situation, check_in
+from data.models.regions import RegionOwned
 
 __all__ = ["ACUTE_STATUSES", "AcuteRequest"]
 
 ACUTE_STATUSES = ("open", "allocated", "partly", "declined")
 
 
-class AcuteRequest(Base):
+class AcuteRequest(RegionOwned, Base):
     """One acute request: a care home, an item, a quantity, the situation and why."""
 
     __tablename__ = "acute_requests"

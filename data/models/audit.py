@@ -10,11 +10,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
+from data.models.regions import RegionOwned
 
 __all__ = ["AuditEntry"]
 
 
-class AuditEntry(Base):
+class AuditEntry(RegionOwned, Base):
     """Who did what to which record, when (UTC), with details as JSON. Never updated or deleted."""
 
     __tablename__ = "audit_log"

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from data.models.base import Base, UTCDateTime
+from data.models.regions import RegionOwned
 
 __all__ = [
     "AllocationLine",
@@ -57,7 +58,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Route(Base):
+class Route(RegionOwned, Base):
     """A delivery route: one vehicle, its load space, and the municipalities it serves in order."""
 
     __tablename__ = "routes"
@@ -87,17 +88,18 @@ class RouteStop(Base):
     route: Mapped[Route] = relationship(back_populates="stops", lazy="raise")
 
 
-class AllocationRun(Base):
+class AllocationRun(RegionOwned, Base):
     """One solve of a round: policy, input snapshot, per-item summary, verdict and statistics."""
 
     __tablename__ = "allocation_runs"
     __table_args__ = (
-        UniqueConstraint("round_date", "attempt"),
+        UniqueConstraint("region_code", "round_date", "attempt"),
         CheckConstraint(_in("status", RUN_STATUSES), name="status_known"),
         CheckConstraint("attempt >= 1", name="attempt_positive"),
         # One approved daily run per round; extra runs (acute requests) are approved as needed.
         Index(
             "uq_allocation_runs_one_approved_per_round",
+            "region_code",
             "round_date",
             unique=True,
             postgresql_where=text("status = 'approved' AND kind = 'daily'"),
@@ -184,7 +186,7 @@ class AllocationLine(Base):
     run: Mapped[AllocationRun] = relationship(back_populates="lines", lazy="raise")
 
 
-class Manifest(Base):
+class Manifest(RegionOwned, Base):
     """One route's load for an approved run: what to pick, where it goes, and its progress."""
 
     __tablename__ = "manifests"
@@ -281,18 +283,19 @@ class DeliveryLine(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
 
 
-class Escalation(Base):
+class Escalation(RegionOwned, Base):
     """A request for support (begäran om stöd) to the national agency for one item's unmet need."""
 
     __tablename__ = "escalations"
     __table_args__ = (
         UniqueConstraint("run_id", "item_code"),
+        UniqueConstraint("region_code", "reference"),
         CheckConstraint(_in("status", ESCALATION_STATUSES), name="status_known"),
         CheckConstraint("total_unmet > 0", name="unmet_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    reference: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[str] = mapped_column(ForeignKey("allocation_runs.id"), index=True)
     round_date: Mapped[date] = mapped_column(Date, index=True)
     item_code: Mapped[str] = mapped_column(ForeignKey("items.code"))
@@ -314,7 +317,7 @@ class Escalation(Base):
     """Set when the request is met or a round no longer lacks the item; open while None."""
 
 
-class OutboxMessage(Base):
+class OutboxMessage(RegionOwned, Base):
     """A message to deliver to an outside endpoint, at least once, with a stable idempotency key."""
 
     __tablename__ = "outbox_messages"

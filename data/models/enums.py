@@ -15,6 +15,7 @@ class Role(StrEnum):
     COUNTY_COORDINATOR = "county_coordinator"
     LOGISTICS = "logistics"
     ADMIN = "admin"
+    NATIONAL_AGENCY = "national_agency"
 
 
 class Situation(StrEnum):

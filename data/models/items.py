@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Float, Integer, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base
@@ -32,3 +32,5 @@ class Item(Base):
     pack_volume_l: Mapped[float] = mapped_column(Float)
     category: Mapped[str] = mapped_column(String(40))
     max_daily_per_place: Mapped[float] = mapped_column(Float)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    """NULL: the national catalogue every region uses; a code: an item only that region has."""

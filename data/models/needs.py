@@ -20,11 +20,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from data.models.base import Base, UTCDateTime
 from data.models.enums import Situation, check_in
 from data.models.places import CareHome
+from data.models.regions import RegionOwned
 
 __all__ = ["NeedLine", "NeedReport"]
 
 
-class NeedReport(Base):
+class NeedReport(RegionOwned, Base):
     """One version of a care home's need report for the round delivered on ``round_date``.
 
     A revision adds a version and marks the earlier one ``superseded``; at most one version per

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from data.models.base import Base
+from data.models.regions import RegionOwned
 from data.reference.identifiers import hsa_id_problem
 
 __all__ = ["CareHome", "Municipality"]
 
 
-class Municipality(Base):
+class Municipality(RegionOwned, Base):
     """One of the county's municipalities, keyed by its official four-digit kommunkod."""
 
     __tablename__ = "municipalities"
-    __table_args__ = (CheckConstraint("length(code) = 4", name="code_four_digits"),)
+    __table_args__ = (
+        CheckConstraint("length(code) = 4", name="code_four_digits"),
+        # The target of care_homes' (municipality, region) key: a home is in its municipality's
+        # region, and the database holds it so.
+        Index("uq_municipalities_code_region_code", "code", "region_code", unique=True),
+    )
 
     code: Mapped[str] = mapped_column(String(4), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -28,18 +41,24 @@ class Municipality(Base):
     care_homes: Mapped[list[CareHome]] = relationship(back_populates="municipality", lazy="raise")
 
 
-class CareHome(Base):
+class CareHome(RegionOwned, Base):
     """A care home for the elderly (särskilt boende) that files need reports."""
 
     __tablename__ = "care_homes"
     __table_args__ = (
         CheckConstraint("places > 0", name="places_positive"),
         CheckConstraint("hsa_id IS NULL OR length(hsa_id) <= 31", name="hsa_id_length"),
+        ForeignKeyConstraint(
+            ["municipality_code", "region_code"],
+            ["municipalities.code", "municipalities.region_code"],
+            name="fk_care_homes_municipality_region",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
+    # The key to the municipality is (municipality_code, region_code): see __table_args__.
+    municipality_code: Mapped[str] = mapped_column(String(4), index=True)
     address: Mapped[str] = mapped_column(String(200))
     places: Mapped[int] = mapped_column(Integer)
     hsa_id: Mapped[str | None] = mapped_column(String(31), unique=True)

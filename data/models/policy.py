@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
+from data.models.regions import RegionOwned
 
 __all__ = ["LIMITS", "Limits", "PolicySetting"]
 
@@ -33,11 +34,12 @@ class Limits:
 LIMITS = Limits()
 
 
-class PolicySetting(Base):
+class PolicySetting(RegionOwned, Base):
     """The policy the next run uses (row id 1) and the need form's target days of supply."""
 
     __tablename__ = "policy_settings"
     __table_args__ = (
+        Index("uq_policy_settings_region_code", "region_code", unique=True),
         CheckConstraint("fairness IN ('fill', 'cover')", name="fairness_known"),
         CheckConstraint("reserve_fraction >= 0 AND reserve_fraction < 1", name="reserve_range"),
         CheckConstraint(

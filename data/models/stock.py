@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     CheckConstraint,
     Date,
+    FetchedValue,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
 from data.models.enums import NEGATIVE_KINDS, POSITIVE_KINDS, StockKind, check_in
+from data.models.regions import RegionOwned
 
 __all__ = ["StockBalance", "StockEntry"]
 
@@ -35,26 +37,29 @@ _SIGN_RULE = (
 )
 
 
-class StockBalance(Base):
+class StockBalance(RegionOwned, Base):
     """What is on hand of one lot of one item; always the sum of that lot's ledger entries."""
 
     __tablename__ = "stock_balances"
     __table_args__ = (CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),)
 
+    region_code: Mapped[str] = mapped_column(
+        ForeignKey("regions.code"), primary_key=True, index=True, server_default=FetchedValue()
+    )
     item_code: Mapped[str] = mapped_column(ForeignKey("items.code"), primary_key=True)
     lot: Mapped[str] = mapped_column(String(64), primary_key=True)
     expiry: Mapped[date | None] = mapped_column(Date)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class StockEntry(Base):
+class StockEntry(RegionOwned, Base):
     """One movement of stock, in units: positive in, negative out. Never updated or deleted."""
 
     __tablename__ = "stock_ledger"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["item_code", "lot"],
-            ["stock_balances.item_code", "stock_balances.lot"],
+            ["region_code", "item_code", "lot"],
+            ["stock_balances.region_code", "stock_balances.item_code", "stock_balances.lot"],
             name="fk_stock_ledger_lot_stock_balances",
         ),
         CheckConstraint(check_in("kind", StockKind), name="kind_known"),
@@ -63,7 +68,7 @@ class StockEntry(Base):
             f"kind <> '{StockKind.ADJUSTMENT}' OR (reason IS NOT NULL AND reason <> '')",
             name="adjustment_has_reason",
         ),
-        Index("ix_stock_ledger_item_lot", "item_code", "lot"),
+        Index("ix_stock_ledger_item_lot", "region_code", "item_code", "lot"),
         Index("ix_stock_ledger_reference", "reference"),
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, UTCDateTime
 from data.models.enums import Role, check_in
+from data.models.regions import RegionOwned
 
 __all__ = ["User"]
 
@@ -17,17 +18,19 @@ _SCOPE_RULE = (
     " AND municipality_code IS NULL)"
     f" OR (role = '{Role.MUNICIPAL_COORDINATOR}' AND municipality_code IS NOT NULL"
     " AND care_home_id IS NULL)"
-    f" OR (role IN ('{Role.COUNTY_COORDINATOR}', '{Role.LOGISTICS}', '{Role.ADMIN}')"
+    f" OR (role IN ('{Role.COUNTY_COORDINATOR}', '{Role.LOGISTICS}', '{Role.ADMIN}',"
+    f" '{Role.NATIONAL_AGENCY}')"
     " AND municipality_code IS NULL AND care_home_id IS NULL)"
 )
 
 
-class User(Base):
+class User(RegionOwned, Base):
     """A person who signs in. The password is kept only as an Argon2id hash.
 
     Scope: a care-home manager has exactly one care home, a municipal coordinator exactly one
     municipality; county coordinators, logistics and admins are county-wide (the database checks
-    it).
+    it). Every user belongs to one region (``region_code``); the national agency's users to the
+    agency's own (``SE``), from which they see every region's requests.
     """
 
     __tablename__ = "users"

@@ -510,7 +510,9 @@ def _store_version(
         "late": late,
         "superseded": False,
     }
-    report_id: int = connection.execute(_INSERT_REPORT, columns).scalar_one()
+    report_id: int = connection.execute(
+        _INSERT_REPORT, {**columns, "region_code": home.region_code}
+    ).scalar_one()
     line_rows = [
         {
             "report_id": report_id,

@@ -55,8 +55,11 @@ def enqueue_message(
     topic: str,
     payload: dict[str, Any],
     now: datetime | None = None,
+    region_code: str | None = None,
 ) -> OutboxMessage:
-    """Queue a message (due now); the existing one when the key is already queued."""
+    """Queue a message (due now); the existing one when the key is already queued.
+
+    ``region_code``: the region the message is about (default: the session's)."""
     existing = session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
     )
@@ -64,6 +67,7 @@ def enqueue_message(
         return existing
     moment = resolve_now(now)
     message = OutboxMessage(
+        region_code=region_code,
         idempotency_key=idempotency_key,
         topic=topic,
         payload=payload,

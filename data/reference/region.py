@@ -1,6 +1,8 @@
 """The region's own details, from the environment (prefix ``FORDELA_REGION_``): who it is, who to
 call, where deliveries go, and how its messages leave (issue 13).
 
+- ``…_CODE`` (``AB``): the deployment's home region, where reference data and the demo load and
+  where rows of a session not scoped to a region go (``data.access.tenancy``);
 - ``…_NAME`` (``Stockholms län``) and ``…_AUTHORITY`` (``Länsstyrelsen Stockholm``): the county and
   the authority coordinating it; the documents sign and sign off with them (nothing hard-coded);
 - ``…_UNIT``: the authority's function (``regional samordning av skyddsutrustning``);
@@ -32,6 +34,7 @@ class RegionSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FORDELA_REGION_", extra="ignore", frozen=True)
 
+    code: str = Field(default="AB", min_length=1, max_length=8)
     name: str = Field(default="Stockholms län", min_length=1, max_length=200)
     authority: str = Field(default="Länsstyrelsen Stockholm", min_length=1, max_length=200)
     unit: str = Field(default="regional samordning av skyddsutrustning", max_length=200)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from allocation import Policy
 from allocation.model import DEFAULT_SUBSTITUTES, DEFAULT_WEIGHTS, PRIORITIES, SubstituteRule
+from data.access.tenancy import current_region
 from data.audit import record_audit
 from data.errors import Issue, ValidationFailed
 from data.models import Item
@@ -55,7 +56,6 @@ __all__ = [
     "saved_policy",
 ]
 
-ROW_ID = 1
 DEFAULT_TARGET_DAYS = 3
 FAIRNESS: tuple[str, ...] = ("fill", "cover")
 
@@ -209,9 +209,17 @@ def item_names(session: Session) -> dict[str, str]:
     }
 
 
+def _policy_row(session: Session) -> PolicySetting | None:
+    """The session's region's policy row (explicit, so a session seeing every region still reads
+    its own region's policy)."""
+    return session.scalar(
+        select(PolicySetting).where(PolicySetting.region_code == current_region(session))
+    )
+
+
 def saved_policy(session: Session) -> CountyPolicy:
     """The county's saved policy, or the defaults (``saved`` False) when none is saved."""
-    row = session.get(PolicySetting, ROW_ID)
+    row = _policy_row(session)
     if row is None:
         return CountyPolicy()
     policy = Policy(
@@ -278,9 +286,9 @@ def save_policy(
     errors = check_policy(policy, target_days=target_days, items=_item_codes(session))
     if errors:
         raise ValidationFailed(errors)
-    row = session.get(PolicySetting, ROW_ID)
+    row = _policy_row(session)
     if row is None:
-        row = PolicySetting(id=ROW_ID)
+        row = PolicySetting(region_code=current_region(session))
         session.add(row)
     row.fairness = policy.fairness
     row.weight_outbreak = float(policy.weights["outbreak"])
@@ -299,7 +307,7 @@ def save_policy(
         actor=actor,
         action="policy.update",
         entity="policy",
-        entity_id=str(ROW_ID),
+        entity_id=row.region_code,
         details={**policy_to_dict(policy), "target_days": int(target_days)},
         now=now,
     )

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from allocation import AllocationResult
+from data.access.tenancy import current_region, home_region
 from data.audit import record_audit
 from data.errors import Conflict, NotFound
 from data.models import AllocationLine, AllocationRun, Base, StockEntry, StockKind
@@ -80,16 +81,26 @@ def reservation_reference(run_id: str) -> str:
     return f"run:{run_id}"
 
 
-def run_id_for(round_date: date, attempt: int) -> str:
-    """A run's id: readable, and unique because ``(round_date, attempt)`` is."""
-    return f"run-{round_date:%Y%m%d}-{attempt}"
+def run_id_for(region_code: str, round_date: date, attempt: int) -> str:
+    """A run's id: readable, and unique because ``(region, round_date, attempt)`` is.
+
+    The deployment's home region keeps the form it had before regions were data
+    (``run-20261124-1``: ids already printed on delivery notes and in the audit log); another
+    region's runs name it (``run-FJ-20261124-1``)."""
+    if region_code == home_region():
+        return f"run-{round_date:%Y%m%d}-{attempt}"
+    return f"run-{region_code}-{round_date:%Y%m%d}-{attempt}"
 
 
 def list_round_runs(session: Session, *, round_date: date) -> list[AllocationRun]:
     """Every daily run of a round, first attempt first (lines not loaded; extra runs apart)."""
     query = (
         select(AllocationRun)
-        .where(AllocationRun.round_date == round_date, AllocationRun.kind == "daily")
+        .where(
+            AllocationRun.region_code == current_region(session),
+            AllocationRun.round_date == round_date,
+            AllocationRun.kind == "daily",
+        )
         .order_by(AllocationRun.attempt)
         .execution_options(populate_existing=True)
     )
@@ -98,7 +109,9 @@ def list_round_runs(session: Session, *, round_date: date) -> list[AllocationRun
 
 def next_attempt(session: Session, *, round_date: date) -> int:
     """The next attempt number of the day, shared by its daily and extra runs (unique per day)."""
-    query = select(func.max(AllocationRun.attempt)).where(AllocationRun.round_date == round_date)
+    query = select(func.max(AllocationRun.attempt)).where(
+        AllocationRun.region_code == current_region(session), AllocationRun.round_date == round_date
+    )
     return int(session.scalar(query) or 0) + 1
 
 
@@ -267,7 +280,8 @@ def store_run(
             .execution_options(synchronize_session=False)
         )
     run = AllocationRun(
-        id=run_id_for(round_date, attempt),
+        id=run_id_for(current_region(session), round_date, attempt),
+        region_code=current_region(session),
         round_date=round_date,
         attempt=attempt,
         status="draft",

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, func, select, type_coerce, update
+from sqlalchemy import ColumnElement, Integer, Select, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from data.access.tenancy import current_region
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import InsufficientStock, NotFound, ValidationFailed
@@ -101,18 +102,32 @@ def _require_item(session: Session, item: str) -> Item:
     return found
 
 
+def _this_lot(session: Session, item: str, lot: str) -> tuple[ColumnElement[bool], ...]:
+    """The lot's balance row in the session's region (explicit, so that a session seeing every
+    region still moves only its own region's stock)."""
+    return (
+        StockBalance.region_code == current_region(session),
+        StockBalance.item_code == item,
+        StockBalance.lot == lot,
+    )
+
+
 def _ensure_lot(session: Session, *, item: str, lot: str, expiry: date | None) -> None:
     """Create the lot's balance row at zero if it is new; refuse a second, different expiry."""
     if not lot.strip():
         raise ValidationFailed([{"field": "lot", "line": None, "message": "must not be empty"}])
-    values: dict[str, Any] = {"item_code": item, "lot": lot, "expiry": expiry, "on_hand": 0}
+    values: dict[str, Any] = {
+        "region_code": current_region(session),
+        "item_code": item,
+        "lot": lot,
+        "expiry": expiry,
+        "on_hand": 0,
+    }
     if session.get_bind().dialect.name == "postgresql":
         session.execute(pg_insert(StockBalance).values(values).on_conflict_do_nothing())
     else:
         session.execute(sqlite_insert(StockBalance).values(values).on_conflict_do_nothing())
-    known = session.scalar(
-        select(StockBalance.expiry).where(StockBalance.item_code == item, StockBalance.lot == lot)
-    )
+    known = session.scalar(select(StockBalance.expiry).where(*_this_lot(session, item, lot)))
     if known != expiry:
         raise ValidationFailed(
             [
@@ -126,9 +141,7 @@ def _ensure_lot(session: Session, *, item: str, lot: str, expiry: date | None) -
 
 
 def _lot_on_hand(session: Session, *, item: str, lot: str) -> int:
-    value = session.scalar(
-        select(StockBalance.on_hand).where(StockBalance.item_code == item, StockBalance.lot == lot)
-    )
+    value = session.scalar(select(StockBalance.on_hand).where(*_this_lot(session, item, lot)))
     return int(value or 0)
 
 
@@ -150,7 +163,7 @@ def _post(
         with session.begin_nested():
             result = session.execute(
                 update(StockBalance)
-                .where(StockBalance.item_code == item, StockBalance.lot == lot)
+                .where(*_this_lot(session, item, lot))
                 # In the statement, so two receipts at once cannot both pass the cap.
                 .where(StockBalance.on_hand <= MAX_LOT_UNITS - delta)
                 .values(on_hand=StockBalance.on_hand + delta)
@@ -162,14 +175,12 @@ def _post(
             raise InsufficientStock(item, -delta, available, lot=lot) from exc
         raise
     if getattr(result, "rowcount", 1) == 0:
-        if session.get(StockBalance, (item, lot)) is None:
+        if session.get(StockBalance, (current_region(session), item, lot)) is None:
             raise NotFound("lot", f"{item}/{lot}")
         field = "quantity" if kind == StockKind.RECEIPT else "delta"
         message = f"the lot would hold more than {MAX_LOT_UNITS} units"
         raise ValidationFailed([{"field": field, "line": None, "message": message}])
-    expiry = session.scalar(
-        select(StockBalance.expiry).where(StockBalance.item_code == item, StockBalance.lot == lot)
-    )
+    expiry = session.scalar(select(StockBalance.expiry).where(*_this_lot(session, item, lot)))
     entry = StockEntry(
         kind=kind.value,
         item_code=item,
@@ -185,7 +196,9 @@ def _post(
     session.add(entry)
     session.flush()
     # The UPDATE bypassed the identity map; a loaded balance row re-reads itself on next access.
-    loaded = session.identity_map.get(identity_key(StockBalance, (item, lot)))
+    loaded = session.identity_map.get(
+        identity_key(StockBalance, (current_region(session), item, lot))
+    )
     if loaded is not None:
         session.expire(loaded)
     return entry
@@ -437,7 +450,11 @@ def pick_lots_fefo(
     _positive_int(quantity, "quantity")
     query = (
         select(StockBalance)
-        .where(StockBalance.item_code == item, StockBalance.on_hand > 0)
+        .where(
+            StockBalance.region_code == current_region(session),
+            StockBalance.item_code == item,
+            StockBalance.on_hand > 0,
+        )
         .order_by(StockBalance.expiry.is_(None), StockBalance.expiry, StockBalance.lot)
     )
     if as_of is not None:
@@ -462,8 +479,15 @@ def pick_lots_fefo(
 
 def balances(session: Session, *, item: str | None = None) -> list[LotBalance]:
     """The balance of every lot (of ``item`` when given), by item, then expiry, then lot."""
-    query = select(StockBalance).order_by(
-        StockBalance.item_code, StockBalance.expiry.is_(None), StockBalance.expiry, StockBalance.lot
+    query = (
+        select(StockBalance)
+        .where(StockBalance.region_code == current_region(session))
+        .order_by(
+            StockBalance.item_code,
+            StockBalance.expiry.is_(None),
+            StockBalance.expiry,
+            StockBalance.lot,
+        )
     )
     if item is not None:
         query = query.where(StockBalance.item_code == item)
@@ -478,7 +502,9 @@ def item_balances(session: Session, *, as_of: date | None = None) -> dict[str, i
 
     With ``as_of``, lots expired before that date are not counted.
     """
-    joined = StockBalance.item_code == Item.code
+    joined = (StockBalance.item_code == Item.code) & (
+        StockBalance.region_code == current_region(session)
+    )
     if as_of is not None:
         joined = joined & (StockBalance.expiry.is_(None) | (StockBalance.expiry >= as_of))
     query = (
@@ -509,11 +535,12 @@ def balance_mismatches(session: Session) -> list[tuple[str, str, int, int]]:
     """
     sums = (
         select(
+            StockEntry.region_code,
             StockEntry.item_code,
             StockEntry.lot,
             func.sum(StockEntry.quantity).label("total"),
         )
-        .group_by(StockEntry.item_code, StockEntry.lot)
+        .group_by(StockEntry.region_code, StockEntry.item_code, StockEntry.lot)
         .subquery()
     )
     query = (
@@ -524,7 +551,10 @@ def balance_mismatches(session: Session) -> list[tuple[str, str, int, int]]:
             type_coerce(func.coalesce(sums.c.total, 0), Integer),
         )
         .outerjoin(
-            sums, (sums.c.item_code == StockBalance.item_code) & (sums.c.lot == StockBalance.lot)
+            sums,
+            (sums.c.region_code == StockBalance.region_code)
+            & (sums.c.item_code == StockBalance.item_code)
+            & (sums.c.lot == StockBalance.lot),
         )
         .where(StockBalance.on_hand != func.coalesce(sums.c.total, 0))
         .order_by(StockBalance.item_code, StockBalance.lot)

@@ -18,6 +18,7 @@ from data.escalations.requests import escalation_history, list_escalations, outs
 from data.models import Escalation, EscalationRound, Item
 from data.reference.catalogue import get_item
 from data.reference.region import RegionSettings
+from data.reference.regions import region_details
 from data.settings import Settings
 from jobs.documents import EscalationRequest, MunicipalityShortfall, escalation_to_json
 from jobs.documents.model import RegionContact, RequestHistoryRow
@@ -108,10 +109,11 @@ def escalation_document(
     session: Session, escalation: Escalation, region: RegionSettings | None = None
 ) -> EscalationRequest:
     """The document input of one escalation, its history read from the database (the sender
-    from ``region``, by default the environment's region settings)."""
+    from ``region``, by default the escalation's own region)."""
     item = get_item(session, code=escalation.item_code)
     history = escalation_history(session, escalation_id=escalation.id)
-    return escalation_request(escalation, item, history, region_contact(region))
+    sender = region or region_details(session, escalation.region_code)
+    return escalation_request(escalation, item, history, region_contact(sender))
 
 
 def escalation_payload(session: Session, escalation: Escalation) -> dict[str, Any]:

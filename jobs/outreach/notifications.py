@@ -34,7 +34,7 @@ from data.outreach.notifications import (
     recipients,
 )
 from data.reference.places import find_municipality
-from data.reference.region import RegionSettings
+from data.reference.regions import region_details
 from data.rounds.calendar import cutoff_at, open_round
 from data.settings import Settings
 from jobs.documents.formatting import fmt_int
@@ -119,9 +119,9 @@ def notify_round_approved(engine: Engine, *, round_date: date, now: datetime | N
     """Queue the approved round's message to each care-home manager with an address; how many
     were queued now (0 when done before)."""
     moment = resolve_now(now)
-    authority = RegionSettings().authority
     queued = 0
     with session_scope(engine) as session:
+        authority = region_details(session).authority  # the round's own region's authority
         try:
             run = get_approved_run(session, round_date=round_date)
         except NotFound:

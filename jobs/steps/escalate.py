@@ -40,7 +40,8 @@ def queue_escalations(
         version = len(escalation_history(session, escalation_id=escalation.id))
         enqueue_message(
             session,
-            idempotency_key=outbox_key(escalation.reference, version),
+            idempotency_key=outbox_key(escalation.region_code, escalation.reference, version),
+            region_code=escalation.region_code,
             topic=ESCALATION_TOPIC,
             payload=escalation_payload(session, escalation),
             now=now,

@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError
 from data.errors import ValidationFailed
 from data.logistics.routes import MAX_CAPACITY_L, read_routes
 from data.models import Base
-from data.schema import alembic_config, head_revision
+from data.schema import alembic_config
+from tests.conftest import ENGINES, _create_database
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 BEFORE_BOUNDS = "20261206_0012_figures"
@@ -225,7 +226,24 @@ def test_a_raw_update_past_a_bound_is_refused(parents: Connection, case: Case) -
     assert parents.scalar(select(table.c[case.column]).where(this_row)) == case.at_bound
 
 
-def test_downgrade_removes_the_bounds_and_upgrade_restores_them(fresh_engine: Engine) -> None:
+BEFORE_REGIONS = "20261206_0016_agency_answers"
+"""The last revision a downgrade can reach: regions cannot be taken out again (0017 refuses)."""
+
+
+@pytest.fixture(params=ENGINES)
+def engine_before_regions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A new database migrated up to the revision before regions."""
+    engine, drop = _create_database(request.param, tmp_path, BEFORE_REGIONS)
+    try:
+        yield engine
+    finally:
+        drop()
+
+
+def test_downgrade_removes_the_bounds_and_upgrade_restores_them(
+    engine_before_regions: Engine,
+) -> None:
+    fresh_engine = engine_before_regions
     config = alembic_config()
     routes = TABLES["routes"]
     past = {**ROUTE, "capacity_l": 10_000_001.0}
@@ -237,8 +255,8 @@ def test_downgrade_removes_the_bounds_and_upgrade_restores_them(fresh_engine: En
         connection.execute(text("DELETE FROM routes WHERE code = 'RBOUND'"))
     with fresh_engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == head_revision()
+        command.upgrade(config, BEFORE_REGIONS)
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == BEFORE_REGIONS
     with pytest.raises(DBAPIError, match="capacity_l"), fresh_engine.begin() as connection:
         connection.execute(insert(routes).values(past))
 

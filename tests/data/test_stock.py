@@ -201,7 +201,7 @@ def test_balance_always_equals_ledger_sum(session: Session) -> None:
 
 def test_balance_row_matches_after_orm_reload(session: Session) -> None:
     receive(session, "R", 10, None)
-    row = session.get(StockBalance, ("IIR", "R"))
+    row = session.get(StockBalance, ("AB", "IIR", "R"))
     assert row is not None and row.on_hand == 10
     withdraw(session, item="IIR", lot="R", quantity=4, actor="t")
     assert row.on_hand == 6  # expired by the withdrawal, re-read on access

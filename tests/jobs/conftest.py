@@ -251,5 +251,5 @@ def use_up_free_stock(engine: Engine) -> None:
 
 
 def _lot_left(session: Session, item: str, lot: str) -> int:
-    balance = session.get(StockBalance, (item, lot))
+    balance = session.get(StockBalance, ("AB", item, lot))
     return 0 if balance is None else balance.on_hand

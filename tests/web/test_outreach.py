@@ -139,5 +139,5 @@ def test_the_county_records_the_agencys_answer_and_delivery(page: Page, live: Li
             300,
             AGENCY_SUPPLIER,
         )
-        lot = session.get(StockBalance, (request.item_code, "SOS-4711"))
+        lot = session.get(StockBalance, ("AB", request.item_code, "SOS-4711"))
         assert lot is not None and lot.on_hand == 300  # the region's stock now
