@@ -20,6 +20,7 @@ from data.models.cycle import (
 from data.models.documents import StoredDocument
 from data.models.enums import Role, Situation, StockKind
 from data.models.items import Item
+from data.models.national import NationalRun
 from data.models.needs import NeedLine, NeedReport
 from data.models.outreach import EscalationAnswer, EscalationRound, NotificationOptOut
 from data.models.places import CareHome, Municipality
@@ -51,6 +52,7 @@ __all__ = [
     "ManifestLine",
     "ManifestStop",
     "Municipality",
+    "NationalRun",
     "NeedLine",
     "NeedReport",
     "NotificationOptOut",
