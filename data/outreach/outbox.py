@@ -44,6 +44,8 @@ class ClaimedMessage:
     topic: str
     payload: dict[str, Any]
     attempt: int
+    region_code: str
+    """The region the message is about: its sending and its outcome are worked in it."""
     in_doubt: bool = False
     """An earlier attempt was claimed but its outcome never recorded (its sender stopped)."""
 
@@ -156,6 +158,7 @@ def claim_due_messages(
                 topic=message.topic,
                 payload=dict(message.payload),
                 attempt=message.attempts,
+                region_code=message.region_code,
                 in_doubt=in_doubt,
             )
         )

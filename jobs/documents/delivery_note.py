@@ -80,7 +80,11 @@ def stop_label(note: DeliveryNote) -> str:
 def render_delivery_note_pdf(note: DeliveryNote) -> bytes:
     """The delivery note as PDF bytes (A4 portrait; the same note gives the same bytes)."""
     story: list[Flowable] = [
-        *title_block("Följesedel", f"Leveransdag {fmt_date(note.round_date)} · {stop_label(note)}"),
+        *title_block(
+            "Följesedel",
+            f"Leveransdag {fmt_date(note.round_date)} · {stop_label(note)}",
+            issuer=note.issuer,
+        ),
         _header(note),
         heading("Artiklar"),
         _items_table(note.items),
@@ -117,9 +121,10 @@ def render_delivery_note_pdf(note: DeliveryNote) -> bytes:
             f"{stop_label(note)} · {where} · Kod {note.confirmation_code}"
         ),
         footer=(
-            f"Fördela · {organisation()} · körning {note.run_id} · "
+            f"Fördela · {organisation(note.issuer)} · körning {note.run_id} · "
             f"utfärdad {fmt_timestamp(note.issued_at)}"
         ),
+        issuer=note.issuer,
     )
 
 

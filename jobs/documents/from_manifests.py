@@ -23,6 +23,7 @@ from data.logistics.manifests import list_manifests
 from data.models import Item, Manifest, ManifestLine, Municipality
 from data.reference.catalogue import items_by_code
 from data.reference.places import municipalities_by_code
+from data.reference.regions import region_details
 from data.runs.reads import delivered_lines_by_home
 from jobs.documents import (
     CareHomeLine,
@@ -110,6 +111,7 @@ def _notes_and_pick_list(
     items: dict[str, Item],
     places: dict[str, Municipality],
     homes: dict[str, list[CareHomeLine]],
+    issuer: str,
 ) -> tuple[PickList, list[DeliveryNote]]:
     issued = manifest.created_at.astimezone(ZONE)
     notes: list[DeliveryNote] = []
@@ -155,6 +157,7 @@ def _notes_and_pick_list(
                 items=tuple(item_lines),
                 care_homes=tuple(stop_homes),
                 issued_at=issued,
+                issuer=issuer,
             )
         )
     pick_lines = []
@@ -188,6 +191,7 @@ def _notes_and_pick_list(
         ),
         lines=tuple(pick_lines),
         issued_at=issued,
+        issuer=issuer,
     )
     return pick_list, notes
 
@@ -204,7 +208,11 @@ def build_manifest_documents(session: Session, *, round_date: date) -> ManifestD
         if manifest.run_id not in homes_by_run:
             homes_by_run[manifest.run_id] = _care_homes(session, manifest.run_id, items)
         pick_list, stop_notes = _notes_and_pick_list(
-            manifest, items, places, homes_by_run[manifest.run_id]
+            manifest,
+            items,
+            places,
+            homes_by_run[manifest.run_id],
+            region_details(session, manifest.region_code).authority,
         )
         pick_lists.append(pick_list)
         notes.extend(stop_notes)

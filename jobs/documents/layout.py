@@ -122,16 +122,19 @@ def heading(text: str) -> Paragraph:
     return para(text, "h2")
 
 
-def organisation() -> str:
-    """The coordinating authority the documents speak for (``FORDELA_REGION_AUTHORITY``)."""
-    return RegionSettings().authority
+def organisation(issuer: str | None = None) -> str:
+    """The coordinating authority a document speaks for: its region's (``issuer``), else the
+    home region's (``FORDELA_REGION_AUTHORITY``)."""
+    return issuer or RegionSettings().authority
 
 
-def title_block(title: str, subtitle: str, width: float = CONTENT_WIDTH) -> list[Flowable]:
+def title_block(
+    title: str, subtitle: str, width: float = CONTENT_WIDTH, *, issuer: str | None = None
+) -> list[Flowable]:
     """Page 1's top: the organisation on the left, the document's name on the right, a rule."""
     left = [
         para(SYSTEM, "value"),
-        para(f"{organisation()} · {TAGLINE}", "small"),
+        para(f"{organisation(issuer)} · {TAGLINE}", "small"),
     ]
     right = [
         Paragraph(
@@ -345,6 +348,7 @@ def build_pdf(
     running_header: str,
     footer: str,
     pagesize: tuple[float, float] = A4,
+    issuer: str | None = None,
 ) -> bytes:
     """Lay out ``story`` on A4 pages and return the PDF's bytes (deterministic)."""
     buffer = BytesIO()
@@ -356,7 +360,7 @@ def build_pdf(
         topMargin=TOP_MARGIN,
         bottomMargin=BOTTOM_MARGIN,
         title=title,
-        author=f"{SYSTEM} – {organisation()}",
+        author=f"{SYSTEM} – {organisation(issuer)}",
         subject=subject,
         creator=SYSTEM,
         lang="sv-SE",

@@ -130,6 +130,8 @@ class DeliveryNote:
     items: tuple[StopItemLine, ...]
     care_homes: tuple[CareHomeLine, ...]
     issued_at: datetime
+    issuer: str | None = None
+    """The authority the note speaks for (its region's); None: the home region's."""
 
     def __post_init__(self) -> None:
         where = f"delivery note {self.route_code} stop {self.stop_number}"
@@ -218,6 +220,8 @@ class PickList:
     stops: tuple[PickListStop, ...]
     lines: tuple[PickListLine, ...]
     issued_at: datetime
+    issuer: str | None = None
+    """The authority the list speaks for (its region's); None: the home region's."""
 
     def __post_init__(self) -> None:
         where = f"pick list {self.route_code}"

@@ -60,6 +60,7 @@ def render_pick_list_pdf(pick_list: PickList) -> bytes:
             "Plocklista",
             f"Leveransdag {fmt_date(pick_list.round_date)} · Rutt {pick_list.route_code}",
             LANDSCAPE_WIDTH,
+            issuer=pick_list.issuer,
         ),
         _header(pick_list, lines),
         heading("Att plocka – kortast hållbarhet först (FEFO)"),
@@ -85,10 +86,11 @@ def render_pick_list_pdf(pick_list: PickList) -> bytes:
             f"Fordon {pick_list.vehicle}"
         ),
         footer=(
-            f"Fördela · {organisation()} · körning {pick_list.run_id} · "
+            f"Fördela · {organisation(pick_list.issuer)} · körning {pick_list.run_id} · "
             f"utfärdad {fmt_timestamp(pick_list.issued_at)}"
         ),
         pagesize=landscape(A4),
+        issuer=pick_list.issuer,
     )
 
 

@@ -40,6 +40,7 @@ from typing import Any, Literal
 import httpx
 from sqlalchemy import Engine
 
+from data.access.tenancy import working_in
 from data.clock import resolve_now, utcnow
 from data.db import session_scope
 from data.escalations.requests import advance_escalation
@@ -231,7 +232,10 @@ def _drain_json(
                 )
             for message in claimed:
                 result, status, error, body = _send(http, target, message)
-                result, error = _record(engine, message, result, status, error, body, config, now)
+                with working_in(message.region_code):
+                    result, error = _record(
+                        engine, message, result, status, error, body, config, now
+                    )
                 report.outcomes.append(
                     SendOutcome(message.idempotency_key, message.attempt, result, status, error)
                 )
@@ -279,7 +283,8 @@ def _drain_email(
             result, status, error = "dead", None, IN_DOUBT
         else:
             result, status, error = _send_email(engine, message, transports)
-        result, error = _record(engine, message, result, status, error, {}, config, now)
+        with working_in(message.region_code):
+            result, error = _record(engine, message, result, status, error, {}, config, now)
         report.outcomes.append(
             SendOutcome(message.idempotency_key, message.attempt, result, status, error)
         )
@@ -290,7 +295,7 @@ def _send_email(
 ) -> tuple[Result, int | None, str | None]:
     """Compose and hand one message to the SMTP server; (result, SMTP code, error)."""
     try:
-        with session_scope(engine) as session:
+        with working_in(message.region_code), session_scope(engine) as session:
             mail = compose_mail(session, message, transports.region)
     except MailNotComposable as exc:
         return "dead", None, str(exc)
