@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from data.access.users import create_user, get_user_by_username
 from data.errors import Conflict
 from data.logistics.routes import load_routes
 from data.models import CareHome, Item, NeedReport, Role, Situation
+from data.national.scoping import NATIONAL_REGION, in_region
 from data.needs.reports import submit_need_report
 from data.reference.catalogue import items_by_code
 from data.reference.load import load_reference_data
@@ -87,6 +89,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "Harald Hem",
         "first-home:0136",
     ),
+    # The national agency (issue 13): a user of its own region, SE.
+    DemoUser("socialstyrelsen", "demo-sos-2020", Role.NATIONAL_AGENCY, "Siri Socialstyrelsen"),
 )
 
 REPORTING_SHARE = 0.85
@@ -212,17 +216,20 @@ def _ensure_users(session: Session, homes: list[CareHome], now: datetime) -> lis
             care_home = first_home[user.scope.split(":", 1)[1]]
         elif user.scope:
             municipality = user.scope
-        created = create_user(
-            session,
-            username=user.username,
-            full_name=user.full_name,
-            password=user.password,
-            role=user.role.value,
-            municipality_code=municipality,
-            care_home_id=care_home,
-            actor=DEMO_ACTOR,
-            now=now,
-        )
+        # The agency's user belongs to the agency's region (SE), the others to the county's.
+        agency = user.role == Role.NATIONAL_AGENCY
+        with in_region(session, NATIONAL_REGION) if agency else nullcontext(session):
+            created = create_user(
+                session,
+                username=user.username,
+                full_name=user.full_name,
+                password=user.password,
+                role=user.role.value,
+                municipality_code=municipality,
+                care_home_id=care_home,
+                actor=DEMO_ACTOR,
+                now=now,
+            )
         # An address on a reserved domain, so the e-mails can be watched on a local SMTP server.
         created.email = f"{user.username}@{DEMO_MAIL_DOMAIN}"
     return list(DEMO_USERS)

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.pages import (
     account,
     acute,
+    agency,
     county,
     escalations,
     follow_up,
@@ -47,6 +48,7 @@ for module in (
     run_move,
     logistics,
     escalations,
+    agency,
 ):
     router.include_router(module.router)
 

@@ -119,6 +119,15 @@ ROLE_PAGES: dict[str, RolePages] = {
         ),
     ),
     Role.LOGISTICS: RolePages("Logistik", "/logistik", (("/logistik", "Dagens rutter"),)),
+    Role.NATIONAL_AGENCY: RolePages(
+        "Socialstyrelsen",
+        "/socialstyrelsen",
+        (
+            ("/socialstyrelsen", "Begäran om stöd"),
+            ("/socialstyrelsen/lager", "Nationellt lager"),
+            ("/socialstyrelsen/fordelning", "Nationell fördelning"),
+        ),
+    ),
     Role.ADMIN: RolePages(
         "Administratör",
         "/lan",

@@ -140,6 +140,7 @@ def _build_world(engine: Engine) -> World:
             dispatched_code=dispatched.stops[0].confirmation_code,
             lot={"item": lot.item_code, "lot": lot.lot},
             escalation=escalation.reference,
+            escalation_region=escalation.region_code,
         )
         county = get_user_by_username(session, username="lansstyrelsen")
         assert county is not None

@@ -54,6 +54,9 @@ UPLOAD = frozenset({"coordinator_own", "coordinator_other", "county"})
 COUNTY = frozenset({"county"})
 LOGISTICS = frozenset({"logistics", "county"})
 ADMIN = frozenset({"admin"})
+# The agency's own token is exercised in tests/test_agency_web.py: here every other role is
+# refused its routes.
+AGENCY = frozenset({"agency"})
 OTHER_SCOPE = frozenset({"manager_other", "coordinator_other"})
 PUBLIC = frozenset(ROLES)
 
@@ -262,6 +265,26 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/escalations/{reference}/deliveries"): Case(
         COUNTY, 201, request=lambda _: {"json": {"quantity": 10, "lot": "SOS-T"}}
     ),
+    # The national agency (issue 13); no national run exists in the world: 404 for the agency.
+    ("GET", "/api/v1/agency/requests"): Case(AGENCY),
+    ("POST", "/api/v1/agency/requests/{region}/{reference}/acknowledge"): Case(AGENCY),
+    ("POST", "/api/v1/agency/requests/{region}/{reference}/answer"): Case(
+        AGENCY, 201, request=lambda _: {"json": {"quantity": 0}}
+    ),
+    ("GET", "/api/v1/agency/stock"): Case(AGENCY),
+    ("POST", "/api/v1/agency/stock/receipts"): Case(
+        AGENCY,
+        201,
+        request=lambda _: {
+            "json": {"item": "IIR", "lot": "SOS-M", "quantity": 500, "supplier": "Upphandling"}
+        },
+    ),
+    ("POST", "/api/v1/agency/allocation/preview"): Case(AGENCY),
+    ("POST", "/api/v1/agency/allocation/runs"): Case(AGENCY, 201),
+    ("GET", "/api/v1/agency/allocation/runs/{national_run_id}"): Case(AGENCY, 404),
+    ("POST", "/api/v1/agency/allocation/runs/{national_run_id}/approve"): Case(
+        AGENCY, 404, request=lambda _: {"json": {"expected_delivery": None}}
+    ),
     ("GET", "/api/v1/follow-up"): Case(COUNTY | ADMIN),
     ("GET", "/api/v1/audit"): Case(COUNTY | ADMIN),
     ("GET", "/api/v1/users"): Case(ADMIN),
@@ -311,6 +334,8 @@ def _path_ids(world: World, role: str) -> dict[str, Any]:
         "stop_number": 1,
         "confirmation_code": ids["dispatched_code"],
         "reference": ids["escalation"],
+        "region": ids["escalation_region"],
+        "national_run_id": "NAT-20000101-1",
         "user_id": ids["other_user"],
     }
 
@@ -365,6 +390,7 @@ def expected(case: Case, role: str) -> int:
 NO_AUDIT = {
     ("POST", "/api/v1/what-if/scenario"),
     ("POST", "/api/v1/what-if/policy"),
+    ("POST", "/api/v1/agency/allocation/preview"),
     ("DELETE", "/api/v1/auth/session"),
 }
 

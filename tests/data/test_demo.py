@@ -87,6 +87,7 @@ def test_demo_round_shape(session: Session) -> None:
         "logistics",
         "municipal_coordinator",
         "care_home_manager",
+        "national_agency",
     }
     latest = session.scalar(
         select(NeedReport.submitted_at).order_by(NeedReport.submitted_at.desc()).limit(1)

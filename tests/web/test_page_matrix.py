@@ -47,12 +47,14 @@ with warnings.catch_warnings():
 
 MANAGER, MUNICIPAL, COUNTY = "care_home_manager", "municipal_coordinator", "county_coordinator"
 LOGISTICS, ADMIN = "logistics", "admin"
+AGENCY = "national_agency"
 USERS = {
     "boende-stockholm": MANAGER,
     "kommun-stockholm": MUNICIPAL,
     "lansstyrelsen": COUNTY,
     "logistik": LOGISTICS,
     "admin": ADMIN,
+    "socialstyrelsen": AGENCY,
 }
 PASSWORDS = {user.username: user.password for user in DEMO_USERS}
 EVERYONE = frozenset(USERS.values())
@@ -146,6 +148,25 @@ PAGES: dict[tuple[str, str], Page] = {
     ("POST", "/lan/eskaleringar/{reference}/leverans"): Page(
         frozenset({COUNTY}), "/lan/eskaleringar/{escalation}/leverans"
     ),
+    # The national agency's pages (issue 13): the agency's only.
+    ("GET", "/socialstyrelsen"): Page(frozenset({AGENCY}), "/socialstyrelsen"),
+    ("POST", "/socialstyrelsen/begaran/{region}/{reference}/kvittera"): Page(
+        frozenset({AGENCY}), "/socialstyrelsen/begaran/{region}/{escalation}/kvittera"
+    ),
+    ("POST", "/socialstyrelsen/begaran/{region}/{reference}/svar"): Page(
+        frozenset({AGENCY}), "/socialstyrelsen/begaran/{region}/{escalation}/svar"
+    ),
+    ("GET", "/socialstyrelsen/lager"): Page(frozenset({AGENCY}), "/socialstyrelsen/lager"),
+    ("POST", "/socialstyrelsen/lager"): Page(frozenset({AGENCY}), "/socialstyrelsen/lager"),
+    ("GET", "/socialstyrelsen/fordelning"): Page(
+        frozenset({AGENCY}), "/socialstyrelsen/fordelning"
+    ),
+    ("POST", "/socialstyrelsen/fordelning"): Page(
+        frozenset({AGENCY}), "/socialstyrelsen/fordelning"
+    ),
+    ("POST", "/socialstyrelsen/fordelning/{run_id}/godkann"): Page(
+        frozenset({AGENCY}), "/socialstyrelsen/fordelning/NAT-20000101-1/godkann"
+    ),
 }
 OPEN_TO_ANONYMOUS = {("GET", "/logga-in")}
 
@@ -194,6 +215,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             "manifest": str(manifest.id),
             "stop": str(stop.id),
             "escalation": escalation.reference,
+            "region": escalation.region_code,
             "job": str(job.id),
             "day": day.isoformat(),
             "acute_request": str(acute),
