@@ -22,6 +22,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from allocation import CapacityGroup
+from data.access.tenancy import current_region
 from data.audit import record_audit
 from data.errors import Issue, ValidationFailed
 from data.models import Municipality, Route, RouteStop
@@ -92,8 +93,10 @@ def read_routes(path: Path = ROUTES_CSV) -> list[RouteRow]:
     return rows
 
 
-def _check_coverage(session: Session, rows: list[RouteRow]) -> None:
-    known = set(session.scalars(select(Municipality.code)))
+def _check_coverage(session: Session, rows: list[RouteRow], region: str) -> None:
+    known = set(
+        session.scalars(select(Municipality.code).where(Municipality.region_code == region))
+    )
     on_routes = {m for r in rows for m in r.stops}
     errors: list[Issue] = [
         {"field": "stops", "line": None, "message": f"unknown municipality {m}"}
@@ -114,14 +117,22 @@ def load_routes(
     now: datetime | None = None,
     rows: list[RouteRow] | None = None,
 ) -> int:
-    """Upsert the routes (default: the reference file); returns how many routes changed.
+    """Upsert the routes of the session's region (default: Stockholm's reference file); returns
+    how many routes changed.
 
-    Every known municipality must be on exactly one route. One audit row when anything changed.
+    Every municipality of the region must be on exactly one route. One audit row when anything
+    changed.
     """
     rows = read_routes() if rows is None else rows
-    _check_coverage(session, rows)
+    # The session's region (the home region when it is not scoped): another region's routes and
+    # municipalities are neither checked nor stopped by this file.
+    region = current_region(session)
+    _check_coverage(session, rows, region)
     existing = {
-        r.code: r for r in session.scalars(select(Route).options(selectinload(Route.stops)))
+        r.code: r
+        for r in session.scalars(
+            select(Route).where(Route.region_code == region).options(selectinload(Route.stops))
+        )
     }
     wanted = {row.code for row in rows}
     changed: list[str] = []

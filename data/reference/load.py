@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,10 +27,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import ALL_REGIONS, REGION_KEY, scope_session
 from data.audit import record_audit
 from data.errors import DataError, Issue, ValidationFailed
-from data.logistics.routes import MAX_CAPACITY_L, RouteRow
-from data.models import Base, CareHome, Item, Municipality
+from data.logistics.routes import MAX_CAPACITY_L, RouteRow, load_routes
+from data.models import Base, CareHome, Item, Municipality, Region, Route
 from data.reference.identifiers import hsa_id_problem
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "ReferenceRefused",
     "RegionFiles",
     "load_reference_data",
+    "load_region",
     "read_care_homes",
     "read_items",
     "read_municipalities",
@@ -340,7 +343,7 @@ def _read_region(rows: list[tuple[int, dict[str, str]]], problems: list[FileProb
         "code": code,
         "name": cells.text("name"),
         "authority": cells.text("authority"),
-        "unit": cells.text("unit", required=False),
+        "unit": cells.optional("unit"),
         "contact_name": cells.optional("contact_name"),
         "contact_phone": cells.optional("contact_phone", max_length=50),
         "contact_email": cells.optional("contact_email", max_length=254),
@@ -517,8 +520,10 @@ def read_items() -> list[Row]:
 
 @dataclass
 class ReferenceLoad:
-    """What a load did, per table: how many rows were inserted and updated."""
+    """What a load did, per table: how many rows were inserted and updated (routes: how many
+    changed); ``region`` is the code of the region loaded."""
 
+    region: str = ""
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
 
@@ -528,9 +533,34 @@ class ReferenceLoad:
         return any(self.inserted.values()) or any(self.updated.values())
 
 
+@contextmanager
+def _scoped(session: Session, region: str) -> Iterator[None]:
+    """``session`` scoped to ``region`` for the block, then as it was (pending rows are flushed
+    first: new rows take the scope they are flushed in)."""
+    had, before = REGION_KEY in session.info, session.info.get(REGION_KEY)
+    session.flush()
+    scope_session(session, region)
+    try:
+        yield
+        session.flush()
+    finally:
+        if had:
+            session.info[REGION_KEY] = before
+        else:
+            session.info.pop(REGION_KEY, None)
+
+
 def _upsert(
-    session: Session, model: type[Base], key: str, rows: list[Row], result: ReferenceLoad
+    session: Session,
+    model: type[Base],
+    key: str,
+    rows: list[Row],
+    result: ReferenceLoad,
+    *,
+    insert_only: bool = False,
 ) -> None:
+    """Insert the rows whose key is new and update the ones that differ (``insert_only``: leave
+    known keys alone). Counts add up per table."""
     table = model.__tablename__
     existing: Mapping[Any, Any] = {getattr(obj, key): obj for obj in session.scalars(select(model))}
     inserted = updated = 0
@@ -540,33 +570,238 @@ def _upsert(
             session.add(model(**row))
             inserted += 1
             continue
+        if insert_only:
+            continue
         changes = {name: value for name, value in row.items() if getattr(current, name) != value}
         for name, value in changes.items():
             setattr(current, name, value)
         updated += bool(changes)
     session.flush()
-    result.inserted[table] = inserted
-    result.updated[table] = updated
+    result.inserted[table] = result.inserted.get(table, 0) + inserted
+    result.updated[table] = result.updated.get(table, 0) + updated
+
+
+class _Against:
+    """The checks of a county's files against what the database holds for every region."""
+
+    def __init__(self, session: Session, files: RegionFiles) -> None:
+        self.files = files
+        self.code: str = files.region["code"]
+        self.problems: list[FileProblem] = []
+        self.municipalities = {
+            m.code: (m.region_code, m.name) for m in session.scalars(select(Municipality))
+        }
+        self.mine = {c for c, (region, _) in self.municipalities.items() if region == self.code}
+        self.mine |= {row["code"] for row in files.municipalities}
+
+    def refuse(self, file: str, key: str, column: str, message: str) -> None:
+        line = self.files.lines.get((file, key))
+        self.problems.append(FileProblem(file, line, column, message))
+
+    def place(self, file: str, key: str, column: str, municipality: str) -> None:
+        """``municipality`` must be one of this county's."""
+        if municipality in self.mine:
+            return
+        if municipality in self.municipalities:
+            region, name = self.municipalities[municipality]
+            message = f"kommunen {municipality} ({name}) hör till region {region}, inte {self.code}"
+        else:
+            message = (
+                f"kommunen {municipality} finns varken i municipalities.csv eller i databasen "
+                f"för {self.code}"
+            )
+        self.refuse(file, key, column, message)
+
+
+def _check_against_database(session: Session, files: RegionFiles, *, routes: bool) -> None:
+    """Refuse what clashes with another region or names a place this county does not have."""
+    check = _Against(session, files)
+    code = check.code
+    region = session.get(Region, code)
+    if region is not None and region.kind != "county":
+        check.problems.append(
+            FileProblem("region.csv", 2, "code", f"{code} är en region av slaget {region.kind}")
+        )
+    for other in session.scalars(select(Region).where(Region.name == files.region["name"])):
+        if other.code != code:
+            check.problems.append(
+                FileProblem("region.csv", 2, "name", f"namnet används redan av region {other.code}")
+            )
+    names = {name: c for c, (_, name) in check.municipalities.items()}
+    for row in files.municipalities:
+        known = check.municipalities.get(row["code"])
+        if known is not None and known[0] != code:
+            check.refuse(
+                "municipalities.csv",
+                row["code"],
+                "code",
+                f"kommunkoden {row['code']} ({known[1]}) används redan av region {known[0]}",
+            )
+        holder = names.get(row["name"])
+        if holder is not None and holder != row["code"]:
+            check.refuse(
+                "municipalities.csv",
+                row["code"],
+                "name",
+                f"namnet {row['name']} används redan av kommunen {holder} "
+                f"(region {check.municipalities[holder][0]})",
+            )
+    homes = {h.id: h for h in session.scalars(select(CareHome))}
+    hsa_ids = {h.hsa_id: h.id for h in homes.values() if h.hsa_id}
+    for row in files.care_homes:
+        home = homes.get(row["id"])
+        if home is not None and home.region_code != code:
+            check.refuse(
+                "care_homes.csv",
+                row["id"],
+                "id",
+                f"boendet {row['id']} finns redan i region {home.region_code}",
+            )
+        check.place("care_homes.csv", row["id"], "municipality_code", row["municipality_code"])
+        holder = hsa_ids.get(row["hsa_id"]) if row["hsa_id"] else None
+        if holder is not None and holder != row["id"]:
+            check.refuse(
+                "care_homes.csv",
+                row["id"],
+                "hsa_id",
+                f"HSA-id {row['hsa_id']} används redan av boendet {holder}",
+            )
+    if routes:
+        known_routes = {r.code: r.region_code for r in session.scalars(select(Route))}
+        for route in files.routes:
+            other_region = known_routes.get(route.code)
+            if other_region is not None and other_region != code:
+                check.refuse(
+                    "routes.csv",
+                    route.code,
+                    "code",
+                    f"ruttkoden {route.code} används redan av region {other_region}",
+                )
+            for stop in route.stops:
+                check.place("routes.csv", route.code, "stops", stop)
+        on_routes = {stop for route in files.routes for stop in route.stops}
+        for municipality in sorted(check.mine - on_routes):
+            name = next(
+                (r["name"] for r in files.municipalities if r["code"] == municipality),
+                check.municipalities.get(municipality, ("", ""))[1],
+            )
+            check.problems.append(
+                FileProblem(
+                    "routes.csv",
+                    None,
+                    "stops",
+                    f"kommunen {municipality} ({name}) ligger inte på någon rutt",
+                )
+            )
+    items = {i.code: i.region_code for i in session.scalars(select(Item))}
+    for row in files.items:
+        owner = items.get(row["code"], code if files.own_items else None)
+        if files.own_items and owner != code:
+            where = "den nationella katalogen" if owner is None else f"region {owner}"
+            check.refuse(
+                "items.csv",
+                row["code"],
+                "code",
+                f"artikelkoden {row['code']} finns redan i {where}",
+            )
+        elif not files.own_items and owner is not None:
+            check.refuse(
+                "items.csv",
+                row["code"],
+                "code",
+                f"artikelkoden {row['code']} är region {owner}s egen, inte en nationell",
+            )
+    if check.problems:
+        raise ReferenceRefused(files.directory, check.problems)
+
+
+def _write_region(session: Session, row: Row, result: ReferenceLoad) -> None:
+    """Insert or update the region; an empty optional cell leaves the database's value."""
+    region = session.get(Region, row["code"])
+    if region is None:
+        given = {name: value for name, value in row.items() if value is not None}
+        session.add(Region(kind="county", active=True, **given))
+        result.inserted["regions"] = 1
+        result.updated["regions"] = 0
+        return
+    changes = {
+        name: value
+        for name, value in row.items()
+        if value is not None and getattr(region, name) != value
+    }
+    for name, value in changes.items():
+        setattr(region, name, value)
+    result.inserted["regions"] = 0
+    result.updated["regions"] = int(bool(changes))
+
+
+def load_region(
+    session: Session,
+    directory: Path,
+    *,
+    actor: str = "system:reference",
+    now: datetime | None = None,
+    routes: bool = True,
+) -> ReferenceLoad:
+    """Upsert the county of ``directory`` (see ``docs/reference-format.md``): the region, its
+    municipalities, the national catalogue and its own items, its care homes and (``routes``) its
+    routes; one audit row when anything changed.
+
+    Every file is read and checked first, then against every region in the database; any problem
+    raises ``ReferenceRefused`` before a row is written. The writes run in a SAVEPOINT, so a load
+    that fails half-way leaves the caller's transaction as it was.
+    """
+    files = read_region_dir(directory)
+    code: str = files.region["code"]
+    result = ReferenceLoad(region=code)
+    with _scoped(session, ALL_REGIONS):
+        _check_against_database(session, files, routes=routes)
+    with session.begin_nested():
+        with _scoped(session, ALL_REGIONS):
+            _write_region(session, files.region, result)
+            session.flush()
+            mine = {"region_code": code}
+            _upsert(
+                session,
+                Municipality,
+                "code",
+                [{**row, **mine} for row in files.municipalities],
+                result,
+            )
+            national = read_items() if not _is_national_catalogue(directory) else files.items
+            _upsert(
+                session,
+                Item,
+                "code",
+                [{**row, "region_code": None} for row in national],
+                result,
+                insert_only=not _is_national_catalogue(directory),
+            )
+            if files.own_items:
+                _upsert(session, Item, "code", [{**row, **mine} for row in files.items], result)
+            _upsert(session, CareHome, "id", [{**row, **mine} for row in files.care_homes], result)
+        with _scoped(session, code):
+            if routes:
+                result.updated["routes"] = load_routes(
+                    session, actor=actor, now=now, rows=files.routes
+                )
+            if result.changed:
+                record_audit(
+                    session,
+                    actor=actor,
+                    action="reference_data.load",
+                    entity="reference_data",
+                    entity_id=code,
+                    details={"inserted": result.inserted, "updated": result.updated},
+                    now=now,
+                )
+    return result
 
 
 def load_reference_data(
     session: Session, *, actor: str = "system:reference", now: datetime | None = None
 ) -> ReferenceLoad:
-    """Upsert Stockholm's municipalities, the national items and Stockholm's care homes; one
-    audit row when anything changed."""
-    files = read_region_dir(REFERENCE_DIR)
-    result = ReferenceLoad()
-    _upsert(session, Municipality, "code", files.municipalities, result)
-    _upsert(session, Item, "code", files.items, result)
-    _upsert(session, CareHome, "id", files.care_homes, result)
-    if result.changed:
-        record_audit(
-            session,
-            actor=actor,
-            action="reference_data.load",
-            entity="reference_data",
-            entity_id="stockholm_county",
-            details={"inserted": result.inserted, "updated": result.updated},
-            now=now,
-        )
-    return result
+    """Upsert Stockholm county (``data/reference/``) and the national catalogue, without the
+    routes (``data.logistics.routes.load_routes`` loads those); one audit row when anything
+    changed."""
+    return load_region(session, REFERENCE_DIR, actor=actor, now=now, routes=False)

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "discrepancies": "jobs.cli.escalations:discrepancies_command",
     "run": "jobs.cli.run:run_group",
     "scheduler": "jobs.cli.run:scheduler_command",
+    "reference": "jobs.cli.reference:reference_group",
 }
 
 # Subcommands added to a group from another module when that group is loaded:
