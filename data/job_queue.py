@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.access.tenancy import current_region, is_scoped
+from data.access.tenancy import current_region, home_region, is_scoped
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import NotFound
@@ -29,6 +29,7 @@ __all__ = [
     "enqueue_job",
     "finish_job",
     "get_job",
+    "job_region",
 ]
 
 REGION_PARAM = "region"
@@ -67,13 +68,21 @@ def enqueue_job(
     return job
 
 
+def job_region(job: Job) -> str:
+    """The region a job was queued in (its params; none given: the home region)."""
+    region = job.params.get(REGION_PARAM)
+    return region if isinstance(region, str) and region else home_region()
+
+
 def get_job(session: Session, *, job_id: int, created_by: str | None = None) -> Job:
-    """The job (only one ``created_by`` made, when given), else ``NotFound``."""
+    """The job (only one ``created_by`` made, when given), else ``NotFound``. In a session
+    scoped to a region, another region's job is not found either: the job table has no region
+    column for the session's narrowing to use, so its region is checked here."""
     query = select(Job).where(Job.id == job_id)
     if created_by is not None:
         query = query.where(Job.created_by == created_by)
     job = session.scalars(query).one_or_none()
-    if job is None:
+    if job is None or (is_scoped(session) and job_region(job) != current_region(session)):
         raise NotFound("job", job_id)
     return job
 
