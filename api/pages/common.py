@@ -26,6 +26,7 @@ from data.clock import utcnow
 from data.errors import Issue
 from data.models import Role, User
 from data.needs.acute import open_acute_count
+from data.reference.regions import region_details
 from data.rounds.calendar import cutoff_at, open_round
 from data.settings import Settings
 
@@ -320,6 +321,14 @@ def _nav_counts(user: User | None) -> dict[str, int]:
     return {"/lan/akut": open_acute_count(session)}
 
 
+def _region_name(user: User | None) -> str:
+    """The signed-in user's region as the footer names it (read in the request's transaction)."""
+    session = object_session(user) if user is not None else None
+    if user is None or session is None:
+        return ""
+    return region_details(session, user.region_code).name
+
+
 def _role_label(user: User) -> str:
     found = ROLE_PAGES.get(user.role)
     return found.label if found is not None else user.role
@@ -335,6 +344,7 @@ def render(
         request=request,
         user=user,
         role_label=_role_label(user) if user else "",
+        region_name=_region_name(user),
         nav=list(pages.menu) if user and (pages := ROLE_PAGES.get(user.role)) else [],
         nav_counts=_nav_counts(user),
         csrf=(csrf_token_for(request) or "") if user else "",

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from data.access.password_policy import MIN_PASSWORD_LENGTH, PROBLEMS_EN, password_problem
 from data.access.roles import Scope, scope_of
-from data.access.tenancy import NATIONAL_REGION, across_regions, current_region, is_scoped
+from data.access.tenancy import (
+    NATIONAL_REGION,
+    across_regions,
+    current_region,
+    is_scoped,
+    scope_session,
+)
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import Conflict, Issue, ValidationFailed
@@ -74,7 +80,12 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     if user is None or not user.active:
         verify_password(password, _stand_in_hash())
         return None
-    return user if verify_password(password, user.password_hash) else None
+    if not verify_password(password, user.password_hash):
+        return None
+    # Who works is known now: what the sign-in records (its audit row, the session or token it
+    # makes) belongs to the user's region, as everything after it does.
+    scope_session(session, user.region_code)
+    return user
 
 
 def _scope_errors(
