@@ -117,8 +117,19 @@ def build_cli(*, web: Mapping[str, str] | None = None) -> click.Group:
     @click.group(
         cls=LazyGroup, lazy=table, context_settings={"help_option_names": ["-h", "--help"]}
     )
-    def main() -> None:
+    @click.option(
+        "--region",
+        metavar="KOD",
+        default=None,
+        help="Work in this region (default: FORDELA_REGION_CODE, the home region).",
+    )
+    @click.pass_context
+    def main(ctx: click.Context, region: str | None) -> None:
         """Fördela: fair daily allocation of protective equipment to care homes."""
+        if region is not None:
+            # Imported only when asked for: it loads the database layer (see the module doc).
+            regions = importlib.import_module("jobs.cli.regions")
+            regions.enter_region(ctx, region)
 
     return main
 
