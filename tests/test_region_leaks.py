@@ -557,3 +557,18 @@ def test_each_region_sees_its_own(region: str, world: World) -> None:
         assert _leaks(response.text, own.markers), f"{url} as {username} shows nothing of its own"
     response = _get(world, username, f"/api/v1/care-homes/{own.ids['home']}")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/agency/requests?include_closed=true&limit=500", "/socialstyrelsen"]
+)
+def test_the_national_agency_sees_every_region(url: str, world: World) -> None:
+    """The one exception: the agency's own routes list both counties' requests for support."""
+    if _route_of(url) not in _served(world.app):
+        pytest.skip(f"{_route_of(url)} is not served (yet)")
+    response = _get(world, AGENCY_USER, url)
+    assert response.status_code == 200, response.text[:300]
+    for code in ("AB", "FJ"):
+        region = world.regions[code]
+        name = read_region_dir(STOCKHOLM if code == "AB" else FJALLSJO).region["name"]
+        assert name in _leaks(response.text, region.markers), f"{url} shows nothing of {code}"
