@@ -3,9 +3,9 @@ region (issue 13, part 5, "done when").
 
 Stockholm (AB, the demo day run) and Fjällsjö (FJ, ``tests/data/regions/fjallsjo``, loaded with
 ``load_region``, a day of its own run: stock, needs, an acute request, a run, manifests and
-requests for support) share one database. A user of each role in each region (and the national
-agency's user, region SE) asks every GET route with the path (and query) parameters filled with
-the *other* region's ids, and again with ids that exist nowhere:
+requests for support) share one database, SQLite and PostgreSQL in turn. A user of each role in
+each region (and the national agency's user, region SE) asks every GET route with the path (and
+query) parameters filled with the *other* region's ids, and again with ids that exist nowhere:
 
 - the other region's object answers exactly as a missing one does (same status, never 2xx);
 - no answer names anything of the other region: its care-home ids and names, municipality codes
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -41,7 +41,7 @@ from api.settings import ApiSettings
 from data.access.tenancy import working_in
 from data.access.users import create_user
 from data.clock import utcnow
-from data.db import make_engine, session_scope
+from data.db import session_scope
 from data.demo import DEMO_USERS, seed_demo
 from data.job_queue import enqueue_job
 from data.logistics.routes import load_routes
@@ -61,10 +61,10 @@ from data.needs.acute import file_acute_request
 from data.needs.reports import submit_need_report
 from data.reference.load import load_region, read_region_dir
 from data.rounds.calendar import cutoff_at, open_round
-from data.schema import upgrade_database
 from data.settings import Settings
 from data.stock.ledger import record_receipt
 from jobs.steps.day import run_day
+from tests.conftest import ENGINES, _create_database
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -250,7 +250,7 @@ class World:
     app: FastAPI
     regions: dict[str, Region]
     tokens: dict[str, str]
-    clients: ClassVar[dict[str, TestClient]] = {}
+    clients: dict[str, TestClient] = field(default_factory=dict)
 
 
 def _marker(text: str) -> re.Pattern[str]:
@@ -373,13 +373,14 @@ def _own_reference(session: Session, code: str) -> str:
     return sorted(mine - others)[0]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """Stockholm's demo day and Fjällsjö's day in one database, a token per user."""
-    path = tmp_path_factory.mktemp("regions") / "fordela.db"
-    settings = Settings(database_url=f"sqlite:///{path}")
-    engine = make_engine(settings=settings)
-    upgrade_database(engine)
+@pytest.fixture(scope="module", params=ENGINES)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """Stockholm's demo day and Fjällsjö's day in one database (SQLite, PostgreSQL), a token per
+    user."""
+    engine, drop = _create_database(request.param, tmp_path_factory.mktemp("regions"))
+    settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
     day = open_round(utcnow(), settings=settings)
     before_cutoff = cutoff_at(day, settings=settings) - timedelta(hours=2)
     with session_scope(engine) as session:
@@ -425,25 +426,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             )
             assert response.status_code == 201, response.text
             tokens[username] = response.json()["token"]
+    built = World(app, regions, tokens)
     try:
-        yield World(app, regions, tokens)
+        yield built
     finally:
-        for client in World.clients.values():
+        for client in built.clients.values():
             client.close()
-        World.clients.clear()
-        engine.dispose()
+        drop()
 
 
 def _client(world: World, username: str) -> TestClient:
     """A client signed in (cookie) as ``username``, kept for the module."""
-    client = World.clients.get(username)
+    client = world.clients.get(username)
     if client is None:
         client = TestClient(world.app)
         response = client.post(
             "/logga-in", data={"username": username, "password": PASSWORDS[username]}
         )
         assert response.status_code == 200, response.text[:300]
-        World.clients[username] = client
+        world.clients[username] = client
     return client
 
 
