@@ -14,6 +14,7 @@ from data.access.users import authenticate
 from data.demo import DEMO_USERS, seed_demo
 from data.errors import Conflict
 from data.models import NeedReport, StockEntry, User
+from data.national.scoping import ALL_REGIONS, in_region
 from data.overview.summary import round_summary
 from data.runs.snapshot import take_snapshot
 from data.settings import Settings
@@ -80,7 +81,9 @@ def test_demo_round_shape(session: Session) -> None:
     assert {"FORKL_KORT", "HANDDESINF"}.isdisjoint(short)
     assert balance_mismatches(session) == []
     for user in DEMO_USERS:
-        assert authenticate(session, username=user.username, password=user.password) is not None
+        # Signing in scopes the session to the user's region; each user is looked up afresh.
+        with in_region(session, ALL_REGIONS):
+            assert authenticate(session, username=user.username, password=user.password)
     assert {u.role for u in DEMO_USERS} == {
         "admin",
         "county_coordinator",
