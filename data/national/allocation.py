@@ -19,6 +19,11 @@ share into an **answer** to its request (quantity, the expected delivery date th
 the run as the agency's reference) and takes the units out of the agency's stock (dispatch
 entries referenced ``national:<run>``), all in one savepoint of the caller's transaction.
 Approving a run twice, or a superseded run, is refused by name. Nothing here commits.
+
+An answer the agency gave by hand before the run is not taken off the need: the newest answer is
+the one in force, so approving a run replaces it with the run's share. Two agency users running at
+the same moment: the second run's draft collides on the one-draft index (an error, nothing
+stored) and is simply run again.
 """
 
 from __future__ import annotations
