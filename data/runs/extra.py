@@ -7,7 +7,8 @@ The same core and contract as the daily run, over the acute requests only:
   of it) with no reserve kept back (the reserve is held for this), and one vehicle: the route the
   county picked carries every stop of the extra delivery, within its capacity.
 - ``store_extra_run``: the draft, ``kind = 'extra'``, numbered with the day's runs
-  (``extra-YYYYMMDD-n``), its lines like a daily run's (so the preview and the edit work on it).
+  (``extra-YYYYMMDD-n``; outside the home region ``extra-FJ-YYYYMMDD-n``), its lines like a
+  daily run's (so the preview and the edit work on it).
 - ``approve_extra_run``: reserves its stock (``InsufficientStock`` when another approval took it
   first: the caller rolls back, nothing is spent twice) and settles each request it covered:
   ``allocated`` in full or ``partly`` (the rest is escalated). A request declined or settled since
@@ -36,6 +37,7 @@ from allocation import (
     StockLine,
     problem_to_dict,
 )
+from data.access.tenancy import current_region
 from data.audit import record_audit
 from data.errors import DataError, NotFound, ValidationFailed
 from data.models import AcuteRequest, AllocationLine, AllocationRun, Route, StockKind
@@ -49,6 +51,7 @@ from data.runs.records import (
     line_rows,
     next_attempt,
     reservation_reference,
+    run_id_for,
     run_summary,
 )
 from data.runs.snapshot import Snapshot, core_care_homes, core_items, policy_to_dict
@@ -164,7 +167,7 @@ def store_extra_run(
     day = snapshot.round_date
     attempt = next_attempt(session, round_date=day)
     run = AllocationRun(
-        id=f"extra-{day:%Y%m%d}-{attempt}",
+        id=run_id_for(current_region(session), day, attempt, kind="extra"),
         round_date=day,
         attempt=attempt,
         kind="extra",

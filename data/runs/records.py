@@ -81,15 +81,15 @@ def reservation_reference(run_id: str) -> str:
     return f"run:{run_id}"
 
 
-def run_id_for(region_code: str, round_date: date, attempt: int) -> str:
+def run_id_for(region_code: str, round_date: date, attempt: int, *, kind: str = "run") -> str:
     """A run's id: readable, and unique because ``(region, round_date, attempt)`` is.
 
     The deployment's home region keeps the form it had before regions were data
     (``run-20261124-1``: ids already printed on delivery notes and in the audit log); another
-    region's runs name it (``run-FJ-20261124-1``)."""
+    region's runs name it (``run-FJ-20261124-1``). An extra round's id starts ``extra-``."""
     if region_code == home_region():
-        return f"run-{round_date:%Y%m%d}-{attempt}"
-    return f"run-{region_code}-{round_date:%Y%m%d}-{attempt}"
+        return f"{kind}-{round_date:%Y%m%d}-{attempt}"
+    return f"{kind}-{region_code}-{round_date:%Y%m%d}-{attempt}"
 
 
 def list_round_runs(session: Session, *, round_date: date) -> list[AllocationRun]:
