@@ -340,3 +340,34 @@ def _expected(
         )
         got[best] += pack
     return got
+
+
+def test_the_agency_runs_and_approves_on_its_page(demo: Demo) -> None:
+    """Run on the page, approve without a date (refused naming the field), with one, and again
+    (refused by name)."""
+    with session_scope(demo.engine) as session:
+        item = next(r.item_code for r in list_incoming(session) if r.outstanding > 0)
+    with TestClient(demo.app) as agency:
+        csrf = _sign_in(agency, AGENCY)
+        agency.post(
+            "/socialstyrelsen/lager",
+            data={
+                "csrf_token": csrf,
+                "item": item,
+                "lot": "SOS-PAGE-1",
+                "quantity": "1000",
+                "supplier": "Nationell upphandling",
+            },
+        )
+        ran = agency.post("/socialstyrelsen/fordelning", data={"csrf_token": csrf})
+        assert ran.status_code == 200 and "Fördelningen är körd som utkast" in ran.text
+        run_id = re.search(r"Körning (NAT-\d{8}-\d+)", ran.text)
+        assert run_id is not None
+        url = f"/socialstyrelsen/fordelning/{run_id.group(1)}/godkann"
+        undated = agency.post(url, data={"csrf_token": csrf, "leverans": ""})
+        assert undated.status_code == 409 and "Väntas: ange när leveransen väntas" in undated.text
+        when = (_today(demo) + timedelta(days=1)).isoformat()
+        approved = agency.post(url, data={"csrf_token": csrf, "leverans": when})
+        assert "Fördelningen är godkänd" in approved.text and "godkänd" in approved.text
+        again = agency.post(url, data={"csrf_token": csrf, "leverans": when})
+        assert again.status_code == 409 and f"{run_id.group(1)} är redan godkänd" in again.text
