@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.errors import Conflict, ValidationFailed
-from data.escalations.requests import latest_answer
+from data.escalations.requests import latest_answer, record_agency_delivery
 from data.models import (
     AllocationRun,
     Escalation,
@@ -311,3 +311,98 @@ def test_acknowledge_and_answer_by_the_agency(two_regions: Session) -> None:
     assert answer.quantity == 60
     t1 = next(r for r in list_incoming(session) if r.region_code == "T1" and r.item_code == ITEM)
     assert t1.answer is not None and t1.answer.quantity == 60 and t1.status == "acknowledged"
+
+
+def test_units_already_promised_are_not_shared_out_twice(two_regions: Session) -> None:
+    """T1 was promised 60 by hand; a run shares 40 more among what is still unpromised (T1 40,
+    T2 100), answers T1 with its promise plus its share, and leaves a request it gives nothing
+    with the answer it had."""
+    session = two_regions
+    reference = f"ESK-{TODAY:%Y%m%d}-{ITEM}"
+    when = TODAY + timedelta(days=2)
+    answer_request(
+        session,
+        region="T1",
+        reference=reference,
+        quantity=60,
+        expected_delivery=when,
+        actor="sos",
+        today=TODAY,
+        now=NOW,
+    )
+    receive_national_stock(
+        session,
+        item=ITEM,
+        lot="SOS-NAT-3",
+        quantity=40,
+        expiry=None,
+        supplier="EU",
+        actor="sos",
+        now=NOW,
+    )
+    plan = plan_national(session, today=TODAY)
+    asked = {line.region_code: line.outstanding - line.promised for line in plan.lines}
+    assert asked == {"T1": 40, "T2": 100}
+    expected = _divisor_shares({"T1": 3, "T2": 1}, asked, 40)
+    shares = {line.region_code: line.quantity for line in plan.lines}
+    assert shares == expected and sum(shares.values()) == 40
+    run = run_national(session, actor="sos", today=TODAY, now=NOW + timedelta(minutes=1))
+    approve_national(
+        session,
+        run_id=run.id,
+        expected_delivery=when,
+        actor="sos",
+        today=TODAY,
+        now=NOW + timedelta(minutes=2),
+    )
+    with in_region(session, "*"):
+        answers = {}
+        for region in ("T1", "T2"):
+            escalation = session.scalar(
+                select(Escalation).where(
+                    Escalation.region_code == region, Escalation.item_code == ITEM
+                )
+            )
+            assert escalation is not None
+            answer = latest_answer(session, escalation_id=escalation.id)
+            answers[region] = answer.quantity if answer is not None else None
+    assert answers["T1"] == 60 + expected["T1"]
+    assert answers["T2"] == (expected["T2"] or None)
+
+
+def test_a_delivery_received_ends_the_promise(two_regions: Session) -> None:
+    """Once the region has received what was promised, the request asks again for its balance."""
+    session = two_regions
+    reference = f"ESK-{TODAY:%Y%m%d}-{ITEM}"
+    answer_request(
+        session,
+        region="T2",
+        reference=reference,
+        quantity=30,
+        expected_delivery=TODAY + timedelta(days=1),
+        actor="sos",
+        today=TODAY,
+        now=NOW,
+    )
+    first = {
+        r.region_code: (r.outstanding, r.promised)
+        for r in list_incoming(session)
+        if r.item_code == ITEM
+    }
+    assert first["T2"] == (100, 30)
+    with in_region(session, "T2"):
+        record_agency_delivery(
+            session,
+            reference=reference,
+            lot="SOS-LEV-1",
+            expiry=None,
+            quantity=30,
+            actor="t2",
+            now=NOW + timedelta(hours=1),
+        )
+    after = {
+        r.region_code: (r.outstanding, r.promised)
+        for r in list_incoming(session)
+        if r.item_code == ITEM
+    }
+    assert after["T2"] == (70, 0)

@@ -346,6 +346,9 @@ class NationalLineRead(Output):
     item_code: str
     unit: str
     outstanding: int
+    promised: int = Field(
+        default=0, description="Promised before this run and not yet received: not asked again."
+    )
     homes_confirmed: int
     weight: int
     quantity: int

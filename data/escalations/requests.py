@@ -70,6 +70,7 @@ __all__ = [
     "list_escalations",
     "outbox_key",
     "outstanding",
+    "promised_pending",
     "record_agency_answer",
     "record_agency_delivery",
     "request_states",
@@ -504,6 +505,23 @@ def record_agency_delivery(
 
 
 MAX_ANSWER = 100_000_000
+
+
+def promised_pending(session: Session, *, escalation: Escalation) -> int:
+    """Units the agency's answer in force still promises: its quantity less what the region has
+    received against the request since the answer was given (never below 0)."""
+    answer = latest_answer(session, escalation_id=escalation.id)
+    if answer is None or answer.quantity == 0:
+        return 0
+    received = session.scalar(
+        select(func.coalesce(func.sum(StockEntry.quantity), 0)).where(
+            StockEntry.region_code == escalation.region_code,
+            StockEntry.reference == escalation.reference,
+            StockEntry.kind == StockKind.RECEIPT.value,
+            StockEntry.created_at >= answer.recorded_at,
+        )
+    )
+    return max(0, answer.quantity - int(received or 0))
 
 
 def latest_answer(session: Session, *, escalation_id: int) -> EscalationAnswer | None:

@@ -5,8 +5,10 @@ Same core and contract as a county's round (``allocation.solve``; docs/contract.
 - each open request with an outstanding balance is one **requester** (a ``CareHome`` with id
   ``<region>/<item>``, its municipality the region): one per region and item, since a region has
   one open request per item;
-- its **need** is the request's outstanding balance (``data.escalations.requests.outstanding``),
-  in units of the item;
+- its **need** is the request's outstanding balance (``data.escalations.requests.outstanding``)
+  less what the agency has already promised and the region not yet received
+  (``promised_pending``: an earlier run's share on its way, an answer given by hand), in units
+  of the item — stock already on its way is not shared out twice;
 - its **weight** is the number of homes with confirmed cases the region reported in its latest
   round of that request; a region that reported none counts as **1**, so a region in need is
   never left out (``requester_weight``);
@@ -98,6 +100,13 @@ class RequestInput:
     outstanding: int
     homes_confirmed: int
     weight: int
+    promised: int = 0
+    """Already promised and on its way: not asked for again."""
+
+    @property
+    def need(self) -> int:
+        """What the request asks of this run."""
+        return max(0, self.outstanding - self.promised)
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,8 @@ class NationalLine:
     packs: int | None
     fair_share: float
     explanation_sv: str
+    promised: int = 0
+    """Promised before this run and not yet received; the answer on approval adds the share."""
 
 
 @dataclass(frozen=True)
@@ -151,9 +162,10 @@ def plan_national(session: Session, *, today: date) -> NationalPlan:
             outstanding=found.outstanding,
             homes_confirmed=found.homes_confirmed,
             weight=requester_weight(found.homes_confirmed),
+            promised=found.promised,
         )
         for found in list_incoming(session)
-        if found.outstanding > 0
+        if found.outstanding > found.promised
     )
     if not requests:
         raise Conflict("Det finns ingen öppen begäran om stöd att fördela till.")
@@ -187,7 +199,7 @@ def plan_national(session: Session, *, today: date) -> NationalPlan:
         ),
         stock=tuple(StockLine(code, quantity) for code, quantity in stock.items()),
         needs=tuple(
-            Need(care_home=r.requester, item=r.item_code, requested=r.outstanding) for r in requests
+            Need(care_home=r.requester, item=r.item_code, requested=r.need) for r in requests
         ),
         policy=Policy(fairness="fill", whole_packs=True, reserve_fraction=0.0),
     )
@@ -208,6 +220,7 @@ def plan_national(session: Session, *, today: date) -> NationalPlan:
             packs=line.packs,
             fair_share=line.fair_share,
             explanation_sv=line.explanation_sv,
+            promised=by_requester[line.care_home].promised,
         )
         for line in sorted(result.lines, key=lambda x: (x.item, x.municipality, x.care_home))
     )
@@ -359,18 +372,22 @@ def approve_national(
                 "fördelade); kör fördelningen igen."
             )
     with session.begin_nested():  # all answers and withdrawals, or none
-        for line in lines:
+        # A request this run gives nothing keeps the answer it has (a promise is not withdrawn
+        # by a run that had nothing more for it); one it gives something is answered with what
+        # was promised and is still to come, plus its share.
+        for line in giving:
+            earlier = f", utöver {line.promised} utlovade sedan tidigare" if line.promised else ""
             answer_request(
                 session,
                 region=line.region_code,
                 reference=line.reference,
-                quantity=line.quantity,
-                expected_delivery=expected_delivery if line.quantity > 0 else None,
+                quantity=line.promised + line.quantity,
+                expected_delivery=expected_delivery,
                 actor=actor,
                 agency_reference=run.id,
                 note=(
                     f"Nationell fördelning {run.id}: {line.quantity} av {line.outstanding} "
-                    f"{line.unit} (vikt {line.weight})."
+                    f"{line.unit}{earlier} (vikt {line.weight})."
                 ),
                 today=today,
                 now=moment,

@@ -32,6 +32,7 @@ from data.escalations.requests import (
     escalation_history,
     latest_answer,
     outstanding,
+    promised_pending,
     record_agency_answer,
     set_escalation_status,
 )
@@ -63,6 +64,8 @@ class IncomingRequest:
     status: str
     round_date: date
     outstanding: int
+    promised: int
+    """Units the agency's answer in force still promises (not yet received by the region)."""
     homes_confirmed: int
     days_of_supply: float | None
     region_stock: int
@@ -123,6 +126,7 @@ def list_incoming(session: Session, *, include_closed: bool = False) -> list[Inc
                     status=escalation.status,
                     round_date=escalation.round_date,
                     outstanding=0 if closed else outstanding(escalation, latest),
+                    promised=0 if closed else promised_pending(session, escalation=escalation),
                     homes_confirmed=(
                         latest.homes_confirmed if latest is not None else escalation.homes_confirmed
                     ),
