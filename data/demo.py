@@ -36,11 +36,11 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import NATIONAL_REGION, in_region
 from data.access.users import create_user, get_user_by_username
 from data.errors import Conflict
 from data.logistics.routes import load_routes
 from data.models import CareHome, Item, NeedReport, Role, Situation
-from data.national.scoping import NATIONAL_REGION, in_region
 from data.needs.reports import submit_need_report
 from data.reference.catalogue import items_by_code
 from data.reference.load import load_reference_data

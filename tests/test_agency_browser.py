@@ -13,12 +13,12 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from data.access.tenancy import in_region
 from data.clock import utcnow
 from data.db import session_scope
 from data.demo import DEMO_USERS
 from data.escalations.requests import latest_answer
 from data.national.incoming import find_request
-from data.national.scoping import in_region
 from data.rounds.calendar import open_round
 from data.stock.ledger import item_balances
 from jobs.steps.day import run_day

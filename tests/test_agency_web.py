@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.settings import ApiSettings
+from data.access.tenancy import in_region
 from data.clock import utcnow
 from data.db import make_engine, session_scope
 from data.demo import DEMO_USERS, seed_demo
@@ -34,7 +35,6 @@ from data.escalations.requests import latest_answer
 from data.logistics.routes import load_routes
 from data.models import Escalation, EscalationAnswer, Item, Region
 from data.national.incoming import list_incoming
-from data.national.scoping import in_region
 from data.rounds.calendar import open_round
 from data.schema import upgrade_database
 from data.settings import Settings

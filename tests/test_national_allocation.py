@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import NATIONAL_REGION, in_region
 from data.errors import Conflict, ValidationFailed
 from data.escalations.requests import latest_answer, record_agency_delivery
 from data.models import (
@@ -39,7 +40,6 @@ from data.national.allocation import (
     stock_reference,
 )
 from data.national.incoming import acknowledge_request, answer_request, list_incoming
-from data.national.scoping import NATIONAL_REGION, in_region
 from data.national.stock import national_item_balances, receive_national_stock
 from data.stock.ledger import item_balances
 

@@ -38,6 +38,7 @@ __all__ = [
     "across_regions",
     "current_region",
     "home_region",
+    "in_region",
     "is_scoped",
     "scope_session",
     "session_region",
@@ -75,18 +76,33 @@ def scope_session(session: Session, region: str) -> Session:
 
 
 @contextmanager
-def across_regions(session: Session) -> Iterator[Session]:
-    """Within the block, ``session`` sees every region (the national agency reading every
-    region's requests); its scope is restored after, even when the block raises."""
+def in_region(session: Session, region: str) -> Iterator[Session]:
+    """Within the block, ``session`` works in ``region`` (a code, or ``ALL_REGIONS``); its own
+    scope is restored after, even when the block raises.
+
+    Pending rows are flushed on the way in and out, so each is stamped with the region it was
+    made in (the agency answers a request in the request's region, and is back in its own).
+    """
+    had = REGION_KEY in session.info
     before = session.info.get(REGION_KEY)
-    session.info[REGION_KEY] = ALL_REGIONS
+    session.flush()
+    scope_session(session, region)
     try:
         yield session
+        session.flush()
     finally:
-        if before is None:
-            session.info.pop(REGION_KEY, None)
-        else:
+        if had:
             session.info[REGION_KEY] = before
+        else:
+            session.info.pop(REGION_KEY, None)
+
+
+@contextmanager
+def across_regions(session: Session) -> Iterator[Session]:
+    """Within the block, ``session`` sees every region (the national agency reading every
+    region's requests, a check that a code is unique over all of them)."""
+    with in_region(session, ALL_REGIONS):
+        yield session
 
 
 @contextmanager

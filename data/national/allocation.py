@@ -52,6 +52,7 @@ from allocation import (
     result_to_dict,
     solve,
 )
+from data.access.tenancy import ALL_REGIONS, NATIONAL_REGION, in_region
 from data.audit import record_audit
 from data.clock import resolve_now
 from data.errors import Conflict, Issue, NotFound, ValidationFailed
@@ -59,7 +60,6 @@ from data.models import Item as ItemRow
 from data.models import StockKind
 from data.models.national import NationalRun
 from data.national.incoming import answer_request, find_request, list_incoming
-from data.national.scoping import ALL_REGIONS, NATIONAL_REGION, in_region
 from data.national.stock import national_item_balances
 from data.stock.ledger import withdraw
 

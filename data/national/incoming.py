@@ -27,6 +27,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import ALL_REGIONS, in_region
 from data.errors import Conflict, NotFound
 from data.escalations.requests import (
     escalation_history,
@@ -38,7 +39,6 @@ from data.escalations.requests import (
 )
 from data.models import Escalation, EscalationAnswer, EscalationRound, Item, Region
 from data.models.cycle import ESCALATION_STATUSES
-from data.national.scoping import ALL_REGIONS, in_region
 
 __all__ = [
     "IncomingRequest",

@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import NATIONAL_REGION, in_region
 from data.models import StockEntry
-from data.national.scoping import NATIONAL_REGION, in_region
 from data.stock.ledger import LotBalance, balances, item_balances, record_receipt
 
 __all__ = ["national_balances", "national_item_balances", "receive_national_stock"]

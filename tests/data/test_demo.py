@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from allocation import Policy, solve
+from data.access.tenancy import ALL_REGIONS, in_region
 from data.access.users import authenticate
 from data.demo import DEMO_USERS, seed_demo
 from data.errors import Conflict
 from data.models import NeedReport, StockEntry, User
-from data.national.scoping import ALL_REGIONS, in_region
 from data.overview.summary import round_summary
 from data.runs.snapshot import take_snapshot
 from data.settings import Settings
