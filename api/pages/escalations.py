@@ -39,6 +39,7 @@ from data.escalations.requests import (
 from data.models import User
 from data.models.cycle import ESCALATION_STATUSES
 from data.reference.catalogue import items_by_code
+from data.reference.regions import region_details
 from jobs.documents import encode_csv, escalation_to_json, escalations_csv, render_escalation_pdf
 from jobs.documents.from_escalations import escalation_document
 from jobs.outreach.transports import Transports
@@ -98,7 +99,7 @@ def _page(
         items=items_by_code(session),
         statuses=ESCALATION_STATUSES,
         states=request_states(session, escalations=escalations),
-        route=Transports.from_environment().escalation_route(),
+        route=Transports.from_environment().escalation_route(region_details(session)),
         **extra,
     )
 

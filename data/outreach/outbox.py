@@ -122,12 +122,17 @@ def claim_due_messages(
     limit: int,
     topics: Sequence[str] | None = None,
     exclude_topics: Sequence[str] = (),
+    region_code: str | None = None,
 ) -> list[ClaimedMessage]:
     """Claim up to ``limit`` pending messages due at ``now``: count the attempt, set the lease.
 
-    ``topics`` (when given) and ``exclude_topics`` pick the topics, a trailing ``*`` a prefix.
+    ``topics`` (when given) and ``exclude_topics`` pick the topics, a trailing ``*`` a prefix;
+    ``region_code`` (when given) only that region's messages (each region's requests for support
+    leave by its own transport).
     """
     wanted = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now]
+    if region_code is not None:
+        wanted.append(OutboxMessage.region_code == region_code)
     if topics is not None:
         wanted.append(_topic_match(topics))
     if exclude_topics:

@@ -2,10 +2,12 @@
 
 Transports per topic (``jobs.outreach.transports``): JSON POSTed to ``FORDELA_OUTBOX_ENDPOINT``
 (below), or e-mail over SMTP (``jobs.outreach.mail``; the request's PDF attached, a plain-text
-Swedish body). A topic with no transport configured is not claimed: its messages wait, and the
-county's page says why. E-mail is claimed one message at a time, and a message whose earlier attempt
-never recorded its outcome (the sender stopped in the middle) is not sent again but given up with a
-note: nobody gets the same e-mail twice.
+Swedish body). Requests for support leave **per region**: each region's messages are claimed
+(only that region's) and sent by that region's transport. A topic — or a region's requests — with
+no transport configured is not claimed: its messages wait, and the county's page says why.
+E-mail is claimed one message at a time, and a message whose earlier attempt never recorded its
+outcome (the sender stopped in the middle) is not sent again but given up with a note: nobody gets
+the same e-mail twice.
 
 JSON:
 
@@ -46,10 +48,11 @@ from data.db import session_scope
 from data.escalations.requests import advance_escalation
 from data.outreach.outbox import ClaimedMessage, claim_due_messages, record_failure, record_sent
 from data.reference.region import RegionSettings
+from data.reference.regions import list_regions, region_details
 from jobs.outreach.mail import MailInDoubt, MailSettings, send_mail
 from jobs.outreach.outbox_mail import MailNotComposable, compose_mail
 from jobs.outreach.settings import OutboxSettings
-from jobs.outreach.transports import ESCALATION_TOPIC, Transports
+from jobs.outreach.transports import ESCALATION_TOPIC, NOTIFY_PREFIX, Transports
 
 __all__ = ["DrainReport", "SendOutcome", "drain_outbox"]
 
@@ -75,6 +78,8 @@ class DrainReport:
     endpoint: str | None
     skipped: str | None = None
     outcomes: list[SendOutcome] = field(default_factory=list)
+    waiting: dict[str, str] = field(default_factory=dict)
+    """Regions whose requests for support wait (no transport), and why, in Swedish."""
 
     @property
     def claimed(self) -> int:
@@ -188,14 +193,16 @@ def drain_outbox(
     mail: MailSettings | None = None,
     region: RegionSettings | None = None,
 ) -> DrainReport:
-    """Send up to ``max_messages`` due messages (see the module text); what happened."""
+    """Send up to ``max_messages`` due messages (see the module text); what happened.
+
+    ``region``: the deployment's region settings (default: the environment's) — the home
+    region's and the national agency's; every other region's details come from its row."""
     config = settings or OutboxSettings()
     if endpoint:
         config = config.model_copy(update={"endpoint": endpoint})
     transports = Transports.from_environment(config, mail, region)
-    email_topics = transports.email_topics()
     target = config.endpoint
-    if not target and not email_topics:
+    if not target and not transports.mail.configured:
         return DrainReport(
             endpoint=None,
             skipped="no endpoint (FORDELA_OUTBOX_ENDPOINT) and no e-mail (FORDELA_SMTP_HOST) "
@@ -203,47 +210,91 @@ def drain_outbox(
         )
     moment = resolve_now(now)
     report = DrainReport(endpoint=target)
-    if target:
-        _drain_json(engine, report, target, transports, client, max_messages, moment, now)
-    if email_topics:
-        _drain_email(engine, report, email_topics, transports, max_messages, moment, now)
+    http = client or httpx.Client(timeout=config.timeout_s)
+    try:
+        for details in _regions(engine, transports.region):
+            route = transports.escalation_route(details)
+            if route.transport is None:
+                report.waiting[details.code] = route.description
+            elif route.transport == "json" and target:
+                claim = Claim(topics=(ESCALATION_TOPIC,), region_code=details.code)
+                _drain_json(
+                    engine, report, target, claim, transports, http, max_messages, moment, now
+                )
+            elif route.transport == "email":
+                claim = Claim(topics=(ESCALATION_TOPIC,), region_code=details.code)
+                _drain_email(engine, report, claim, details, transports, max_messages, moment, now)
+        if transports.mail.configured:
+            claim = Claim(topics=(f"{NOTIFY_PREFIX}*",))
+            _drain_email(
+                engine, report, claim, transports.region, transports, max_messages, moment, now
+            )
+        if target:
+            claim = Claim(exclude_topics=(f"{NOTIFY_PREFIX}*", ESCALATION_TOPIC))
+            _drain_json(engine, report, target, claim, transports, http, max_messages, moment, now)
+    finally:
+        if client is None:
+            http.close()
     return report
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Which due messages a pass claims: topics (``None``: any), topics not, a region only."""
+
+    topics: tuple[str, ...] | None = None
+    exclude_topics: tuple[str, ...] = ()
+    region_code: str | None = None
+
+
+def _regions(engine: Engine, configured: RegionSettings) -> list[RegionSettings]:
+    """Every region's details, the home region's with the deployment's settings winning."""
+    with session_scope(engine) as session:
+        return [
+            region_details(session, row.code, configured=configured)
+            for row in list_regions(session, kind="county")
+        ]
+
+
+def _claim(
+    engine: Engine, claim: Claim, config: OutboxSettings, limit: int, moment: datetime
+) -> list[ClaimedMessage]:
+    with session_scope(engine) as session:
+        return claim_due_messages(
+            session,
+            now=moment,
+            lease=config.lease,
+            limit=limit,
+            topics=claim.topics,
+            exclude_topics=claim.exclude_topics,
+            region_code=claim.region_code,
+        )
 
 
 def _drain_json(
     engine: Engine,
     report: DrainReport,
     target: str,
+    claim: Claim,
     transports: Transports,
-    client: httpx.Client | None,
+    http: httpx.Client,
     max_messages: int,
     moment: datetime,
     now: datetime | None,
 ) -> None:
     config = transports.outbox
-    excluded = transports.json_excluded()
-    http = client or httpx.Client(timeout=config.timeout_s)
-    try:
-        while report.claimed < max_messages:
-            limit = min(max_messages - report.claimed, _batch_size(config))
-            with session_scope(engine) as session:
-                claimed = claim_due_messages(
-                    session, now=moment, lease=config.lease, limit=limit, exclude_topics=excluded
-                )
-            for message in claimed:
-                result, status, error, body = _send(http, target, message)
-                with working_in(message.region_code):
-                    result, error = _record(
-                        engine, message, result, status, error, body, config, now
-                    )
-                report.outcomes.append(
-                    SendOutcome(message.idempotency_key, message.attempt, result, status, error)
-                )
-            if len(claimed) < limit:
-                break
-    finally:
-        if client is None:
-            http.close()
+    while report.claimed < max_messages:
+        limit = min(max_messages - report.claimed, _batch_size(config))
+        claimed = _claim(engine, claim, config, limit, moment)
+        for message in claimed:
+            result, status, error, body = _send(http, target, message)
+            with working_in(message.region_code):
+                result, error = _record(engine, message, result, status, error, body, config, now)
+            report.outcomes.append(
+                SendOutcome(message.idempotency_key, message.attempt, result, status, error)
+            )
+        if len(claimed) < limit:
+            break
 
 
 IN_DOUBT = (
@@ -255,7 +306,8 @@ IN_DOUBT = (
 def _drain_email(
     engine: Engine,
     report: DrainReport,
-    topics: list[str],
+    claim: Claim,
+    region: RegionSettings,
     transports: Transports,
     max_messages: int,
     moment: datetime,
@@ -269,10 +321,7 @@ def _drain_email(
     """
     config = transports.outbox
     while report.claimed < max_messages:
-        with session_scope(engine) as session:
-            claimed = claim_due_messages(
-                session, now=moment, lease=config.lease, limit=1, topics=topics
-            )
+        claimed = _claim(engine, claim, config, 1, moment)
         if not claimed:
             break
         message = claimed[0]
@@ -282,7 +331,7 @@ def _drain_email(
         if message.in_doubt:
             result, status, error = "dead", None, IN_DOUBT
         else:
-            result, status, error = _send_email(engine, message, transports)
+            result, status, error = _send_email(engine, message, region, transports.mail)
         with working_in(message.region_code):
             result, error = _record(engine, message, result, status, error, {}, config, now)
         report.outcomes.append(
@@ -291,16 +340,17 @@ def _drain_email(
 
 
 def _send_email(
-    engine: Engine, message: ClaimedMessage, transports: Transports
+    engine: Engine, message: ClaimedMessage, region: RegionSettings, server: MailSettings
 ) -> tuple[Result, int | None, str | None]:
-    """Compose and hand one message to the SMTP server; (result, SMTP code, error)."""
+    """Compose (signed by ``region``) and hand one message to the SMTP server; (result, SMTP
+    code, error)."""
     try:
         with working_in(message.region_code), session_scope(engine) as session:
-            mail = compose_mail(session, message, transports.region)
+            mail = compose_mail(session, message, region)
     except MailNotComposable as exc:
         return "dead", None, str(exc)
     try:
-        send_mail(mail, transports.mail)
+        send_mail(mail, server)
     except MailInDoubt as exc:
         return "dead", None, f"{IN_DOUBT} ({exc})"
     except smtplib.SMTPRecipientsRefused as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from data.access.tenancy import home_region
 from data.errors import NotFound
 from data.escalations.requests import get_escalation
 from data.outreach.outbox import ClaimedMessage
@@ -52,9 +51,9 @@ def _escalation_mail(
         escalation = get_escalation(session, reference=reference)
     except NotFound as exc:
         raise MailNotComposable(f"begäran {reference} finns inte") from exc
-    # Signed by the request's own region: the deployment's settings for the home region, the
-    # region's row for another.
-    own = region if escalation.region_code == home_region() else None
+    # Signed by the request's own region: ``region`` when it is that region's details (the drain
+    # hands each region's own), else the region's row.
+    own = region if escalation.region_code == region.code else None
     document = escalation_document(session, escalation, own)
     update = f" (uppdatering {document.version})" if document.version > 1 else ""
     sender = region_of(document)

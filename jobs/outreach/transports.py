@@ -1,7 +1,8 @@
 """Which transport carries each outbox topic, from the settings (issue 13).
 
-- ``escalation`` (requests for support to the national agency):
-  ``FORDELA_REGION_ESCALATION_TRANSPORT`` when set (``json`` or ``email``), else JSON when
+- ``escalation`` (requests for support to the national agency): **per region**, the region's
+  own choice (``json`` or ``email``: its row, edited on its page *Länets uppgifter*; for the
+  home region ``FORDELA_REGION_ESCALATION_TRANSPORT`` wins when set), else JSON when
   ``FORDELA_OUTBOX_ENDPOINT`` is set, else e-mail
   when the agency's address (``FORDELA_REGION_AGENCY_EMAIL``) and an SMTP server are set;
 - ``notify.*`` (notifications to users): e-mail, when an SMTP server is set;
@@ -54,9 +55,10 @@ class Transports:
         """The settings as the environment gives them (any of them may be given instead)."""
         return cls(outbox or OutboxSettings(), mail or MailSettings(), region or RegionSettings())
 
-    def escalation_route(self) -> TopicRoute:
-        """How requests for support leave."""
-        chosen = self.region.escalation_transport
+    def escalation_route(self, region: RegionSettings | None = None) -> TopicRoute:
+        """How the requests for support of ``region`` (its details, ``region_details``; default
+        the deployment's own settings) leave."""
+        chosen = (region or self.region).escalation_transport
         endpoint, mail_to = self.outbox.endpoint, self.region.agency_email
         if chosen is None:
             chosen = "json" if endpoint else "email" if mail_to and self.mail.configured else None
@@ -83,10 +85,10 @@ class Transports:
             "FORDELA_REGION_AGENCY_EMAIL och FORDELA_SMTP_HOST (e-post)",
         )
 
-    def route(self, topic: str) -> TopicRoute:
-        """How messages of ``topic`` leave."""
+    def route(self, topic: str, region: RegionSettings | None = None) -> TopicRoute:
+        """How messages of ``topic`` (of ``region``, for requests for support) leave."""
         if topic == ESCALATION_TOPIC:
-            return self.escalation_route()
+            return self.escalation_route(region)
         if topic.startswith(NOTIFY_PREFIX):
             if self.mail.configured:
                 return TopicRoute("email", f"e-post via {self.mail.host}")
@@ -94,17 +96,3 @@ class Transports:
         if self.outbox.endpoint:
             return TopicRoute("json", f"JSON till {self.outbox.endpoint}")
         return TopicRoute(None, "ingen adress är inställd (FORDELA_OUTBOX_ENDPOINT)")
-
-    def email_topics(self) -> list[str]:
-        """The topic patterns e-mail carries now (``notify.*`` a prefix)."""
-        topics = [f"{NOTIFY_PREFIX}*"] if self.mail.configured else []
-        if self.escalation_route().transport == "email":
-            topics.append(ESCALATION_TOPIC)
-        return topics
-
-    def json_excluded(self) -> list[str]:
-        """The topic patterns JSON must not carry now."""
-        excluded = [f"{NOTIFY_PREFIX}*"]
-        if self.escalation_route().transport != "json":
-            excluded.append(ESCALATION_TOPIC)
-        return excluded
