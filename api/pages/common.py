@@ -23,7 +23,7 @@ from api.auth import csrf_token_for
 from api.charts import number_sv
 from data.access.roles import Capability, can
 from data.clock import utcnow
-from data.errors import Issue
+from data.errors import Issue, ValidationFailed
 from data.models import Role, User
 from data.needs.acute import open_acute_count
 from data.reference.regions import region_details
@@ -37,6 +37,7 @@ __all__ = [
     "RolePages",
     "data_settings",
     "field_errors",
+    "named_problem",
     "page_user",
     "render",
     "see_other",
@@ -305,6 +306,16 @@ def swedish(message: str) -> str:
         if pattern.search(message):
             return pattern.sub(replacement, message)
     return message
+
+
+def named_problem(prefix: str, exc: ValidationFailed, labels: dict[str, str]) -> str:
+    """One line for a form's refused fields: ``Svaret sparades inte: Antal: … ; Väntas: ….``
+    (each field by its Swedish label, each message in Swedish)."""
+    parts = [
+        f"{labels.get(issue['field'], issue['field'])}: {swedish(issue['message'])}"
+        for issue in exc.errors
+    ]
+    return f"{prefix}: " + "; ".join(parts) + "."
 
 
 def swedish_issue(issue: Issue) -> Issue:

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import OptionalUser, SessionDep
-from api.pages.common import data_settings, page_user, render, see_other, swedish
+from api.pages.common import data_settings, named_problem, page_user, render, see_other
 from api.pages.form_numbers import number_problem, whole_number
 from api.pages.round_picker import choose_round
 from api.transaction import TransactionRoute
@@ -66,11 +66,7 @@ FIELDS_SV = {
 
 
 def _problem(prefix: str, exc: ValidationFailed) -> str:
-    parts = [
-        f"{FIELDS_SV.get(issue['field'], issue['field'])}: {swedish(issue['message'])}"
-        for issue in exc.errors
-    ]
-    return f"{prefix}: " + "; ".join(parts) + "."
+    return named_problem(prefix, exc, FIELDS_SV)
 
 
 def _page(

@@ -36,7 +36,7 @@ from api.transaction import TransactionRoute
 from data.access.roles import Capability
 from data.clock import utcnow
 from data.escalations.requests import MAX_ANSWER, record_agency_answer, record_agency_delivery
-from data.models import User
+from data.models import EscalationAnswer, User
 from data.models.national import NationalRun
 from data.national.allocation import (
     approve_national,
@@ -96,6 +96,18 @@ class DeliveryRead(Output):
     received_units: int
 
 
+def _answer_read(reference: str, answer: EscalationAnswer) -> AnswerRead:
+    return AnswerRead(
+        reference=reference,
+        quantity=answer.quantity,
+        expected_delivery=answer.expected_delivery,
+        agency_reference=answer.agency_reference,
+        note=answer.note,
+        recorded_by=answer.recorded_by,
+        recorded_at=answer.recorded_at,
+    )
+
+
 @router.post(
     "/escalations/{reference}/answer",
     status_code=status.HTTP_201_CREATED,
@@ -118,15 +130,7 @@ def record_answer(
         today=now.astimezone(Settings().zone).date(),
         now=now,
     )
-    return AnswerRead(
-        reference=reference,
-        quantity=answer.quantity,
-        expected_delivery=answer.expected_delivery,
-        agency_reference=answer.agency_reference,
-        note=answer.note,
-        recorded_by=answer.recorded_by,
-        recorded_at=answer.recorded_at,
-    )
+    return _answer_read(reference, answer)
 
 
 @router.post(
@@ -296,15 +300,7 @@ def answer(
         today=now.astimezone(Settings().zone).date(),
         now=now,
     )
-    return AnswerRead(
-        reference=reference,
-        quantity=recorded.quantity,
-        expected_delivery=recorded.expected_delivery,
-        agency_reference=recorded.agency_reference,
-        note=recorded.note,
-        recorded_by=recorded.recorded_by,
-        recorded_at=recorded.recorded_at,
-    )
+    return _answer_read(reference, recorded)
 
 
 @router.get("/agency/stock", response_model=list[LotRead], tags=["agency"])
