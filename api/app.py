@@ -28,6 +28,7 @@ from api.routes import (
     needs,
     policy,
     reference,
+    region,
     runs,
     stock,
     users,
@@ -71,6 +72,7 @@ def api_router() -> APIRouter:
         follow_up,
         users,
         account,
+        region,
     ):
         router.include_router(module.router)
     return router

@@ -93,6 +93,7 @@ URLS: dict[str, tuple[str, ...]] = {
     "/api/v1/auth/tokens": ("/api/v1/auth/tokens",),
     "/api/v1/auth/me": ("/api/v1/auth/me",),
     "/api/v1/me/notifications": ("/api/v1/me/notifications",),
+    "/api/v1/region": ("/api/v1/region",),
     "/api/v1/municipalities": ("/api/v1/municipalities?limit=500",),
     "/api/v1/care-homes": (
         "/api/v1/care-homes?limit=500",
@@ -196,6 +197,7 @@ URLS: dict[str, tuple[str, ...]] = {
     "/logistik/foljesedel/{stop_id}.pdf": ("/logistik/foljesedel/{stop}.pdf",),
     "/logistik/stopp/{stop_id}": ("/logistik/stopp/{stop}",),
     "/lan/eskaleringar": ("/lan/eskaleringar", "/lan/eskaleringar?datum={day}"),
+    "/lan/region": ("/lan/region",),
     "/lan/eskaleringar/{reference}.{kind}": ("/lan/eskaleringar/{escalation}.json",),
     "/socialstyrelsen": ("/socialstyrelsen", "/socialstyrelsen?alla=1"),
     "/socialstyrelsen/lager": ("/socialstyrelsen/lager",),

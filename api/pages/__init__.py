@@ -22,6 +22,7 @@ from api.pages import (
     need_form,
     password,
     policy,
+    region,
     run,
     run_move,
     start,
@@ -48,6 +49,7 @@ for module in (
     run_move,
     logistics,
     escalations,
+    region,
     agency,
 ):
     router.include_router(module.router)

@@ -121,6 +121,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("PUT", "/api/v1/me/notifications"): Case(
         SIGNED_IN, request=lambda _: {"json": {"email": "jag@kommun.example", "on": []}}
     ),
+    ("GET", "/api/v1/region"): Case(COUNTY),
+    ("PUT", "/api/v1/region"): Case(
+        COUNTY, request=lambda _: {"json": {"contact_name": "Matris Kontaktsson"}}
+    ),
     ("GET", "/api/v1/municipalities"): Case(SIGNED_IN),
     ("GET", "/api/v1/care-homes"): Case(SIGNED_IN),
     ("GET", "/api/v1/care-homes/{care_home_id}"): Case(SIGNED_IN, scoped=True),

@@ -136,6 +136,8 @@ PAGES: dict[tuple[str, str], Page] = {
         frozenset({LOGISTICS, COUNTY}), "/logistik/stopp/{stop}"
     ),
     ("GET", "/lan/eskaleringar"): Page(frozenset({COUNTY}), "/lan/eskaleringar"),
+    ("GET", "/lan/region"): Page(frozenset({COUNTY}), "/lan/region"),
+    ("POST", "/lan/region"): Page(frozenset({COUNTY}), "/lan/region"),
     ("GET", "/lan/eskaleringar/{reference}.{kind}"): Page(
         frozenset({COUNTY}), "/lan/eskaleringar/{escalation}.json"
     ),
