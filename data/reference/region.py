@@ -12,11 +12,14 @@ call, where deliveries go, and how its messages leave (issue 13).
 - ``…_AGENCY_NAME`` (``Socialstyrelsen``) and ``…_AGENCY_EMAIL``: the national agency and the
   address requests are e-mailed to;
 - ``…_ESCALATION_TRANSPORT``: ``json`` (POST to ``FORDELA_OUTBOX_ENDPOINT``) or ``email`` (to the
-  agency's address over SMTP). Unset, it follows what is configured: e-mail when the agency's
-  address and an SMTP server are set, else JSON when the endpoint is set, else none (the county's
+  agency's address over SMTP). Unset, it follows what is configured: JSON when the endpoint is
+  set, else e-mail when the agency's address and an SMTP server are set, else none (the county's
   page then says so).
 
-The region is one per deployment until several regions are data (issue 13, part 5).
+Regions are data (``data.reference.regions``): these settings are the deployment's home region's,
+and those set win over its row; every other region's details, its escalation transport too, are
+its row, which its county coordinator edits on *Länets uppgifter*. The agency's name and address
+are national and always come from here.
 """
 
 from __future__ import annotations

@@ -159,3 +159,5 @@ def drain_command(endpoint: str | None, max_messages: int) -> None:
     for outcome in report.outcomes:
         if outcome.error:
             click.echo(f"  {outcome.key} attempt {outcome.attempt}: {outcome.error}")
+    for region, why in sorted(report.waiting.items()):
+        click.echo(f"  region {region}: requests for support wait ({why})")

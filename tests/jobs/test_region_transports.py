@@ -11,7 +11,6 @@ contact edited on the county's page appears in the next request's JSON and PDF t
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
@@ -39,13 +38,10 @@ from jobs.outreach.mail import MailSettings
 from jobs.outreach.outbox import drain_outbox
 from jobs.outreach.transports import Transports
 from jobs.steps.escalate import escalate_round, queue_escalations
+from tests.api.testclient import TestClient
 from tests.jobs.conftest import ACTOR, ROUND, ApprovedRound, use_up_free_stock
 from tests.jobs.smtp_server import Mailbox, smtp_server
 from tests.jobs.test_outbox import Receiver, _handler, settings
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
 
 FJALLSJO = Path(__file__).resolve().parents[1] / "data" / "regions" / "fjallsjo"
 AGENCY = "begaran@socialstyrelsen.example"
