@@ -5,7 +5,8 @@ loaded with ``fordela reference load``) has chosen e-mail on its page and its re
 real SMTP server on 127.0.0.1 (aiosmtpd), signed by Fjällsjö. Each request arrives by its own
 region's transport exactly once, however often the outbox is drained. A region whose transport
 is not configured has its request wait (never claimed), and its escalations page says why; a
-contact edited on the county's page appears in the next request's JSON and PDF text.
+region's e-mail cut off in the middle is given up, not sent again by any transport; a contact
+edited on the county's page appears in the next request's JSON and PDF text.
 """
 
 from __future__ import annotations
@@ -273,3 +274,31 @@ def test_an_edited_contact_is_on_the_next_requests_json_and_pdf(
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
     assert "Åsa Nyström" in text and "Hammarby fabriksväg 21" in text
     assert route.transport == "json"  # nothing chosen: the endpoint configured decides
+
+
+def test_a_regions_email_cut_off_is_sent_by_no_transport_again(
+    approved_round: ApprovedRound, receiver: Receiver
+) -> None:
+    engine = approved_round.engine
+    two_regions(engine, ab="json", fj="email")
+    with smtp_server(delay_s=3) as box:
+        impatient = MailSettings(host=box.host, port=box.port, timeout_s=1)
+        first = drain_outbox(
+            engine, settings=settings(receiver.url), mail=impatient, region=DEPLOYMENT
+        )
+        assert (first.sent, first.dead) == (2, 1)
+        [cut_off] = [o for o in first.outcomes if o.key.startswith("FJ:")]
+        assert "skickas inte igen" in (cut_off.error or "")
+        box.delay_s = 0
+        # The county then chooses JSON: what may already have arrived is not sent again.
+        with session_scope(engine) as session:
+            update_region_details(
+                session, code="FJ", changes={"escalation_transport": "json"}, actor=ACTOR
+            )
+        again = drain_outbox(
+            engine, settings=settings(receiver.url), mail=mail_to(box), region=DEPLOYMENT
+        )
+        assert again.claimed == 0
+        assert box.wait_for(1, timeout_s=10)
+    assert box.to() == [AGENCY]  # it arrived once, late
+    assert set(receiver.accepted) == AB_KEYS and len(receiver.posts) == 2
