@@ -52,6 +52,7 @@ SLOW_MODULES = frozenset(
         "tests/resilience/test_upload_attacks.py",  # the attack corpus, with memory limits
         "tests/jobs/test_email_restart.py",  # killing `fordela outbox drain` mid-way
         "tests/web/test_outreach.py",  # Chromium: Konto, the agency's answer and delivery
+        "tests/web/test_region_page.py",  # Chromium: Länets uppgifter, refused then saved
         "tests/test_region_leaks.py",  # every GET route × role × region, both engines (80 s)
     }
 )
