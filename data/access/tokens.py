@@ -107,9 +107,12 @@ def revoke_api_token(
     any_user: bool = False,
     now: datetime | None = None,
 ) -> ApiToken:
-    """Revoke a token of ``actor`` (of anyone when ``any_user``); another's token is NotFound."""
+    """Revoke a token of ``actor`` (of anyone in the session's region when ``any_user``);
+    another's token, or a token of another region's user, is NotFound."""
     moment = resolve_now(now)
-    query = select(ApiToken).where(ApiToken.id == token_id)
+    # Tokens have no region of their own: joined to their user, whom the session's scope
+    # narrows (an admin of one county cannot revoke another county's tokens).
+    query = select(ApiToken).join(User, User.id == ApiToken.user_id).where(ApiToken.id == token_id)
     if not any_user:
         query = query.where(ApiToken.user_id == actor.id)
     token = session.scalars(query).one_or_none()
