@@ -245,10 +245,14 @@ def get_manifest(
 def get_stop_by_code(
     session: Session, *, confirmation_code: str, lock: bool = False
 ) -> ManifestStop:
-    """The manifest stop with this confirmation code (case and spaces ignored)."""
+    """The manifest stop with this confirmation code (case and spaces ignored); a stop of
+    another region's manifest is not found."""
     code = confirmation_code.strip().upper().replace(" ", "").replace("-", "")
+    # Stops have no region of their own: joined to their manifest, which the session's scope
+    # narrows (else another county's code reached its delivery, and failed there with a 500).
     query = (
         select(ManifestStop)
+        .join(Manifest, Manifest.id == ManifestStop.manifest_id)
         .options(selectinload(ManifestStop.lines), selectinload(ManifestStop.manifest))
         .where(ManifestStop.confirmation_code == code)
     )

@@ -36,8 +36,13 @@ def manifests_query(*, round_date: date | None = None) -> Select[Manifest]:
 
 
 def get_stop(session: Session, *, stop_id: int, fresh: bool = False) -> ManifestStop:
-    """One stop with its lines (read again from the database when ``fresh``); ``NotFound``."""
-    query = select(ManifestStop).where(ManifestStop.id == stop_id)
+    """One stop with its lines (read again from the database when ``fresh``); ``NotFound``, also
+    for a stop of another region's manifest (joined to it: the session's scope narrows it)."""
+    query = (
+        select(ManifestStop)
+        .join(Manifest, Manifest.id == ManifestStop.manifest_id)
+        .where(ManifestStop.id == stop_id)
+    )
     query = query.options(selectinload(ManifestStop.lines))
     if fresh:
         query = query.execution_options(populate_existing=True)
