@@ -25,6 +25,7 @@ from data.clock import resolve_now
 from data.models import OutboxMessage
 
 __all__ = [
+    "EMAIL_IN_FLIGHT",
     "ClaimedMessage",
     "claim_due_messages",
     "enqueue_message",
@@ -33,6 +34,12 @@ __all__ = [
     "record_failure",
     "record_sent",
 ]
+
+
+EMAIL_IN_FLIGHT = -1
+"""``response_status`` of a message while an e-mail attempt is out (no real code is negative): a
+later claim then knows that an e-mail may have left, whatever transport claims it (a region can
+change its transport between two drains)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,8 @@ class ClaimedMessage:
     """The region the message is about: its sending and its outcome are worked in it."""
     in_doubt: bool = False
     """An earlier attempt was claimed but its outcome never recorded (its sender stopped)."""
+    in_doubt_by_email: bool = False
+    """That earlier attempt was an e-mail: it may have arrived, and nothing may send it again."""
 
 
 def enqueue_message(
@@ -123,12 +132,14 @@ def claim_due_messages(
     topics: Sequence[str] | None = None,
     exclude_topics: Sequence[str] = (),
     region_code: str | None = None,
+    by_email: bool = False,
 ) -> list[ClaimedMessage]:
     """Claim up to ``limit`` pending messages due at ``now``: count the attempt, set the lease.
 
     ``topics`` (when given) and ``exclude_topics`` pick the topics, a trailing ``*`` a prefix;
     ``region_code`` (when given) only that region's messages (each region's requests for support
-    leave by its own transport).
+    leave by its own transport). ``by_email``: the attempt is an e-mail (marked
+    ``EMAIL_IN_FLIGHT`` until its outcome is recorded).
     """
     wanted = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now]
     if region_code is not None:
@@ -148,14 +159,17 @@ def claim_due_messages(
     claimed: list[ClaimedMessage] = []
     for message in session.scalars(query):
         in_doubt = (
-            message.attempts > 0 and message.last_error is None and message.response_status is None
+            message.attempts > 0
+            and message.last_error is None
+            and message.response_status in (None, EMAIL_IN_FLIGHT)
         )
+        by_email_before = in_doubt and message.response_status == EMAIL_IN_FLIGHT
         message.attempts += 1
         message.next_attempt_at = now + lease
         # Cleared while the attempt is out: an attempt that never records its outcome is then
         # recognisable as in doubt at the next claim, whatever an earlier attempt left here.
         message.last_error = None
-        message.response_status = None
+        message.response_status = EMAIL_IN_FLIGHT if by_email else None
         claimed.append(
             ClaimedMessage(
                 id=message.id,
@@ -165,6 +179,7 @@ def claim_due_messages(
                 attempt=message.attempts,
                 region_code=message.region_code,
                 in_doubt=in_doubt,
+                in_doubt_by_email=by_email_before,
             )
         )
     session.flush()

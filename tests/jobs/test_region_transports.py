@@ -5,7 +5,8 @@ loaded with ``fordela reference load``) has chosen e-mail on its page and its re
 real SMTP server on 127.0.0.1 (aiosmtpd), signed by Fjällsjö. Each request arrives by its own
 region's transport exactly once, however often the outbox is drained. A region whose transport
 is not configured has its request wait (never claimed), and its escalations page says why; a
-region's e-mail cut off in the middle is given up, not sent again by any transport; a contact
+region's e-mail cut off in the middle (the server's answer late, or the sender stopped) is given
+up, not sent again by any transport, even when the county then chooses JSON; a contact
 edited on the county's page appears in the next request's JSON and PDF text.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
@@ -29,7 +30,7 @@ from data.access.users import create_user
 from data.db import session_scope
 from data.escalations.requests import get_escalation, outbox_key
 from data.models import AllocationRun, Escalation, EscalationRound
-from data.outreach.outbox import get_message, list_messages
+from data.outreach.outbox import claim_due_messages, get_message, list_messages
 from data.reference.load import load_region
 from data.reference.region import RegionSettings
 from data.reference.regions import region_details, update_region_details
@@ -302,3 +303,37 @@ def test_a_regions_email_cut_off_is_sent_by_no_transport_again(
         assert box.wait_for(1, timeout_s=10)
     assert box.to() == [AGENCY]  # it arrived once, late
     assert set(receiver.accepted) == AB_KEYS and len(receiver.posts) == 2
+
+
+def test_an_email_in_doubt_is_not_posted_when_the_region_then_chooses_json(
+    approved_round: ApprovedRound, receiver: Receiver
+) -> None:
+    engine = approved_round.engine
+    two_regions(engine, ab="json", fj="email")
+    config = settings(receiver.url)
+    start = datetime.now(UTC)
+    # An e-mail drain claims Fjällsjö's request and stops before it records the outcome.
+    with session_scope(engine) as session:
+        [claimed] = claim_due_messages(
+            session,
+            now=start,
+            lease=config.lease,
+            limit=1,
+            topics=["escalation"],
+            region_code="FJ",
+            by_email=True,
+        )
+    assert claimed.idempotency_key == f"FJ:{FJ_REFERENCE}" and not claimed.in_doubt
+    with session_scope(engine) as session:
+        update_region_details(
+            session, code="FJ", changes={"escalation_transport": "json"}, actor=ACTOR
+        )
+    later = start + config.lease + timedelta(seconds=1)
+    report = drain_outbox(engine, now=later, settings=config, region=DEPLOYMENT)
+    assert report.sent == 2 and report.dead == 1
+    [given_up] = [o for o in report.outcomes if o.key.startswith("FJ:")]
+    assert "skickas inte igen" in (given_up.error or "")
+    assert set(receiver.accepted) == AB_KEYS and len(receiver.posts) == 2  # FJ's not POSTed
+    with session_scope(engine) as session:
+        message = get_message(session, idempotency_key=f"FJ:{FJ_REFERENCE}")
+        assert message is not None and message.status == "dead"
