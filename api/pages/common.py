@@ -118,6 +118,7 @@ ROLE_PAGES: dict[str, RolePages] = {
             ("/lan/uppfoljning", "Uppföljning"),
             ("/lan/logg", "Logg"),
             ("/logistik", "Logistik"),
+            ("/lan/region", "Länet"),
         ),
     ),
     Role.LOGISTICS: RolePages("Logistik", "/logistik", (("/logistik", "Dagens rutter"),)),

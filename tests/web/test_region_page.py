@@ -1,5 +1,5 @@
 """In the browser (issue 13): the county coordinator opens *Länets uppgifter* from the
-escalations page, is refused a malformed phone number and e-mail address in Swedish naming the
+escalations page (the menu's *Länet* leads there too), is refused a malformed phone number and e-mail address in Swedish naming the
 fields (nothing saved, what was typed kept), then saves the contact and chooses e-mail for the
 requests for support; the page then says how they leave."""
 
@@ -28,8 +28,9 @@ def test_the_county_edits_its_details_with_swedish_refusals(page: Page, live: Li
     before = _row(live)
     sign_in(page, "lansstyrelsen", PASSWORDS["lansstyrelsen"])
     page.goto("/lan/eskaleringar")
-    page.get_by_role("link", name="Länets uppgifter").click()
+    page.locator("main").get_by_role("link", name="Länets uppgifter").click()
     expect(page).to_have_url(re.compile(r"/lan/region$"))
+    expect(page.locator("nav a[href='/lan/region']")).to_have_text("Länet")
     expect(page.get_by_role("heading", name="Länets uppgifter")).to_be_visible()
     expect(page.get_by_text("Stockholms län (AB)")).to_be_visible()
 
