@@ -1,7 +1,7 @@
 """In the browser (issue 13): the county coordinator opens *Länets uppgifter* from the
-escalations page (the menu's *Länet* leads there too), is refused a malformed phone number and e-mail address in Swedish naming the
-fields (nothing saved, what was typed kept), then saves the contact and chooses e-mail for the
-requests for support; the page then says how they leave."""
+escalations page (the menu's *Länet* leads there too), is refused a malformed phone number and
+e-mail address in Swedish naming the fields (nothing saved, what was typed kept), then saves the
+contact and chooses e-mail for the requests for support; the page then says how they leave."""
 
 from __future__ import annotations
 
