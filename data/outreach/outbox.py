@@ -31,6 +31,7 @@ __all__ = [
     "enqueue_message",
     "get_message",
     "list_messages",
+    "pending_regions",
     "record_failure",
     "record_sent",
 ]
@@ -107,6 +108,17 @@ def list_messages(session: Session, *, status: str | None = None) -> list[Outbox
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def pending_regions(session: Session, *, topic: str) -> list[str]:
+    """The regions with messages of ``topic`` still to send (due or not), by code."""
+    query = (
+        select(OutboxMessage.region_code)
+        .where(OutboxMessage.status == "pending", OutboxMessage.topic == topic)
+        .distinct()
+        .order_by(OutboxMessage.region_code)
+    )
+    return list(session.scalars(query))
 
 
 def _topic_match(patterns: Sequence[str]) -> ColumnElement[bool]:

@@ -46,9 +46,15 @@ from data.access.tenancy import working_in
 from data.clock import resolve_now, utcnow
 from data.db import session_scope
 from data.escalations.requests import advance_escalation
-from data.outreach.outbox import ClaimedMessage, claim_due_messages, record_failure, record_sent
+from data.outreach.outbox import (
+    ClaimedMessage,
+    claim_due_messages,
+    pending_regions,
+    record_failure,
+    record_sent,
+)
 from data.reference.region import RegionSettings
-from data.reference.regions import list_regions, region_details
+from data.reference.regions import region_details
 from jobs.outreach.mail import MailInDoubt, MailSettings, send_mail
 from jobs.outreach.outbox_mail import MailNotComposable, compose_mail
 from jobs.outreach.settings import OutboxSettings
@@ -79,7 +85,8 @@ class DrainReport:
     skipped: str | None = None
     outcomes: list[SendOutcome] = field(default_factory=list)
     waiting: dict[str, str] = field(default_factory=dict)
-    """Regions whose requests for support wait (no transport), and why, in Swedish."""
+    """Regions with requests for support to send that wait (no transport), and why, in
+    Swedish."""
 
     @property
     def claimed(self) -> int:
@@ -248,11 +255,12 @@ class Claim:
 
 
 def _regions(engine: Engine, configured: RegionSettings) -> list[RegionSettings]:
-    """Every region's details, the home region's with the deployment's settings winning."""
+    """The details of each region with requests for support to send, the home region's with the
+    deployment's settings winning."""
     with session_scope(engine) as session:
         return [
-            region_details(session, row.code, configured=configured)
-            for row in list_regions(session, kind="county")
+            region_details(session, code, configured=configured)
+            for code in pending_regions(session, topic=ESCALATION_TOPIC)
         ]
 
 
