@@ -54,7 +54,7 @@ SLOW_MODULES = frozenset(
         "tests/web/test_outreach.py",  # Chromium: Konto, the agency's answer and delivery
         "tests/web/test_region_page.py",  # Chromium: Länets uppgifter, refused then saved
         "tests/test_region_leaks.py",  # every GET route × role × region, both engines (80 s)
-        "tests/test_region_leaks_writes.py",  # every write route × role × region, both engines
+        "tests/test_region_leaks_writes.py",  # every write route × role × region (2 × 2 min)
     }
 )
 
