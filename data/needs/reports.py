@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from data.access.scope import home_filter
+from data.access.tenancy import current_region, is_scoped
 from data.audit import record_audit
 from data.errors import Conflict, Issue, NotFound, ValidationFailed
 from data.models import CareHome, Item, NeedLine, NeedReport, Situation, User
@@ -86,6 +87,11 @@ _REPORT_TABLE = cast(Table, NeedReport.__table__)
 _LINE_TABLE = cast(Table, NeedLine.__table__)
 _ITEMS = select(_ITEM_TABLE.c.code, _ITEM_TABLE.c.unit, _ITEM_TABLE.c.max_daily_per_place).where(
     _ITEM_TABLE.c.code.in_(bindparam("codes", expanding=True))
+)
+# Core statements pass the session's region narrowing by: in a session scoped to a region, the
+# items it may name are the national catalogue and its own (another county's own item is unknown).
+_ITEMS_IN_REGION = _ITEMS.where(
+    or_(_ITEM_TABLE.c.region_code.is_(None), _ITEM_TABLE.c.region_code == bindparam("region"))
 )
 _VERSIONS_LOCKED = (
     select(_REPORT_TABLE.c.id, _REPORT_TABLE.c.version, _REPORT_TABLE.c.superseded)
@@ -399,8 +405,13 @@ def submit_need_report(
         )
     home = _home_or_errors(session, care_home_id, errors)
     codes = {str(raw.get("item", "")).strip() for raw in lines if isinstance(raw, Mapping)}
+    statement, params = (
+        (_ITEMS_IN_REGION, {"codes": list(codes), "region": current_region(session)})
+        if is_scoped(session)
+        else (_ITEMS, {"codes": list(codes)})
+    )
     items: dict[str, ItemLimits] = {
-        row.code: row for row in session.connection().execute(_ITEMS, {"codes": list(codes)})
+        row.code: row for row in session.connection().execute(statement, params)
     }
     reason = (confirmed_reason or "").strip() or None
     clean, line_errors, warnings = validate_need_lines(
