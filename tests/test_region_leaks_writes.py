@@ -956,3 +956,118 @@ def test_a_county_admin_leaves_the_national_catalogue_alone(
     write = Write("/api/v1/items/IIR", lambda _: {"json": {"name_en": "Renamed by one county"}})
     response = _request(writes, "admin", "PATCH", write, _own_ids(writes, "AB", "admin"))
     assert response.status_code >= 400, f"PATCH /api/v1/items/IIR as admin (AB): {response.text}"
+
+
+# Writes aimed at one's own object with another region's object in the body: (method, route)
+# → the write, and which of its ids are the other region's (the rest are one's own).
+MIXED: dict[str, tuple[str, str, Write, tuple[str, ...]]] = {
+    "report naming another region's item": (
+        "POST",
+        "/api/v1/needs",
+        Write(
+            "/api/v1/needs",
+            lambda ids: {
+                "json": {
+                    "care_home_id": ids["home3"],
+                    "situation": "none",
+                    "lines": [{"item": ids["item"], "requested": 40, "on_hand": 0}],
+                }
+            },
+        ),
+        ("item",),
+    ),
+    "acute request for another region's item": (
+        "POST",
+        "/api/v1/acute-requests",
+        Write(
+            "/api/v1/acute-requests",
+            lambda ids: {
+                "json": {
+                    "care_home_id": ids["home"],
+                    "item_code": ids["item"],
+                    "quantity": 10,
+                    "situation": "confirmed",
+                    "reason": "utbrott",
+                }
+            },
+        ),
+        ("item",),
+    ),
+    "own draft's line for another region's home": (
+        "PATCH",
+        "/api/v1/runs/{draft_run}/lines",
+        WRITES[("PATCH", "/api/v1/runs/{draft_run}/lines")],
+        ("draft_home",),
+    ),
+    "own draft's pack moved to another region's home": (
+        "POST",
+        "/api/v1/runs/{draft_run}/moves",
+        WRITES[("POST", "/api/v1/runs/{draft_run}/moves")],
+        ("draft_home2",),
+    ),
+    "own draft's pack moved on the page to another region's home": (
+        "POST",
+        "/lan/korning/flytta",
+        WRITES[("POST", "/lan/korning/flytta")],
+        ("draft_home2",),
+    ),
+    "a coordinator for another region's municipality": (
+        "POST",
+        "/api/v1/users",
+        Write(
+            "/api/v1/users",
+            lambda ids: {
+                "json": {
+                    "username": "ny.samordnare",
+                    "full_name": "Ny Samordnare",
+                    "password": "long-enough-1",
+                    "role": "municipal_coordinator",
+                    "municipality_code": ids["municipality"],
+                }
+            },
+        ),
+        ("municipality",),
+    ),
+    "upload for one's municipality naming another region's home": (
+        "POST",
+        "/api/v1/needs/upload",
+        Write(
+            "/api/v1/needs/upload",
+            lambda ids: {
+                "params": {"municipality_code": ids["own_municipality"]},
+                "files": {"file": ("behov.csv", _csv(ids), "text/csv")},
+            },
+        ),
+        ("home",),
+    ),
+}
+MIXED_CALLS = [
+    (name, region, role)
+    for name, (method, path, _write, _keys) in sorted(MIXED.items())
+    for region, role in _callers(method, path)
+]
+
+
+@pytest.mark.parametrize(("name", "region", "role"), MIXED_CALLS, ids=str)
+def test_no_write_mixes_in_another_region(
+    name: str, region: str, role: str, writes: Writes, rolled_back: Connection
+) -> None:
+    """One's own object with another region's in the body: answered as with one that exists
+    nowhere, and nothing of the other region written."""
+    method, _path, write, keys = MIXED[name]
+    username = _username(writes, region, role)
+    mine = _own_ids(writes, region, username)
+    mine["own_municipality"] = mine["municipality"]
+    other = "FJ" if region == "AB" else "AB"
+    ids = {**mine, **{key: writes.ids[other][key] for key in keys}}
+    before = _fingerprint(rolled_back, {other})
+    response = _request(writes, username, method, write, ids)
+    after = _fingerprint(rolled_back, {other})
+    where = f"{name}: {method} {write.url.format(**ids)} as {username}: {response.status_code}"
+    assert response.status_code < 500, f"{where} {response.text[:300]}"
+    assert not _changed(before, after), f"{where} wrote in {other}: {_changed(before, after)}"
+    missing = _request(writes, username, method, write, {**ids, **{k: NOWHERE[k] for k in keys}})
+    assert (response.status_code, _where_to(response)) == (
+        missing.status_code,
+        _where_to(missing),
+    ), f"{where}, but {missing.status_code} for one that exists nowhere: {response.text[:300]}"
