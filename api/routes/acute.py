@@ -25,6 +25,7 @@ from data.access.scope import get_visible_care_home
 from data.clock import utcnow
 from data.errors import ValidationFailed
 from data.job_queue import enqueue_job
+from data.logistics.routes import list_routes
 from data.needs.acute import (
     decline_acute_request,
     file_acute_request,
@@ -110,6 +111,18 @@ def extra_run(
     """Queue an extra round over every open acute request, on the route and departure given."""
     settings = getattr(request.app.state, "data_settings", None) or Settings()
     day = body.delivery_date or today(settings)
+    # Checked now, not when the job runs: a route the county does not have (none of its own,
+    # or another region's) is refused at once, naming the field.
+    if body.route_code not in {route.code for route in list_routes(session)}:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "route_code",
+                    "line": None,
+                    "message": f"{body.route_code!r} is not one of the county's active routes",
+                }
+            ]
+        )
     job = enqueue_job(
         session,
         kind="extra_allocate",

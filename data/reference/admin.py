@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from data.access.tenancy import is_scoped
 from data.audit import record_audit
 from data.clock import resolve_now
-from data.errors import NotFound
+from data.errors import Conflict, NotFound
 from data.models import CareHome, Item
 
 __all__ = ["update_care_home", "update_item"]
@@ -65,9 +66,19 @@ def update_item(
     actor: str,
     now: datetime | None = None,
 ) -> Item:
-    """Change an item's names, pack size or volume, or its plausibility limit."""
+    """Change an item's names, pack size or volume, or its plausibility limit.
+
+    A county changes only its own items: the national catalogue (items of no region) is every
+    region's, and changes with the national catalogue's file (``fordela reference load
+    data/reference``), not from one county's session (``Conflict``)."""
     item = session.get(Item, item_code)
     if item is None:
         raise NotFound("item", item_code)
+    if item.region_code is None and is_scoped(session):
+        raise Conflict(
+            f"{item_code} hör till den nationella katalogen, som alla regioner använder; "
+            "den ändras med katalogfilen (fordela reference load data/reference), inte av en "
+            "region. En region ändrar här bara sina egna artiklar."
+        )
     _apply(session, item, changes, entity="item", key=item_code, actor=actor, now=now)
     return item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from data.db import session_scope
 from data.job_queue import STALE_AFTER, claim_next_job, enqueue_job, finish_job, get_job
+from tests.api.testclient import TestClient
 
 
 def test_concurrent_claims_take_different_jobs(committed_engine: Engine) -> None:
@@ -56,3 +58,15 @@ def test_a_job_whose_worker_died_is_claimed_again(committed_engine: Engine) -> N
         assert claim_next_job(session, now=start + timedelta(minutes=5)) is None
         again = claim_next_job(session, now=start + STALE_AFTER + timedelta(seconds=1))
         assert again is not None and again.id == job_id
+
+
+def test_an_extra_round_on_a_route_the_county_lacks_is_refused_at_once(
+    as_role: Callable[[str], TestClient],
+) -> None:
+    """Checked when asked, not when the job runs: 422 naming the field, nothing queued."""
+    county = as_role("county")
+    refused = county.post("/api/v1/extra-runs", json={"route_code": "R99", "departure": "15:30"})
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert [e["field"] for e in problem["errors"]] == ["route_code"]
+    assert "R99" in problem["errors"][0]["message"]
