@@ -10,11 +10,17 @@ every query to remember a filter, ``scope_session`` puts the session's region in
 - ``before_flush`` stamps new region-owned rows with the session's region, and refuses a row
   stamped with another region (a bug, not something a user can ask for).
 
-``ALL_REGIONS`` lifts the narrowing (the national agency reading every region's requests, jobs
-that go over every region). A session never scoped (sign-in, the worker's plumbing, tests of one
-region) is not narrowed, and new rows fall to the deployment's home region
-(``FORDELA_REGION_CODE``, ``AB``). Statements written with Core ``insert()`` bypass the hooks, so
-their authors set ``region_code`` from ``current_region`` themselves.
+``ALL_REGIONS`` lifts the narrowing (the national agency reading every region's requests, a
+code checked unique over all regions); ``in_region`` steps into another region for a block (the
+agency answering a request where it lives). A job scopes every session its steps open with
+``working_in`` (the scheduler's round of one county, a queued job, ``fordela --region``). A
+session never scoped (sign-in until it knows who, the worker's plumbing, tests of one region) is
+not narrowed, and new rows fall to the deployment's home region (``FORDELA_REGION_CODE``, ``AB``).
+
+Statements on Core tables (``insert(table)``, ``select`` of ``Table`` columns, used where speed
+asks for them) bypass the hooks: their authors filter and stamp with ``current_region``
+themselves. ``tests/test_region_leaks*.py`` ask every route, as every role of two counties, for
+the other county's objects, and find the place that forgot.
 """
 
 from __future__ import annotations
